@@ -1,0 +1,116 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Idunox.Host.Verbs;
+using Idunox.Shared.Modularity;
+using Idunox.Shared.MultiTenancy;
+using Idunox.Shared.Persistence;
+using Microsoft.AspNetCore.Http.Json;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Scalar.AspNetCore;
+
+namespace Idunox.Host.Platform;
+
+/// <summary>Composes the host from its modules and runs it as a web server or as one command-line verb.</summary>
+public static class IdunoxHost
+{
+    public static async Task<int> RunAsync(string[] args, IReadOnlyList<IModule> modules)
+    {
+        var verbMode = args.Length > 0 && !args[0].StartsWith('-');
+        WebApplication app;
+        try
+        {
+            // A verb's own arguments are not configuration; configuration comes from files and environment variables.
+            var builder = WebApplication.CreateBuilder(verbMode ? [] : args);
+            if (verbMode)
+            {
+                builder.Logging.ClearProviders();
+                builder.Logging.AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
+                builder.Logging.SetMinimumLevel(LogLevel.Warning);
+            }
+
+            builder.AddIdunoxPlatform(modules);
+            app = builder.Build();
+        }
+        catch (StartupConfigurationException e)
+        {
+            await Console.Error.WriteLineAsync($"idunox: cannot start: {e.Message}");
+            return VerbExitCodes.Failed;
+        }
+
+        if (verbMode)
+        {
+            return await VerbRunner.RunAsync(app, args, new VerbConsole(Console.In, Console.Out, Console.Error));
+        }
+
+        app.UseIdunoxPlatform();
+        await app.RunAsync();
+        return 0;
+    }
+
+    public static WebApplicationBuilder AddIdunoxPlatform(this WebApplicationBuilder builder, IReadOnlyList<IModule> modules)
+    {
+        var catalog = ModuleCatalog.From(builder.Configuration, modules);
+        builder.Services.AddSingleton(catalog);
+
+        if (!builder.Environment.IsDevelopment())
+        {
+            // Structured logs: one JSON object a line, with the message template's named values as fields.
+            builder.Logging.AddJsonConsole(o =>
+            {
+                o.IncludeScopes = true;
+                o.UseUtcTimestamp = true;
+                o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ ";
+            });
+        }
+
+        builder.Services.TryAddSingleton(TimeProvider.System);
+        builder.Services.AddTenantContext();
+        builder.Services.AddHttpContextAccessor();
+        builder.Services.Configure<JsonOptions>(o =>
+        {
+            o.SerializerOptions.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower));
+            o.SerializerOptions.DefaultIgnoreCondition = JsonIgnoreCondition.Never;
+        });
+        builder.Services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
+        builder.AddIdunoxProblemDetails();
+        builder.Services.AddAuthentication();
+        builder.Services.AddAuthorization();
+        builder.Services.AddOpenApi(o => o.AddDocumentTransformer((document, _, _) =>
+        {
+            document.Info.Title = "Idunox Partner Platform API";
+            document.Info.Description = "The partner portal API (JWT bearer) and the Idunox data API (X-Api-Key).";
+            return Task.CompletedTask;
+        }));
+        builder.AddDatabaseStartupTasks();
+        builder.AddIdunoxHealthChecks();
+        builder.Services.AddSingleton<IHostVerb, MigrateVerb>();
+
+        foreach (var module in catalog.Enabled)
+        {
+            module.AddServices(builder);
+        }
+
+        return builder;
+    }
+
+    public static WebApplication UseIdunoxPlatform(this WebApplication app)
+    {
+        app.UseIdunoxProblemDetails();
+        app.UseAuthentication();
+        app.UseTenantResolution();
+        app.UseAuthorization();
+
+        app.MapIdunoxHealthChecks();
+        app.MapOpenApi("/openapi/{documentName}.json").AllowAnonymous();
+        app.MapScalarApiReference("/docs", o => o
+            .WithTitle("Idunox Partner Platform API")
+            .WithOpenApiRoutePattern("/openapi/{documentName}.json")).AllowAnonymous();
+
+        foreach (var module in app.Services.GetRequiredService<ModuleCatalog>().Enabled)
+        {
+            module.MapEndpoints(app);
+        }
+
+        return app;
+    }
+}

@@ -1,0 +1,125 @@
+using System.Diagnostics;
+using Idunox.Shared.Errors;
+using Microsoft.AspNetCore.Diagnostics;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Mvc;
+
+namespace Idunox.Host.Platform;
+
+/// <summary>
+/// Every error the host answers is an RFC 9457 problem document with a stable <c>code</c> and a <c>traceId</c>:
+/// unknown routes, malformed and oversized bodies, unhandled exceptions (never with a stack trace).
+/// </summary>
+internal static class ProblemDetailsSetup
+{
+    public static WebApplicationBuilder AddIdunoxProblemDetails(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddProblemDetails(o => o.CustomizeProblemDetails = ctx =>
+        {
+            var problem = ctx.ProblemDetails;
+            problem.Type ??= ApiProblems.TypeFor(problem.Status ?? 500);
+            problem.Extensions.TryAdd(ApiProblems.CodeKey, ProblemCodes.ForStatus(problem.Status));
+            problem.Extensions["traceId"] = Activity.Current?.Id ?? ctx.HttpContext.TraceIdentifier;
+            // Only our own fields: never an exception's message or stack.
+            problem.Extensions.Remove("exception");
+        });
+        builder.Services.AddExceptionHandler<BadRequestExceptionHandler>();
+        builder.Services.AddExceptionHandler<UnhandledExceptionHandler>();
+        builder.WebHost.ConfigureKestrel(k =>
+            k.Limits.MaxRequestBodySize = builder.Configuration.GetValue<long>("Http:MaxRequestBodyBytes", 65536));
+        return builder;
+    }
+
+    public static WebApplication UseIdunoxProblemDetails(this WebApplication app)
+    {
+        app.UseExceptionHandler();
+        app.UseStatusCodePages();
+        app.UseMiddleware<RequestBodyLimitMiddleware>();
+        return app;
+    }
+
+    public static Task WriteProblemAsync(HttpContext http, int status, string code, string title, string? detail)
+    {
+        http.Response.StatusCode = status;
+        var problem = new ProblemDetails { Status = status, Title = title, Detail = detail, Type = ApiProblems.TypeFor(status) };
+        problem.Extensions[ApiProblems.CodeKey] = code;
+        return http.RequestServices.GetRequiredService<IProblemDetailsService>()
+            .WriteAsync(new ProblemDetailsContext { HttpContext = http, ProblemDetails = problem })
+            .AsTask();
+    }
+}
+
+/// <summary>Client mistakes the framework raises (unreadable JSON, wrong content type, too large) become 4xx problems.</summary>
+internal sealed class BadRequestExceptionHandler(ILogger<BadRequestExceptionHandler> logger) : IExceptionHandler
+{
+    public async ValueTask<bool> TryHandleAsync(HttpContext http, Exception exception, CancellationToken cancellationToken)
+    {
+        if (exception is not BadHttpRequestException bad || http.Response.HasStarted)
+        {
+            return false;
+        }
+
+        // The framework's message names only the parameter and the expected type; the JSON reader's detail stays in the log.
+        logger.LogInformation("Rejected a bad request to {Path}: {Status}", http.Request.Path, bad.StatusCode);
+        var (code, title, detail) = bad.StatusCode switch
+        {
+            StatusCodes.Status413PayloadTooLarge => (ProblemCodes.PayloadTooLarge, "The request body is too large.",
+                "Send a smaller body."),
+            StatusCodes.Status415UnsupportedMediaType => (ProblemCodes.UnsupportedMediaType, "Unsupported content type.",
+                "Send the body as application/json."),
+            _ => (ProblemCodes.MalformedRequest, "The request could not be read.",
+                "The body must be a well-formed JSON object of the documented shape."),
+        };
+        await ProblemDetailsSetup.WriteProblemAsync(http, bad.StatusCode, code, title, detail);
+        return true;
+    }
+}
+
+/// <summary>Anything else is our fault: a 500 problem with the trace id to quote, and the details in the log only.</summary>
+internal sealed class UnhandledExceptionHandler(ILogger<UnhandledExceptionHandler> logger) : IExceptionHandler
+{
+    public async ValueTask<bool> TryHandleAsync(HttpContext http, Exception exception, CancellationToken cancellationToken)
+    {
+        if (http.Response.HasStarted)
+        {
+            return false;
+        }
+
+        if (exception is OperationCanceledException && http.RequestAborted.IsCancellationRequested)
+        {
+            // The client went away; there is nobody to answer.
+            http.Response.StatusCode = 499;
+            return true;
+        }
+
+        logger.LogError(exception, "Unhandled exception on {Method} {Path}", http.Request.Method, http.Request.Path);
+        await ProblemDetailsSetup.WriteProblemAsync(http, StatusCodes.Status500InternalServerError, ProblemCodes.InternalError,
+            "An unexpected error occurred.", "Quote the traceId when contacting support.");
+        return true;
+    }
+}
+
+/// <summary>
+/// Refuses a body whose declared length is over <c>Http:MaxRequestBodyBytes</c> before anything reads it. Kestrel enforces
+/// the same limit on bodies without a length (chunked), which surfaces as a 413 <see cref="BadHttpRequestException"/>.
+/// </summary>
+internal sealed class RequestBodyLimitMiddleware(RequestDelegate next, IConfiguration configuration)
+{
+    private readonly long _limit = configuration.GetValue<long>("Http:MaxRequestBodyBytes", 65536);
+
+    public Task InvokeAsync(HttpContext http)
+    {
+        if (http.Request.ContentLength > _limit)
+        {
+            return ProblemDetailsSetup.WriteProblemAsync(http, StatusCodes.Status413PayloadTooLarge, ProblemCodes.PayloadTooLarge,
+                "The request body is too large.", $"The body may be at most {_limit} bytes.");
+        }
+
+        if (http.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } size)
+        {
+            size.MaxRequestBodySize = _limit;
+        }
+
+        return next(http);
+    }
+}

@@ -1,0 +1,28 @@
+using Idunox.Shared.Modularity;
+using Idunox.Shared.Persistence;
+
+namespace Idunox.Host.Verbs;
+
+/// <summary><c>migrate</c>: applies every enabled module's pending migrations to the configured database.</summary>
+internal sealed class MigrateVerb(IServiceProvider services, IEnumerable<IModuleDatabase> databases, DatabaseSettings settings) : IHostVerb
+{
+    public string Name => "migrate";
+
+    public string Summary => "migrate                      apply every module's pending database migrations";
+
+    public async Task<int> RunAsync(IReadOnlyList<string> args, VerbConsole console, CancellationToken cancellationToken)
+    {
+        VerbArguments.Parse(args).ExpectPositional(0, "usage: migrate (takes no arguments)");
+        foreach (var database in databases)
+        {
+            var pending = await database.GetPendingMigrationsAsync(services, cancellationToken);
+            await database.MigrateAsync(services, cancellationToken);
+            await console.Out.WriteLineAsync(pending.Count == 0
+                ? $"{database.Schema}: up to date"
+                : $"{database.Schema}: applied {pending.Count} migration(s): {string.Join(", ", pending)}");
+        }
+
+        await console.Out.WriteLineAsync($"Database ({settings.Provider}) is up to date.");
+        return VerbExitCodes.Done;
+    }
+}

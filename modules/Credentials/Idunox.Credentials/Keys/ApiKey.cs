@@ -1,0 +1,48 @@
+using Idunox.Shared.Persistence;
+
+namespace Idunox.Credentials.Keys;
+
+/// <summary>
+/// An API key as stored: the SHA-256 hash of the whole key and a display prefix, never the secret itself.
+/// Its status is not stored; it is computed from these timestamps and the clock (see <c>ApiKeyStatus</c>).
+/// </summary>
+internal sealed class ApiKey : ITenantOwned
+{
+    public const int MaxNameLength = 100;
+
+    public Guid Id { get; init; }
+
+    public Guid TenantId { get; set; }
+
+    public required string Name { get; set; }
+
+    /// <summary><c>idx_&lt;env&gt;_</c> plus the first 8 characters of the body: enough to recognise, useless to attack.</summary>
+    public required string Prefix { get; init; }
+
+    /// <summary>SHA-256 of the whole key; unique.</summary>
+    public required byte[] Hash { get; init; }
+
+    public DateTime CreatedAt { get; init; }
+
+    /// <summary>Who created it, as shown to users (an e-mail address).</summary>
+    public required string CreatedBy { get; init; }
+
+    public DateTime ExpiresAt { get; init; }
+
+    /// <summary>Set when the key was rotated: it keeps working until then (never past <see cref="ExpiresAt"/>).</summary>
+    public DateTime? GraceEndsAt { get; set; }
+
+    public DateTime? RevokedAt { get; set; }
+
+    public string? RevokedBy { get; set; }
+
+    public DateTime? LastUsedAt { get; set; }
+
+    /// <summary>The key this one replaced, when it was issued by a rotation. Unique: one key has at most one successor.</summary>
+    public Guid? RotatedFromId { get; init; }
+
+    public Guid? ReplacedById { get; set; }
+
+    /// <summary>When the grace sweep recorded that this key's grace ended (verification never waits for it).</summary>
+    public DateTime? ExpiryRecordedAt { get; set; }
+}

@@ -1,0 +1,49 @@
+using Idunox.Credentials.Keys;
+using Idunox.Shared;
+using Idunox.Shared.Persistence;
+using Microsoft.EntityFrameworkCore;
+
+namespace Idunox.Credentials.Persistence;
+
+internal abstract class CredentialsDbContext(DbContextOptions options, ITenantContext tenant) : ModuleDbContext(options, tenant)
+{
+    public const string SchemaName = "credentials";
+
+    public override string Schema => SchemaName;
+
+    public DbSet<ApiKey> ApiKeys => Set<ApiKey>();
+
+    protected override void BuildModel(ModelBuilder modelBuilder)
+    {
+        modelBuilder.Entity<ApiKey>(k =>
+        {
+            k.ToTable("api_keys");
+            k.HasKey(x => x.Id);
+            k.Property(x => x.Name).HasMaxLength(ApiKey.MaxNameLength);
+            k.Property(x => x.Prefix).HasMaxLength(32);
+            k.Property(x => x.Hash).HasMaxLength(32);
+            k.HasIndex(x => x.Hash).IsUnique();
+            k.Property(x => x.CreatedBy).HasMaxLength(320);
+            k.Property(x => x.RevokedBy).HasMaxLength(320);
+            // The database itself refuses a second successor of one key: concurrent rotations cannot both win.
+            k.HasIndex(x => x.RotatedFromId).IsUnique();
+            k.HasIndex(x => new { x.TenantId, x.CreatedAt });
+        });
+    }
+}
+
+internal sealed class SqliteCredentialsDbContext(DbContextOptions<SqliteCredentialsDbContext> options, ITenantContext tenant)
+    : CredentialsDbContext(options, tenant);
+
+internal sealed class PostgresCredentialsDbContext(DbContextOptions<PostgresCredentialsDbContext> options, ITenantContext tenant)
+    : CredentialsDbContext(options, tenant);
+
+internal sealed class SqliteCredentialsDesignTimeFactory() : ModuleDesignTimeFactory<SqliteCredentialsDbContext>(DatabaseProvider.Sqlite, CredentialsDbContext.SchemaName)
+{
+    protected override SqliteCredentialsDbContext Create(DbContextOptions<SqliteCredentialsDbContext> options, ITenantContext tenant) => new(options, tenant);
+}
+
+internal sealed class PostgresCredentialsDesignTimeFactory() : ModuleDesignTimeFactory<PostgresCredentialsDbContext>(DatabaseProvider.Postgres, CredentialsDbContext.SchemaName)
+{
+    protected override PostgresCredentialsDbContext Create(DbContextOptions<PostgresCredentialsDbContext> options, ITenantContext tenant) => new(options, tenant);
+}

@@ -1,0 +1,31 @@
+namespace Idunox.Shared.Modularity;
+
+/// <summary>
+/// A command-line verb of the host (<c>dotnet run --project host/Idunox.Host -- &lt;verb&gt; ...</c>).
+/// Exit codes: 0 done, 1 failed (the request was understood but could not be carried out), 2 usage error.
+/// </summary>
+public interface IHostVerb
+{
+    /// <summary>The first word on the command line, e.g. <c>tenants</c>.</summary>
+    string Name { get; }
+
+    /// <summary>One line for the host's usage text.</summary>
+    string Summary { get; }
+
+    /// <summary>Runs the verb in its own service scope; <paramref name="args"/> excludes the verb itself.</summary>
+    Task<int> RunAsync(IReadOnlyList<string> args, VerbConsole console, CancellationToken cancellationToken);
+}
+
+/// <summary>Where a verb writes: results to <see cref="Out"/>, errors to <see cref="Error"/>, secrets read from <see cref="In"/>.</summary>
+public sealed record VerbConsole(TextReader In, TextWriter Out, TextWriter Error);
+
+/// <summary>Exit codes shared by every verb.</summary>
+public static class VerbExitCodes
+{
+    public const int Done = 0;
+    public const int Failed = 1;
+    public const int Usage = 2;
+}
+
+/// <summary>Thrown by argument parsing; the host prints the message and exits with <see cref="VerbExitCodes.Usage"/>.</summary>
+public sealed class VerbUsageException(string message) : Exception(message);

@@ -1,0 +1,19 @@
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.Hosting;
+
+namespace Idunox.Shared.Modularity;
+
+/// <summary>
+/// A module plugged into the host. Its registration type is the only public type of its implementation assembly;
+/// the host lists modules explicitly and skips those switched off with <c>Modules:&lt;Name&gt;:Enabled=false</c>.
+/// </summary>
+public interface IModule
+{
+    string Name { get; }
+
+    /// <summary>Registers the module's services: its DbContext, options, authentication schemes, jobs, verbs.</summary>
+    void AddServices(IHostApplicationBuilder builder);
+
+    /// <summary>Maps the module's HTTP endpoints.</summary>
+    void MapEndpoints(IEndpointRouteBuilder routes);
+}

@@ -1,0 +1,33 @@
+using Microsoft.Extensions.Configuration;
+
+namespace Idunox.Shared.Modularity;
+
+/// <summary>The modules the host was given, split into those enabled by configuration and those switched off.</summary>
+public sealed class ModuleCatalog
+{
+    private ModuleCatalog(IReadOnlyList<IModule> enabled, IReadOnlyList<IModule> disabled)
+    {
+        Enabled = enabled;
+        Disabled = disabled;
+    }
+
+    public IReadOnlyList<IModule> Enabled { get; }
+
+    public IReadOnlyList<IModule> Disabled { get; }
+
+    public bool IsEnabled(string name) => Enabled.Any(m => string.Equals(m.Name, name, StringComparison.OrdinalIgnoreCase));
+
+    public static ModuleCatalog From(IConfiguration configuration, IEnumerable<IModule> modules)
+    {
+        var all = modules.ToList();
+        var duplicate = all.GroupBy(m => m.Name, StringComparer.OrdinalIgnoreCase).FirstOrDefault(g => g.Count() > 1);
+        if (duplicate is not null)
+        {
+            throw new InvalidOperationException($"The module '{duplicate.Key}' is listed twice.");
+        }
+
+        // A module is on unless configuration says Modules:<Name>:Enabled=false.
+        var enabled = all.Where(m => configuration.GetValue($"Modules:{m.Name}:Enabled", true)).ToList();
+        return new ModuleCatalog(enabled, all.Except(enabled).ToList());
+    }
+}

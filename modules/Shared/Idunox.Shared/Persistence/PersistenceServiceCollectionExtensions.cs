@@ -1,0 +1,59 @@
+using Idunox.Shared.MultiTenancy;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
+
+namespace Idunox.Shared.Persistence;
+
+public static class PersistenceServiceCollectionExtensions
+{
+    /// <summary>
+    /// Registers a module's DbContext as <typeparamref name="TContext"/>, backed by the provider-specific subclass that
+    /// owns that provider's migrations, with the module's own migrations history table.
+    /// </summary>
+    public static IHostApplicationBuilder AddModuleDbContext<TContext, TSqliteContext, TPostgresContext>(
+        this IHostApplicationBuilder builder, string schema)
+        where TContext : ModuleDbContext
+        where TSqliteContext : TContext
+        where TPostgresContext : TContext
+    {
+        var settings = builder.Services.GetOrAddDatabaseSettings(builder);
+        builder.Services.AddTenantContext();
+        if (settings.Provider == DatabaseProvider.Sqlite)
+        {
+            builder.Services.AddDbContext<TContext, TSqliteContext>(options =>
+                ConfigureSqlite(options, settings.ConnectionString, schema));
+        }
+        else
+        {
+            builder.Services.AddDbContext<TContext, TPostgresContext>(options =>
+                ConfigurePostgres(options, settings.ConnectionString, schema));
+        }
+
+        builder.Services.AddSingleton<IModuleDatabase>(new ModuleDatabase<TContext>(schema));
+        return builder;
+    }
+
+    public static DbContextOptionsBuilder ConfigureSqlite(DbContextOptionsBuilder options, string connectionString, string schema) =>
+        options
+            .UseSqlite(connectionString, sqlite => sqlite.MigrationsHistoryTable($"__ef_migrations_{schema}"))
+            .UseSnakeCaseNamingConvention();
+
+    public static DbContextOptionsBuilder ConfigurePostgres(DbContextOptionsBuilder options, string connectionString, string schema) =>
+        options
+            .UseNpgsql(connectionString, npgsql => npgsql.MigrationsHistoryTable("__ef_migrations", schema))
+            .UseSnakeCaseNamingConvention();
+
+    private static DatabaseSettings GetOrAddDatabaseSettings(this IServiceCollection services, IHostApplicationBuilder builder)
+    {
+        if (services.FirstOrDefault(d => d.ServiceType == typeof(DatabaseSettings))?.ImplementationInstance is DatabaseSettings existing)
+        {
+            return existing;
+        }
+
+        var settings = DatabaseSettings.From(builder.Configuration, builder.Environment);
+        services.TryAddSingleton(settings);
+        return settings;
+    }
+}

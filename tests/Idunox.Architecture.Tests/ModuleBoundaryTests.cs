@@ -1,0 +1,110 @@
+using System.Reflection;
+using Idunox.Shared.Persistence;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Design;
+using Microsoft.EntityFrameworkCore.Infrastructure;
+using Microsoft.EntityFrameworkCore.Metadata;
+using NetArchTest.Rules;
+
+namespace Idunox.Architecture.Tests;
+
+public sealed class ModuleBoundaryTests
+{
+    [Theory]
+    [MemberData(nameof(Modules.All), MemberType = typeof(Modules))]
+    public void A_module_references_only_Shared_and_other_modules_Contracts(string module)
+    {
+        var allowed = new HashSet<string>(StringComparer.Ordinal) { Modules.Shared.GetName().Name!, Modules.SharedAbstractions.GetName().Name! };
+        allowed.UnionWith(Modules.Names.Select(n => $"Idunox.{n}.Contracts"));
+
+        var idunoxReferences = Modules.Implementation(module).GetReferencedAssemblies()
+            .Select(a => a.Name!).Where(n => n.StartsWith("Idunox.", StringComparison.Ordinal)).ToList();
+        Assert.NotEmpty(idunoxReferences);
+        Assert.All(idunoxReferences, reference => Assert.Contains(reference, allowed));
+
+        // And at type level: no type of this module uses a type of another module's implementation.
+        // (Full type names, not namespaces: NetArchTest matches prefixes, and Idunox.X is a prefix of Idunox.X.Contracts.)
+        var foreignTypes = Modules.Names.Where(n => n != module)
+            .SelectMany(n => Modules.Implementation(n).GetTypes())
+            .Where(t => t.Namespace?.StartsWith("Idunox.", StringComparison.Ordinal) == true && !t.Name.Contains('<', StringComparison.Ordinal))
+            .Select(t => t.FullName!).ToArray();
+        Assert.NotEmpty(foreignTypes);
+        var types = Types.InAssembly(Modules.Implementation(module));
+        Assert.NotEmpty(types.GetTypes());
+        var result = types.ShouldNot().HaveDependencyOnAny(foreignTypes).GetResult();
+        Assert.True(result.IsSuccessful, $"{module} uses other modules' internals: {string.Join(", ", result.FailingTypeNames ?? [])}");
+    }
+
+    [Fact]
+    public void Contracts_reference_no_EF_Core_ASP_NET_Core_or_Hangfire()
+    {
+        string[] forbidden = ["Microsoft.EntityFrameworkCore", "Microsoft.AspNetCore", "Hangfire", "Npgsql"];
+        var contracts = Modules.Names.Select(Modules.Contracts).Append(Modules.SharedAbstractions).ToList();
+
+        var types = Types.InAssemblies(contracts);
+        Assert.NotEmpty(types.GetTypes());
+        var result = types.ShouldNot().HaveDependencyOnAny(forbidden).GetResult();
+        Assert.True(result.IsSuccessful, $"Contracts depend on infrastructure: {string.Join(", ", result.FailingTypeNames ?? [])}");
+
+        foreach (var assembly in contracts)
+        {
+            var references = assembly.GetReferencedAssemblies().Select(a => a.Name!).ToList();
+            Assert.NotEmpty(references);
+            Assert.DoesNotContain(references, r => forbidden.Any(f => r.StartsWith(f, StringComparison.Ordinal)));
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Modules.All), MemberType = typeof(Modules))]
+    public void Implementation_types_are_internal_except_the_module_type(string module)
+    {
+        var types = Types.InAssembly(Modules.Implementation(module));
+        Assert.NotEmpty(types.That().AreNotPublic().GetTypes());
+
+        var publicTypes = types.That().ArePublic().GetTypes().Where(t => !t.IsNested).ToList();
+        Assert.Equal([Modules.ModuleType(module)], publicTypes);
+    }
+
+    [Theory]
+    [MemberData(nameof(Modules.All), MemberType = typeof(Modules))]
+    public void A_modules_tables_live_in_its_schema_and_tenant_owned_tables_carry_the_tenant_filter(string module)
+    {
+        using var context = PostgresContextOf(module);
+        var model = context.GetService<IDesignTimeModel>().Model;
+
+        var entities = model.GetEntityTypes().Where(e => e.GetTableName() is not null).ToList();
+        Assert.NotEmpty(entities);
+        Assert.All(entities, e => Assert.Equal(context.Schema, e.GetSchema()));
+        Assert.Equal(module.ToLowerInvariant(), context.Schema);
+
+        foreach (var entity in entities.Where(e => typeof(ITenantOwned).IsAssignableFrom(e.ClrType)))
+        {
+            Assert.Contains(entity.GetDeclaredQueryFilters(), f => f.Key == ModuleDbContext.TenantFilter);
+        }
+    }
+
+    [Fact]
+    public void Every_tenant_owned_entity_is_mapped_by_a_module_context()
+    {
+        var tenantOwned = Modules.Names.SelectMany(n => Modules.Implementation(n).GetTypes())
+            .Where(t => typeof(ITenantOwned).IsAssignableFrom(t) && t is { IsClass: true, IsAbstract: false }).ToList();
+        Assert.NotEmpty(tenantOwned);
+
+        var mapped = Modules.Names.SelectMany(n =>
+        {
+            using var context = PostgresContextOf(n);
+            return context.GetService<IDesignTimeModel>().Model.GetEntityTypes().Select(e => e.ClrType).ToList();
+        }).ToHashSet();
+        Assert.All(tenantOwned, t => Assert.Contains(t, mapped));
+    }
+
+    /// <summary>The module's PostgreSQL context, built by its own design-time factory (no database needed).</summary>
+    private static ModuleDbContext PostgresContextOf(string module)
+    {
+        var factory = Modules.Implementation(module).GetTypes().Single(t =>
+            !t.IsAbstract && t.Name.StartsWith("Postgres", StringComparison.Ordinal) &&
+            t.GetInterfaces().Any(i => i.IsGenericType && i.GetGenericTypeDefinition() == typeof(IDesignTimeDbContextFactory<>)));
+        var create = factory.GetMethod("CreateDbContext", BindingFlags.Public | BindingFlags.Instance)!;
+        return (ModuleDbContext)create.Invoke(Activator.CreateInstance(factory, nonPublic: true), [Array.Empty<string>()])!;
+    }
+}

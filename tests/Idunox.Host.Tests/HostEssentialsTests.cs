@@ -1,0 +1,94 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Idunox.Testing;
+using Newtonsoft.Json.Linq;
+using Snapshooter.Xunit;
+
+namespace Idunox.Host.Tests;
+
+public sealed class HostEssentialsTests(PostgresAppFixture fixture) : IClassFixture<PostgresAppFixture>
+{
+    private readonly HttpClient _client = fixture.App.CreateClient();
+
+    [Fact]
+    public async Task Liveness_and_readiness_answer_healthy_when_the_database_is_migrated()
+    {
+        var live = await _client.GetAsync(new Uri("/health/live", UriKind.Relative));
+        Assert.Equal(HttpStatusCode.OK, live.StatusCode);
+
+        var ready = await _client.GetAsync(new Uri("/health/ready", UriKind.Relative));
+        Assert.Equal(HttpStatusCode.OK, ready.StatusCode);
+        using var body = JsonDocument.Parse(await ready.Content.ReadAsStringAsync());
+        Assert.Equal("healthy", body.RootElement.GetProperty("status").GetString());
+        var modules = body.RootElement.GetProperty("checks").GetProperty("databases").GetProperty("data");
+        Assert.Equal(["credentials", "identity", "notifications", "staffadmin"], modules.EnumerateObject().Select(p => p.Name).Order());
+        Assert.All(modules.EnumerateObject(), p => Assert.Equal("ok", p.Value.GetString()));
+    }
+
+    [Fact]
+    public async Task Partner_config_is_public_and_documented()
+    {
+        var response = await _client.GetAsync(new Uri("/v1/partner/config", UriKind.Relative));
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("application/json", response.Content.Headers.ContentType?.MediaType);
+        Snapshot.Match(JToken.Parse(await response.Content.ReadAsStringAsync()));
+    }
+
+    [Fact]
+    public async Task The_OpenAPI_document_describes_the_API()
+    {
+        var document = await _client.GetFromJsonAsync<JsonElement>(new Uri("/openapi/v1.json", UriKind.Relative));
+
+        Assert.StartsWith("3.", document.GetProperty("openapi").GetString(), StringComparison.Ordinal);
+        Assert.Equal("Idunox Partner Platform API", document.GetProperty("info").GetProperty("title").GetString());
+        Assert.True(document.GetProperty("paths").TryGetProperty("/v1/partner/config", out var config));
+        Assert.Equal("GetPartnerConfig", config.GetProperty("get").GetProperty("operationId").GetString());
+    }
+
+    [Fact]
+    public async Task The_API_reference_is_served_at_docs()
+    {
+        var response = await _client.GetAsync(new Uri("/docs/", UriKind.Relative));
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var html = await response.Content.ReadAsStringAsync();
+        Assert.Contains("<title>Idunox Partner Platform API</title>", html, StringComparison.Ordinal);
+        Assert.Contains("openapi/v1.json", html, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("/no/such/route")]
+    [InlineData("/v1/partner/nothing-here")]
+    public async Task An_unknown_route_is_a_404_problem(string path)
+    {
+        var response = await _client.GetAsync(new Uri(path, UriKind.Relative));
+
+        await AssertProblemAsync(response, HttpStatusCode.NotFound, "not_found");
+    }
+
+    [Fact]
+    public async Task A_wrong_method_is_a_405_problem()
+    {
+        var response = await _client.DeleteAsync(new Uri("/v1/partner/config", UriKind.Relative));
+
+        await AssertProblemAsync(response, HttpStatusCode.MethodNotAllowed, "method_not_allowed");
+    }
+
+    internal static async Task<JsonElement> AssertProblemAsync(HttpResponseMessage response, HttpStatusCode status, string code)
+    {
+        Assert.Equal(status, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        var text = await response.Content.ReadAsStringAsync();
+        var problem = JsonSerializer.Deserialize<JsonElement>(text);
+        Assert.Equal((int)status, problem.GetProperty("status").GetInt32());
+        Assert.Equal(code, problem.GetProperty("code").GetString());
+        Assert.False(string.IsNullOrEmpty(problem.GetProperty("traceId").GetString()));
+        Assert.False(string.IsNullOrEmpty(problem.GetProperty("title").GetString()));
+        Assert.StartsWith("https://", problem.GetProperty("type").GetString(), StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("Exception", text, StringComparison.Ordinal);
+        return problem;
+    }
+}

@@ -1,0 +1,52 @@
+using System.Diagnostics;
+
+namespace Idunox.Host.Tests;
+
+/// <summary>Runs the built host as its own process, as an operator would (<c>dotnet Idunox.Host.dll &lt;verb&gt;</c>).</summary>
+internal static class HostProcess
+{
+    public static async Task<(int ExitCode, string Out, string Error)> RunAsync(
+        IReadOnlyList<string> args, IReadOnlyDictionary<string, string?> environment, string? stdin = null)
+    {
+        var hostDll = Path.Combine(AppContext.BaseDirectory, "Idunox.Host.dll");
+        var start = new ProcessStartInfo("dotnet")
+        {
+            WorkingDirectory = AppContext.BaseDirectory,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            RedirectStandardInput = true,
+            UseShellExecute = false,
+        };
+        start.ArgumentList.Add(hostDll);
+        foreach (var arg in args)
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        // Only what the test gives: no developer's environment leaks in.
+        foreach (var key in start.Environment.Keys.Where(k => k.StartsWith("ASPNETCORE_", StringComparison.Ordinal) ||
+                     k.StartsWith("DOTNET_ENVIRONMENT", StringComparison.Ordinal) || k.StartsWith("ConnectionStrings__", StringComparison.Ordinal) ||
+                     k.StartsWith("Database__", StringComparison.Ordinal)).ToList())
+        {
+            start.Environment.Remove(key);
+        }
+
+        foreach (var (key, value) in environment)
+        {
+            start.Environment[key] = value;
+        }
+
+        using var process = Process.Start(start) ?? throw new InvalidOperationException("Could not start the host process.");
+        var output = process.StandardOutput.ReadToEndAsync();
+        var error = process.StandardError.ReadToEndAsync();
+        if (stdin is not null)
+        {
+            await process.StandardInput.WriteAsync(stdin);
+        }
+
+        process.StandardInput.Close();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+        await process.WaitForExitAsync(timeout.Token);
+        return (process.ExitCode, await output, await error);
+    }
+}

@@ -1,0 +1,90 @@
+using System.Net;
+using Idunox.Testing;
+
+namespace Idunox.Host.Tests;
+
+public sealed class ProductionStartupTests
+{
+    [Fact]
+    public async Task Production_refuses_to_start_without_a_connection_string()
+    {
+        var (exitCode, output, error) = await HostProcess.RunAsync([], new Dictionary<string, string?>
+        {
+            ["ASPNETCORE_ENVIRONMENT"] = "Production",
+        });
+
+        Assert.NotEqual(0, exitCode);
+        Assert.Contains("ConnectionStrings:Idunox is missing", error, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", error, StringComparison.Ordinal); // a message, not a stack trace
+        Assert.DoesNotContain("Now listening", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Production_refuses_SQLite()
+    {
+        var (exitCode, _, error) = await HostProcess.RunAsync(["migrate"], new Dictionary<string, string?>
+        {
+            ["ASPNETCORE_ENVIRONMENT"] = "Production",
+            ["Database__Provider"] = "Sqlite",
+            ["ConnectionStrings__Idunox"] = "Data Source=prod.db",
+        });
+
+        Assert.Equal(1, exitCode);
+        Assert.Contains("Production requires PostgreSQL", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Production_does_not_migrate_by_itself_and_serves_after_the_migrate_verb()
+    {
+        await using var database = await TestPostgres.CreateDatabaseAsync();
+        var production = new Dictionary<string, string?>
+        {
+            ["Database:MigrateOnStartup"] = "false", // Production's own default
+        };
+
+        await using (var unmigrated = IdunoxApp.OnPostgres(database, "Production", production))
+        {
+            var ready = await unmigrated.CreateClient().GetAsync(new Uri("/health/ready", UriKind.Relative));
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, ready.StatusCode);
+            Assert.Contains("pending migrations", await ready.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        }
+
+        var environment = new Dictionary<string, string?>
+        {
+            ["ASPNETCORE_ENVIRONMENT"] = "Production",
+            ["Database__Provider"] = "Postgres",
+            ["ConnectionStrings__Idunox"] = database.ConnectionString,
+        };
+        var first = await HostProcess.RunAsync(["migrate"], environment);
+        Assert.True(first.ExitCode == 0, first.Error);
+        Assert.Contains("identity: applied 1 migration(s)", first.Out, StringComparison.Ordinal);
+        Assert.Contains("Database (Postgres) is up to date.", first.Out, StringComparison.Ordinal);
+
+        var second = await HostProcess.RunAsync(["migrate"], environment);
+        Assert.Equal(0, second.ExitCode);
+        Assert.Contains("identity: up to date", second.Out, StringComparison.Ordinal);
+
+        await using var migrated = IdunoxApp.OnPostgres(database, "Production", production);
+        var answer = await migrated.CreateClient().GetAsync(new Uri("/health/ready", UriKind.Relative));
+        Assert.Equal(HttpStatusCode.OK, answer.StatusCode);
+    }
+
+    [Fact]
+    public async Task Unknown_verbs_and_stray_arguments_are_usage_errors()
+    {
+        var environment = new Dictionary<string, string?>
+        {
+            ["ASPNETCORE_ENVIRONMENT"] = "Development",
+            ["ConnectionStrings__Idunox"] = $"Data Source={Path.Combine(Path.GetTempPath(), $"idunox-verb-{Guid.NewGuid():N}.db")}",
+        };
+
+        var unknown = await HostProcess.RunAsync(["frobnicate"], environment);
+        Assert.Equal(2, unknown.ExitCode);
+        Assert.Contains("unknown verb 'frobnicate'", unknown.Error, StringComparison.Ordinal);
+        Assert.Contains("migrate", unknown.Error, StringComparison.Ordinal);
+
+        var stray = await HostProcess.RunAsync(["migrate", "now"], environment);
+        Assert.Equal(2, stray.ExitCode);
+        Assert.Contains("usage: migrate", stray.Error, StringComparison.Ordinal);
+    }
+}

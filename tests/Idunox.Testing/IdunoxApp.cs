@@ -1,0 +1,69 @@
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.AspNetCore.TestHost;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Time.Testing;
+
+namespace Idunox.Testing;
+
+/// <summary>
+/// The whole host in memory, with settings of the test's choosing and a fake clock the test moves.
+/// Settings are applied with UseSetting so that they are visible while the modules register themselves.
+/// </summary>
+public class IdunoxApp(string environment, IReadOnlyDictionary<string, string?> settings) : WebApplicationFactory<Program>
+{
+    /// <summary>The start of every test's day: a Monday, 09:00 UTC.</summary>
+    public static readonly DateTimeOffset Epoch = new(2026, 3, 2, 9, 0, 0, TimeSpan.Zero);
+
+    public FakeTimeProvider Clock { get; } = new(Epoch);
+
+    public CapturedLogs Logs { get; } = new();
+
+    /// <summary>A host on PostgreSQL, migrated at start-up, with test keys.</summary>
+    public static IdunoxApp OnPostgres(TestDatabase database, string environment = "Testing", IReadOnlyDictionary<string, string?>? extra = null) =>
+        new(environment, Merge(new Dictionary<string, string?>
+        {
+            ["Database:Provider"] = "Postgres",
+            ["ConnectionStrings:Idunox"] = database.ConnectionString,
+            ["Database:MigrateOnStartup"] = "true",
+            ["Credentials:Environment"] = "test",
+        }, extra));
+
+    /// <summary>A host on a SQLite file of its own, migrated at start-up.</summary>
+    public static IdunoxApp OnSqlite(string file, string environment = "Testing", IReadOnlyDictionary<string, string?>? extra = null) =>
+        new(environment, Merge(new Dictionary<string, string?>
+        {
+            ["Database:Provider"] = "Sqlite",
+            ["ConnectionStrings:Idunox"] = $"Data Source={file}",
+            ["Database:MigrateOnStartup"] = "true",
+            ["Credentials:Environment"] = "test",
+        }, extra));
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        builder.UseEnvironment(environment);
+        foreach (var (key, value) in settings)
+        {
+            builder.UseSetting(key, value);
+        }
+
+        builder.ConfigureLogging(logging => logging.AddProvider(Logs));
+        builder.ConfigureTestServices(services =>
+        {
+            services.RemoveAll<TimeProvider>();
+            services.AddSingleton<TimeProvider>(Clock);
+        });
+    }
+
+    private static Dictionary<string, string?> Merge(Dictionary<string, string?> settings, IReadOnlyDictionary<string, string?>? extra)
+    {
+        foreach (var (key, value) in extra ?? new Dictionary<string, string?>())
+        {
+            settings[key] = value;
+        }
+
+        return settings;
+    }
+}

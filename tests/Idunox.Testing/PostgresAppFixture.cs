@@ -1,0 +1,38 @@
+using Xunit;
+
+namespace Idunox.Testing;
+
+/// <summary>A database of its own and a host on it, shared by the tests of one class (each test arranges its own tenants).</summary>
+public class PostgresAppFixture : IAsyncLifetime
+{
+    private TestDatabase? _database;
+    private IdunoxApp? _app;
+
+    public TestDatabase Database => _database ?? throw new InvalidOperationException("The fixture has not started.");
+
+    public IdunoxApp App => _app ?? throw new InvalidOperationException("The fixture has not started.");
+
+    protected virtual string Environment => "Testing";
+
+    protected virtual IReadOnlyDictionary<string, string?> Settings => new Dictionary<string, string?>();
+
+    public async Task InitializeAsync()
+    {
+        _database = await TestPostgres.CreateDatabaseAsync();
+        _app = IdunoxApp.OnPostgres(_database, Environment, Settings);
+        _ = _app.Server; // start the host: migrations and start-up tasks run now
+    }
+
+    public async Task DisposeAsync()
+    {
+        if (_app is not null)
+        {
+            await _app.DisposeAsync();
+        }
+
+        if (_database is not null)
+        {
+            await _database.DisposeAsync();
+        }
+    }
+}
