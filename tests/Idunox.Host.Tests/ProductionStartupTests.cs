@@ -54,10 +54,11 @@ public sealed class ProductionStartupTests
             ["ASPNETCORE_ENVIRONMENT"] = "Production",
             ["Database__Provider"] = "Postgres",
             ["ConnectionStrings__Idunox"] = database.ConnectionString,
+            ["Jwt__SigningKey"] = IdunoxApp.JwtSigningKey,
         };
         var first = await HostProcess.RunAsync(["migrate"], environment);
         Assert.True(first.ExitCode == 0, first.Error);
-        Assert.Contains("identity: applied 1 migration(s)", first.Out, StringComparison.Ordinal);
+        Assert.Matches(@"(?m)^identity: applied [1-9]\d* migration\(s\): \d{14}_Initial", first.Out);
         Assert.Contains("Database (Postgres) is up to date.", first.Out, StringComparison.Ordinal);
 
         var second = await HostProcess.RunAsync(["migrate"], environment);
@@ -67,6 +68,25 @@ public sealed class ProductionStartupTests
         await using var migrated = IdunoxApp.OnPostgres(database, "Production", production);
         var answer = await migrated.CreateClient().GetAsync(new Uri("/health/ready", UriKind.Relative));
         Assert.Equal(HttpStatusCode.OK, answer.StatusCode);
+    }
+
+    [Fact]
+    public async Task Production_refuses_to_start_without_a_JWT_signing_key_of_256_bits()
+    {
+        var environment = new Dictionary<string, string?>
+        {
+            ["ASPNETCORE_ENVIRONMENT"] = "Production",
+            ["ConnectionStrings__Idunox"] = "Host=127.0.0.1;Database=never-used",
+        };
+
+        var missing = await HostProcess.RunAsync([], environment);
+        Assert.Equal(1, missing.ExitCode);
+        Assert.Contains("Jwt:SigningKey is required in Production", missing.Error, StringComparison.Ordinal);
+
+        environment["Jwt__SigningKey"] = "too-short-a-key!";
+        var tooShort = await HostProcess.RunAsync([], environment);
+        Assert.Equal(1, tooShort.ExitCode);
+        Assert.Contains("Jwt:SigningKey is too short: 128 bits; HS256 needs at least 256.", tooShort.Error, StringComparison.Ordinal);
     }
 
     [Fact]

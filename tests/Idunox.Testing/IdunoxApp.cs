@@ -17,6 +17,9 @@ public class IdunoxApp(string environment, IReadOnlyDictionary<string, string?> 
     /// <summary>The start of every test's day: a Monday, 09:00 UTC.</summary>
     public static readonly DateTimeOffset Epoch = new(2026, 3, 2, 9, 0, 0, TimeSpan.Zero);
 
+    /// <summary>The HS256 key every test host signs with, so tests can forge tokens with it (and with others).</summary>
+    public const string JwtSigningKey = "dGVzdC1vbmx5LWp3dC1zaWduaW5nLWtleS1vZi01MTItYml0cy1zby1oczUxMi1mb3JnZXJpZXMtY2FuLWJlLQ==";
+
     public FakeTimeProvider Clock { get; } = new(Epoch);
 
     public CapturedLogs Logs { get; } = new();
@@ -29,6 +32,9 @@ public class IdunoxApp(string environment, IReadOnlyDictionary<string, string?> 
             ["ConnectionStrings:Idunox"] = database.ConnectionString,
             ["Database:MigrateOnStartup"] = "true",
             ["Credentials:Environment"] = "test",
+            ["Jwt:SigningKey"] = JwtSigningKey,
+            // Every request of a test host comes from one address: keep the per-address limit out of the way.
+            ["Identity:Login:AttemptsPerAddressPerMinute"] = "100000",
         }, extra));
 
     /// <summary>A host on a SQLite file of its own, migrated at start-up.</summary>
@@ -39,6 +45,9 @@ public class IdunoxApp(string environment, IReadOnlyDictionary<string, string?> 
             ["ConnectionStrings:Idunox"] = $"Data Source={file}",
             ["Database:MigrateOnStartup"] = "true",
             ["Credentials:Environment"] = "test",
+            ["Jwt:SigningKey"] = JwtSigningKey,
+            // Every request of a test host comes from one address: keep the per-address limit out of the way.
+            ["Identity:Login:AttemptsPerAddressPerMinute"] = "100000",
         }, extra));
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)

@@ -51,6 +51,8 @@ public static class IdunoxHost
     {
         var catalog = ModuleCatalog.From(builder.Configuration, modules);
         builder.Services.AddSingleton(catalog);
+        // The database settings are checked first: without a database nothing else matters.
+        builder.Services.AddSingleton(DatabaseSettings.From(builder.Configuration, builder.Environment));
 
         if (!builder.Environment.IsDevelopment())
         {
@@ -73,8 +75,7 @@ public static class IdunoxHost
         });
         builder.Services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
         builder.AddIdunoxProblemDetails();
-        builder.Services.AddAuthentication();
-        builder.Services.AddAuthorization();
+        builder.AddIdunoxAuthentication();
         builder.Services.AddOpenApi(o => o.AddDocumentTransformer((document, _, _) =>
         {
             document.Info.Title = "Idunox Partner Platform API";
@@ -96,6 +97,7 @@ public static class IdunoxHost
     public static WebApplication UseIdunoxPlatform(this WebApplication app)
     {
         app.UseIdunoxProblemDetails();
+        app.UseForwardedHeaders();
         app.UseAuthentication();
         app.UseTenantResolution();
         app.UseAuthorization();

@@ -1,10 +1,19 @@
 using Idunox.Credentials.Contracts;
+using Idunox.Identity.Authentication;
+using Idunox.Identity.Cli;
 using Idunox.Identity.Configuration;
 using Idunox.Identity.Contracts;
+using Idunox.Identity.Me;
 using Idunox.Identity.Organisations;
+using Idunox.Identity.Passwords;
 using Idunox.Identity.Persistence;
+using Idunox.Identity.Seed;
+using Idunox.Identity.SignIn;
+using Idunox.Identity.Users;
 using Idunox.Shared.Modularity;
 using Idunox.Shared.Persistence;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.AspNetCore.Identity.EntityFrameworkCore;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -18,15 +27,55 @@ public sealed class IdentityModule : IModule
 
     public void AddServices(IHostApplicationBuilder builder)
     {
+        var jwt = JwtSettings.From(builder.Configuration, builder.Environment);
         builder.AddModuleDbContext<IdentityModuleDbContext, SqliteIdentityModuleDbContext, PostgresIdentityModuleDbContext>(
             IdentityModuleDbContext.SchemaName);
         builder.Services.AddOptions<PortalOptions>().Bind(builder.Configuration.GetSection(PortalOptions.SectionName));
         builder.Services.AddOptions<KeyPolicyOptions>().Bind(builder.Configuration.GetSection(KeyPolicyOptions.SectionName));
+        builder.Services.AddOptions<LoginOptions>().Bind(builder.Configuration.GetSection(LoginOptions.SectionName))
+            .Validate(o => o.MaxFailedAttempts >= 1 && o.LockoutMinutes >= 1 && o.AttemptsPerAddressPerMinute >= 1,
+                "Identity:Login:MaxFailedAttempts, LockoutMinutes and AttemptsPerAddressPerMinute must each be at least 1.")
+            .ValidateOnStart();
+
+        // Two user stores in one module: a partner account can never act as staff, nor the reverse.
+        builder.Services.AddIdentityCore<PartnerUser>(ConfigureIdentity)
+            .AddUserStore<UserOnlyStore<PartnerUser, IdentityModuleDbContext, Guid>>()
+            .AddPasswordValidator<NotTheEmailPasswordValidator<PartnerUser>>();
+        builder.Services.AddIdentityCore<StaffUser>(ConfigureIdentity)
+            .AddRoles<StaffRole>()
+            .AddUserStore<UserStore<StaffUser, StaffRole, IdentityModuleDbContext, Guid>>()
+            .AddRoleStore<RoleStore<StaffRole, IdentityModuleDbContext, Guid>>()
+            .AddPasswordValidator<NotTheEmailPasswordValidator<StaffUser>>();
+
+        builder.AddPartnerAuthentication(jwt);
+        builder.Services.AddScoped<LoginLockout>();
+        builder.Services.AddSingleton<LoginRateLimiter>();
+        builder.Services.AddScoped<Provisioning>();
+        builder.Services.AddScoped<IOrganisationProvisioning>(sp => sp.GetRequiredService<Provisioning>());
+        builder.Services.AddScoped<IPartnerUserDirectory>(sp => sp.GetRequiredService<Provisioning>());
         builder.Services.AddScoped<IOrganisationDirectory, OrganisationDirectory>();
+        builder.Services.AddSingleton<IHostVerb, TenantsVerb>();
+        builder.Services.AddSingleton<IHostVerb, PartnersVerb>();
+        builder.Services.AddSingleton<IHostVerb, StaffVerb>();
+        if (builder.Environment.IsDevelopment())
+        {
+            builder.Services.AddSingleton<IStartupTask, DevelopmentSeed>();
+        }
     }
 
     public void MapEndpoints(IEndpointRouteBuilder routes)
     {
         GetPartnerConfig.Map(routes);
+        Login.Map(routes);
+        GetMe.Map(routes);
+        ChangePassword.Map(routes);
+    }
+
+    private static void ConfigureIdentity(IdentityOptions o)
+    {
+        UserRules.ConfigurePasswords(o.Password);
+        o.User.RequireUniqueEmail = true;
+        o.User.AllowedUserNameCharacters = string.Empty; // user names are e-mail addresses, checked as such
+        o.Lockout.AllowedForNewUsers = false; // sign-in has its own lockout, which covers unknown e-mails too
     }
 }

@@ -1,6 +1,9 @@
 using Idunox.Identity.Organisations;
+using Idunox.Identity.SignIn;
+using Idunox.Identity.Users;
 using Idunox.Shared;
 using Idunox.Shared.Persistence;
+using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
 
 namespace Idunox.Identity.Persistence;
@@ -13,6 +16,12 @@ internal abstract class IdentityModuleDbContext(DbContextOptions options, ITenan
 
     public DbSet<Organisation> Organisations => Set<Organisation>();
 
+    public DbSet<PartnerUser> PartnerUsers => Set<PartnerUser>();
+
+    public DbSet<StaffUser> StaffUsers => Set<StaffUser>();
+
+    public DbSet<LoginAttempt> LoginAttempts => Set<LoginAttempt>();
+
     protected override void BuildModel(ModelBuilder modelBuilder)
     {
         modelBuilder.Entity<Organisation>(o =>
@@ -24,6 +33,63 @@ internal abstract class IdentityModuleDbContext(DbContextOptions options, ITenan
             o.HasIndex(x => x.Slug).IsUnique();
             o.Property(x => x.Status).HasConversion<string>().HasMaxLength(16);
         });
+
+        modelBuilder.Entity<PartnerUser>(u =>
+        {
+            u.ToTable("partner_users");
+            MapIdentityUser(u);
+            u.Property(x => x.DisplayName).HasMaxLength(PartnerUser.MaxDisplayNameLength);
+            u.HasOne<Organisation>().WithMany().HasForeignKey(x => x.TenantId).OnDelete(DeleteBehavior.Restrict);
+            u.HasIndex(x => x.TenantId);
+        });
+
+        modelBuilder.Entity<StaffUser>(u =>
+        {
+            u.ToTable("staff_users");
+            MapIdentityUser(u);
+        });
+
+        modelBuilder.Entity<StaffRole>(r =>
+        {
+            r.ToTable("staff_roles");
+            r.HasKey(x => x.Id);
+            r.Property(x => x.Name).HasMaxLength(64);
+            r.Property(x => x.NormalizedName).HasMaxLength(64);
+            r.HasIndex(x => x.NormalizedName).IsUnique();
+            r.Property(x => x.ConcurrencyStamp).IsConcurrencyToken();
+        });
+
+        modelBuilder.Entity<IdentityUserRole<Guid>>(ur =>
+        {
+            ur.ToTable("staff_user_roles");
+            ur.HasKey(x => new { x.UserId, x.RoleId });
+            ur.HasOne<StaffUser>().WithMany().HasForeignKey(x => x.UserId).OnDelete(DeleteBehavior.Cascade);
+            ur.HasOne<StaffRole>().WithMany().HasForeignKey(x => x.RoleId).OnDelete(DeleteBehavior.Cascade);
+        });
+
+        modelBuilder.Entity<LoginAttempt>(a =>
+        {
+            a.ToTable("login_attempts");
+            a.HasKey(x => x.EmailHash);
+            a.Property(x => x.EmailHash).HasMaxLength(32);
+        });
+    }
+
+    private static void MapIdentityUser<TUser>(Microsoft.EntityFrameworkCore.Metadata.Builders.EntityTypeBuilder<TUser> u)
+        where TUser : IdentityUser<Guid>
+    {
+        u.HasKey(x => x.Id);
+        u.Property(x => x.UserName).HasMaxLength(256);
+        u.Property(x => x.NormalizedUserName).HasMaxLength(256);
+        u.Property(x => x.Email).HasMaxLength(256);
+        u.Property(x => x.NormalizedEmail).HasMaxLength(256);
+        u.HasIndex(x => x.NormalizedUserName).IsUnique();
+        // E-mail is unique across every organisation: it is how a user signs in.
+        u.HasIndex(x => x.NormalizedEmail).IsUnique();
+        u.Property(x => x.ConcurrencyStamp).IsConcurrencyToken();
+        u.Property(x => x.PhoneNumber).HasMaxLength(64);
+        u.Property(x => x.SecurityStamp).HasMaxLength(64);
+        u.Property(x => x.PasswordHash).HasMaxLength(512);
     }
 }
 

@@ -1,9 +1,9 @@
 using System.Diagnostics;
 
-namespace Idunox.Host.Tests;
+namespace Idunox.Testing;
 
 /// <summary>Runs the built host as its own process, as an operator would (<c>dotnet Idunox.Host.dll &lt;verb&gt;</c>).</summary>
-internal static class HostProcess
+public static class HostProcess
 {
     public static async Task<(int ExitCode, string Out, string Error)> RunAsync(
         IReadOnlyList<string> args, IReadOnlyDictionary<string, string?> environment, string? stdin = null)

@@ -1,0 +1,78 @@
+namespace Idunox.Identity.Contracts;
+
+/// <summary>
+/// Provisioning of organisations and their users, for the command line and the staff area: one way to do each thing.
+/// Failures are answers (<see cref="ProvisioningResult{T}"/>), not exceptions.
+/// </summary>
+public interface IOrganisationProvisioning
+{
+    Task<ProvisioningResult<OrganisationInfo>> AddOrganisationAsync(string name, string? slug, CancellationToken cancellationToken);
+
+    Task<IReadOnlyList<OrganisationInfo>> ListOrganisationsAsync(CancellationToken cancellationToken);
+
+    /// <summary>Suspending an organisation stops its users' tokens and its API keys at once.</summary>
+    Task<ProvisioningResult<OrganisationInfo>> SetOrganisationStatusAsync(string slug, OrganisationStatus status, CancellationToken cancellationToken);
+
+    Task<ProvisioningResult<PartnerUserInfo>> AddPartnerUserAsync(
+        string organisationSlug, string email, string? displayName, string password, CancellationToken cancellationToken);
+
+    /// <summary>A disabled user cannot sign in, and the tokens it already holds stop working.</summary>
+    Task<ProvisioningResult<PartnerUserInfo>> SetPartnerUserEnabledAsync(string email, bool enabled, CancellationToken cancellationToken);
+
+    Task<ProvisioningResult<StaffUserInfo>> AddStaffUserAsync(string email, IReadOnlyCollection<string> roles, string password, CancellationToken cancellationToken);
+}
+
+public sealed record PartnerUserInfo(Guid Id, Guid TenantId, string Email, string DisplayName, bool Enabled);
+
+public sealed record StaffUserInfo(Guid Id, string Email, IReadOnlyList<string> Roles);
+
+/// <summary>The users of one organisation, for notifications (who receives "expires in N days").</summary>
+public interface IPartnerUserDirectory
+{
+    Task<IReadOnlyList<PartnerUserInfo>> ListByTenantAsync(Guid tenantId, CancellationToken cancellationToken);
+}
+
+public static class StaffRoles
+{
+    public const string Staff = "staff";
+    public const string Ops = "ops";
+
+    public static IReadOnlyList<string> All { get; } = [Staff, Ops];
+}
+
+/// <summary>Why provisioning failed, as a stable code and a sentence for people.</summary>
+public sealed record ProvisioningError(string Code, string Message)
+{
+    public const string SlugTaken = "slug_taken";
+    public const string EmailTaken = "email_taken";
+    public const string OrganisationNotFound = "organisation_not_found";
+    public const string UserNotFound = "user_not_found";
+    public const string Invalid = "invalid";
+}
+
+public sealed class ProvisioningResult<T>
+{
+    private ProvisioningResult(T? value, ProvisioningError? error, IReadOnlyDictionary<string, string[]>? errors)
+    {
+        Value = value;
+        Error = error;
+        Errors = errors ?? new Dictionary<string, string[]>();
+    }
+
+    public T? Value { get; }
+
+    public ProvisioningError? Error { get; }
+
+    /// <summary>Field errors when <see cref="Error"/> is <see cref="ProvisioningError.Invalid"/>.</summary>
+    public IReadOnlyDictionary<string, string[]> Errors { get; }
+
+    public bool Succeeded => Error is null;
+
+    public static ProvisioningResult<T> Ok(T value) => new(value, null, null);
+
+    public static ProvisioningResult<T> Fail(string code, string message) => new(default, new ProvisioningError(code, message), null);
+
+    public static ProvisioningResult<T> Invalid(IReadOnlyDictionary<string, string[]> errors) =>
+        new(default, new ProvisioningError(ProvisioningError.Invalid,
+            string.Join(" ", errors.SelectMany(e => e.Value.Select(m => $"{e.Key}: {m}")))), errors);
+}

@@ -1,0 +1,164 @@
+using System.Security.Cryptography;
+using Idunox.Identity.Contracts;
+using Idunox.Shared.Modularity;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Idunox.Identity.Cli;
+
+/// <summary><c>tenants add|list|suspend|activate</c>: organisations, for operators.</summary>
+internal sealed class TenantsVerb(IServiceScopeFactory scopes) : IHostVerb
+{
+    private const string Usage = "usage: tenants add --name <name> [--slug <slug>] | tenants list | tenants suspend <slug> | tenants activate <slug>";
+
+    public string Name => "tenants";
+
+    public string Summary => "tenants add|list|suspend|activate   manage organisations (tenants)";
+
+    public async Task<int> RunAsync(IReadOnlyList<string> args, VerbConsole console, CancellationToken cancellationToken)
+    {
+        var parsed = VerbArguments.Parse(args, options: ["name", "slug"]);
+        await using var scope = scopes.CreateAsyncScope();
+        var provisioning = scope.ServiceProvider.GetRequiredService<IOrganisationProvisioning>();
+        switch (parsed.Positional.FirstOrDefault())
+        {
+            case "add":
+                parsed.ExpectPositional(1, Usage);
+                return await Report(console, await provisioning.AddOrganisationAsync(parsed.RequiredOption("name"), parsed.Option("slug"), cancellationToken),
+                    o => $"Created organisation '{o.Name}' (slug {o.Slug}, id {o.Id}).");
+            case "list":
+                parsed.ExpectPositional(1, Usage);
+                NoOptions(parsed);
+                var all = await provisioning.ListOrganisationsAsync(cancellationToken);
+                await console.Out.WriteLineAsync($"{"SLUG",-24} {"STATUS",-10} {"ID",-36} {"CREATED (UTC)",-17} NAME");
+                foreach (var o in all)
+                {
+                    await console.Out.WriteLineAsync($"{o.Slug,-24} {o.Status.ToString().ToLowerInvariant(),-10} {o.Id,-36} {o.CreatedAt:yyyy-MM-dd HH:mm} {o.Name}");
+                }
+
+                await console.Out.WriteLineAsync($"{all.Count} organisation(s).");
+                return VerbExitCodes.Done;
+            case "suspend" or "activate":
+                parsed.ExpectPositional(2, Usage);
+                NoOptions(parsed);
+                var status = parsed.Positional[0] == "suspend" ? OrganisationStatus.Suspended : OrganisationStatus.Active;
+                return await Report(console, await provisioning.SetOrganisationStatusAsync(parsed.Positional[1], status, cancellationToken),
+                    o => $"Organisation {o.Slug} is now {o.Status.ToString().ToLowerInvariant()}.");
+            default:
+                throw new VerbUsageException(Usage);
+        }
+    }
+
+    private static void NoOptions(VerbArguments parsed)
+    {
+        if (parsed.Option("name") is not null || parsed.Option("slug") is not null)
+        {
+            throw new VerbUsageException(Usage);
+        }
+    }
+
+    internal static async Task<int> Report<T>(VerbConsole console, ProvisioningResult<T> result, Func<T, string> done)
+    {
+        if (result.Succeeded)
+        {
+            await console.Out.WriteLineAsync(done(result.Value!));
+            return VerbExitCodes.Done;
+        }
+
+        await console.Error.WriteLineAsync($"error: {result.Error!.Message}");
+        // Values that break the rules are the caller's mistake (usage); a refusal of a well-formed request is a failure.
+        return result.Error.Code == ProvisioningError.Invalid ? VerbExitCodes.Usage : VerbExitCodes.Failed;
+    }
+}
+
+/// <summary><c>partners add|disable|enable</c>: portal users of an organisation.</summary>
+internal sealed class PartnersVerb(IServiceScopeFactory scopes) : IHostVerb
+{
+    private const string Usage = "usage: partners add --tenant <slug> --email <email> [--name <display name>] [--password-stdin] | partners disable <email> | partners enable <email>";
+
+    public string Name => "partners";
+
+    public string Summary => "partners add|disable|enable         manage an organisation's portal users";
+
+    public async Task<int> RunAsync(IReadOnlyList<string> args, VerbConsole console, CancellationToken cancellationToken)
+    {
+        var parsed = VerbArguments.Parse(args, options: ["tenant", "email", "name"], flags: ["password-stdin"]);
+        await using var scope = scopes.CreateAsyncScope();
+        var provisioning = scope.ServiceProvider.GetRequiredService<IOrganisationProvisioning>();
+        switch (parsed.Positional.FirstOrDefault())
+        {
+            case "add":
+                parsed.ExpectPositional(1, Usage);
+                var tenant = parsed.RequiredOption("tenant");
+                var email = parsed.RequiredOption("email");
+                var (password, generated) = await Passwords.ReadOrGenerateAsync(parsed, console);
+                return await TenantsVerb.Report(console,
+                    await provisioning.AddPartnerUserAsync(tenant, email, parsed.Option("name"), password, cancellationToken),
+                    u => $"Created portal user {u.Email} in {tenant} (id {u.Id})." + Passwords.Shown(generated, password));
+            case "disable" or "enable":
+                parsed.ExpectPositional(2, Usage);
+                var enable = parsed.Positional[0] == "enable";
+                return await TenantsVerb.Report(console,
+                    await provisioning.SetPartnerUserEnabledAsync(parsed.Positional[1], enable, cancellationToken),
+                    u => $"Portal user {u.Email} is now {(enable ? "enabled" : "disabled")}.");
+            default:
+                throw new VerbUsageException(Usage);
+        }
+    }
+}
+
+/// <summary><c>staff add</c>: the Idunox staff who use the admin area and the job dashboard.</summary>
+internal sealed class StaffVerb(IServiceScopeFactory scopes) : IHostVerb
+{
+    private const string Usage = "usage: staff add --email <email> [--role ops] [--password-stdin]";
+
+    public string Name => "staff";
+
+    public string Summary => "staff add                            add an Idunox staff user (role staff, optionally ops)";
+
+    public async Task<int> RunAsync(IReadOnlyList<string> args, VerbConsole console, CancellationToken cancellationToken)
+    {
+        var parsed = VerbArguments.Parse(args, options: ["email", "role"], flags: ["password-stdin"]);
+        if (parsed.Positional is not ["add"])
+        {
+            throw new VerbUsageException(Usage);
+        }
+
+        var email = parsed.RequiredOption("email");
+        var role = parsed.Option("role");
+        if (role is not (null or StaffRoles.Ops or StaffRoles.Staff))
+        {
+            throw new VerbUsageException($"--role is '{StaffRoles.Ops}' (every staff user also has '{StaffRoles.Staff}').");
+        }
+
+        var (password, generated) = await Passwords.ReadOrGenerateAsync(parsed, console);
+        await using var scope = scopes.CreateAsyncScope();
+        var provisioning = scope.ServiceProvider.GetRequiredService<IOrganisationProvisioning>();
+        return await TenantsVerb.Report(console,
+            await provisioning.AddStaffUserAsync(email, role is null ? [] : [role], password, cancellationToken),
+            u => $"Created staff user {u.Email} with roles {string.Join(", ", u.Roles)} (id {u.Id})." + Passwords.Shown(generated, password));
+    }
+}
+
+internal static class Passwords
+{
+    private const string Alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789";
+
+    /// <summary>The password from the first line of standard input, or a new strong one (20 characters, ~115 bits).</summary>
+    public static async Task<(string Password, bool Generated)> ReadOrGenerateAsync(VerbArguments parsed, VerbConsole console)
+    {
+        if (!parsed.Flag("password-stdin"))
+        {
+            return (Generate(), true);
+        }
+
+        var line = await console.In.ReadLineAsync();
+        return string.IsNullOrEmpty(line)
+            ? throw new VerbUsageException("--password-stdin: standard input held no password.")
+            : (line, false);
+    }
+
+    public static string Generate() => new(RandomNumberGenerator.GetItems<char>(Alphabet, 20));
+
+    public static string Shown(bool generated, string password) =>
+        generated ? $"{Environment.NewLine}Password (shown once, pass it on over a secure channel): {password}" : string.Empty;
+}

@@ -1,0 +1,44 @@
+using Idunox.Identity.Persistence;
+using Idunox.Shared;
+using Idunox.Shared.Errors;
+using Idunox.Shared.Security;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.EntityFrameworkCore;
+
+namespace Idunox.Identity.Me;
+
+/// <summary><c>GET /v1/partner/me</c>: the signed-in user and their organisation.</summary>
+internal static class GetMe
+{
+    public static void Map(IEndpointRouteBuilder routes) =>
+        routes.MapGet("/v1/partner/me", Handle)
+            .WithName("GetMe")
+            .WithTags("Portal authentication")
+            .WithSummary("The signed-in portal user and their organisation.")
+            .ProducesProblem(StatusCodes.Status401Unauthorized)
+            .RequireAuthorization(IdunoxAuthentication.PartnerPolicy);
+
+    internal static async Task<Results<Ok<MeResponse>, ProblemHttpResult>> Handle(
+        HttpContext http, ITenantContext tenant, IdentityModuleDbContext db, CancellationToken cancellationToken)
+    {
+        var userId = Guid.Parse(http.User.FindFirst(IdunoxClaimTypes.UserId)!.Value);
+        var me = await db.PartnerUsers.AsNoTracking()
+            .Where(u => u.Id == userId && u.TenantId == tenant.TenantId)
+            .Join(db.Organisations, u => u.TenantId, o => o.Id, (u, o) => new MeResponse(
+                new MeUser(u.Id, u.Email!, u.DisplayName),
+                new MeTenant(o.Id, o.Name, o.Slug)))
+            .FirstOrDefaultAsync(cancellationToken);
+        return me is null
+            ? ApiProblems.Create(StatusCodes.Status401Unauthorized, "invalid_token", "The access token is not valid.")
+            : TypedResults.Ok(me);
+    }
+}
+
+internal sealed record MeResponse(MeUser User, MeTenant Tenant);
+
+internal sealed record MeUser(Guid Id, string Email, string DisplayName);
+
+internal sealed record MeTenant(Guid Id, string Name, string Slug);

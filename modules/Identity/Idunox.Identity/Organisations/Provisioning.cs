@@ -1,0 +1,220 @@
+using System.Text.RegularExpressions;
+using Idunox.Identity.Contracts;
+using Idunox.Identity.Persistence;
+using Idunox.Identity.Users;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Logging;
+
+namespace Idunox.Identity.Organisations;
+
+/// <summary>Creates and changes organisations, portal users and staff users; used by the command line and the staff area.</summary>
+internal sealed partial class Provisioning(
+    IdentityModuleDbContext db,
+    UserManager<PartnerUser> partners,
+    UserManager<StaffUser> staff,
+    RoleManager<StaffRole> roles,
+    TimeProvider clock,
+    ILogger<Provisioning> logger) : IOrganisationProvisioning, IPartnerUserDirectory
+{
+    [GeneratedRegex("^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")]
+    private static partial Regex SlugPattern();
+
+    [GeneratedRegex("[^a-z0-9]+")]
+    private static partial Regex NotSlugCharacters();
+
+    public async Task<ProvisioningResult<OrganisationInfo>> AddOrganisationAsync(string name, string? slug, CancellationToken cancellationToken)
+    {
+        name = name.Trim();
+        slug = string.IsNullOrWhiteSpace(slug) ? SlugFrom(name) : slug.Trim();
+        var errors = new Dictionary<string, string[]>();
+        if (name.Length is 0 or > Organisation.MaxNameLength || name.Any(char.IsControl))
+        {
+            errors["name"] = [$"The name must be 1 to {Organisation.MaxNameLength} printable characters."];
+        }
+
+        if (!SlugPattern().IsMatch(slug))
+        {
+            errors["slug"] = ["The slug must be 1 to 63 lower-case letters, digits and inner hyphens, e.g. 'acme-logistics'."];
+        }
+
+        if (errors.Count > 0)
+        {
+            return ProvisioningResult<OrganisationInfo>.Invalid(errors);
+        }
+
+        if (await db.Organisations.AnyAsync(o => o.Slug == slug, cancellationToken))
+        {
+            return SlugTaken(slug);
+        }
+
+        var organisation = new Organisation { Id = Guid.CreateVersion7(), Name = name, Slug = slug, CreatedAt = clock.GetUtcNow().UtcDateTime };
+        db.Organisations.Add(organisation);
+        try
+        {
+            await db.SaveChangesAsync(cancellationToken);
+        }
+        catch (DbUpdateException)
+        {
+            return SlugTaken(slug); // lost a race with another provisioning of the same slug
+        }
+
+        logger.LogInformation("Organisation {TenantId} ({Slug}) created", organisation.Id, organisation.Slug);
+        return ProvisioningResult<OrganisationInfo>.Ok(organisation.ToInfo());
+    }
+
+    public async Task<IReadOnlyList<OrganisationInfo>> ListOrganisationsAsync(CancellationToken cancellationToken) =>
+        (await db.Organisations.AsNoTracking().OrderBy(o => o.Slug).ToListAsync(cancellationToken)).Select(o => o.ToInfo()).ToList();
+
+    public async Task<ProvisioningResult<OrganisationInfo>> SetOrganisationStatusAsync(string slug, OrganisationStatus status, CancellationToken cancellationToken)
+    {
+        var organisation = await db.Organisations.FirstOrDefaultAsync(o => o.Slug == slug, cancellationToken);
+        if (organisation is null)
+        {
+            return ProvisioningResult<OrganisationInfo>.Fail(ProvisioningError.OrganisationNotFound, $"No organisation has the slug '{slug}'.");
+        }
+
+        organisation.Status = status;
+        await db.SaveChangesAsync(cancellationToken);
+        logger.LogInformation("Organisation {TenantId} is now {Status}", organisation.Id, status);
+        return ProvisioningResult<OrganisationInfo>.Ok(organisation.ToInfo());
+    }
+
+    public async Task<ProvisioningResult<PartnerUserInfo>> AddPartnerUserAsync(
+        string organisationSlug, string email, string? displayName, string password, CancellationToken cancellationToken)
+    {
+        email = email.Trim();
+        displayName = string.IsNullOrWhiteSpace(displayName) ? email.Split('@')[0] : displayName.Trim();
+        var errors = new Dictionary<string, string[]>();
+        if (!UserRules.IsValidEmail(email))
+        {
+            errors["email"] = ["Give a valid e-mail address, e.g. it@partner.example."];
+        }
+
+        if (displayName.Length > PartnerUser.MaxDisplayNameLength || displayName.Any(char.IsControl))
+        {
+            errors["name"] = [$"The display name must be at most {PartnerUser.MaxDisplayNameLength} printable characters."];
+        }
+
+        if (errors.Count > 0)
+        {
+            return ProvisioningResult<PartnerUserInfo>.Invalid(errors);
+        }
+
+        var organisation = await db.Organisations.AsNoTracking().FirstOrDefaultAsync(o => o.Slug == organisationSlug, cancellationToken);
+        if (organisation is null)
+        {
+            return ProvisioningResult<PartnerUserInfo>.Fail(ProvisioningError.OrganisationNotFound, $"No organisation has the slug '{organisationSlug}'.");
+        }
+
+        var user = new PartnerUser
+        {
+            Id = Guid.CreateVersion7(),
+            TenantId = organisation.Id,
+            Email = email,
+            UserName = email,
+            DisplayName = displayName,
+            EmailConfirmed = true,
+            CreatedAt = clock.GetUtcNow().UtcDateTime,
+        };
+        var created = await partners.CreateAsync(user, password);
+        if (!created.Succeeded)
+        {
+            return Failure<PartnerUserInfo>(created, email);
+        }
+
+        logger.LogInformation("Portal user {UserId} created in organisation {TenantId}", user.Id, organisation.Id);
+        return ProvisioningResult<PartnerUserInfo>.Ok(ToInfo(user));
+    }
+
+    public async Task<ProvisioningResult<PartnerUserInfo>> SetPartnerUserEnabledAsync(string email, bool enabled, CancellationToken cancellationToken)
+    {
+        var user = await partners.FindByEmailAsync(email.Trim());
+        if (user is null)
+        {
+            return ProvisioningResult<PartnerUserInfo>.Fail(ProvisioningError.UserNotFound, $"No portal user has the e-mail address '{email}'.");
+        }
+
+        user.DisabledAt = enabled ? null : user.DisabledAt ?? clock.GetUtcNow().UtcDateTime;
+        // A new stamp ends the tokens the user holds.
+        await partners.UpdateSecurityStampAsync(user);
+        logger.LogInformation("Portal user {UserId} {State}", user.Id, enabled ? "enabled" : "disabled");
+        return ProvisioningResult<PartnerUserInfo>.Ok(ToInfo(user));
+    }
+
+    public async Task<ProvisioningResult<StaffUserInfo>> AddStaffUserAsync(
+        string email, IReadOnlyCollection<string> roleNames, string password, CancellationToken cancellationToken)
+    {
+        email = email.Trim();
+        var wanted = roleNames.Append(StaffRoles.Staff).Distinct(StringComparer.Ordinal).ToList();
+        var errors = new Dictionary<string, string[]>();
+        if (!UserRules.IsValidEmail(email))
+        {
+            errors["email"] = ["Give a valid e-mail address, e.g. someone@idunox.com."];
+        }
+
+        if (wanted.Except(StaffRoles.All).Any())
+        {
+            errors["role"] = [$"Roles are {string.Join(" and ", StaffRoles.All)}."];
+        }
+
+        if (errors.Count > 0)
+        {
+            return ProvisioningResult<StaffUserInfo>.Invalid(errors);
+        }
+
+        foreach (var role in wanted.Where(r => !roles.Roles.Any(x => x.Name == r)))
+        {
+            await roles.CreateAsync(new StaffRole { Id = Guid.CreateVersion7(), Name = role });
+        }
+
+        var user = new StaffUser { Id = Guid.CreateVersion7(), Email = email, UserName = email, EmailConfirmed = true, CreatedAt = clock.GetUtcNow().UtcDateTime };
+        var created = await staff.CreateAsync(user, password);
+        if (!created.Succeeded)
+        {
+            return Failure<StaffUserInfo>(created, email);
+        }
+
+        await staff.AddToRolesAsync(user, wanted);
+        logger.LogInformation("Staff user {UserId} created with roles {Roles}", user.Id, string.Join(",", wanted));
+        return ProvisioningResult<StaffUserInfo>.Ok(new StaffUserInfo(user.Id, email, wanted));
+    }
+
+    public async Task<IReadOnlyList<PartnerUserInfo>> ListByTenantAsync(Guid tenantId, CancellationToken cancellationToken) =>
+        (await db.PartnerUsers.AsNoTracking().Where(u => u.TenantId == tenantId).OrderBy(u => u.Email).ToListAsync(cancellationToken))
+            .Select(ToInfo).ToList();
+
+    private static PartnerUserInfo ToInfo(PartnerUser u) => new(u.Id, u.TenantId, u.Email!, u.DisplayName, u.DisabledAt is null);
+
+    private static ProvisioningResult<OrganisationInfo> SlugTaken(string slug) =>
+        ProvisioningResult<OrganisationInfo>.Fail(ProvisioningError.SlugTaken, $"An organisation with the slug '{slug}' already exists.");
+
+    private static ProvisioningResult<T> Failure<T>(IdentityResult result, string email)
+    {
+        if (result.Errors.Any(e => e.Code is nameof(IdentityErrorDescriber.DuplicateEmail) or nameof(IdentityErrorDescriber.DuplicateUserName)))
+        {
+            return ProvisioningResult<T>.Fail(ProvisioningError.EmailTaken, $"A user with the e-mail address '{email}' already exists.");
+        }
+
+        var password = result.Errors.Where(e => e.Code.StartsWith("Password", StringComparison.Ordinal)).Select(e => e.Description).ToArray();
+        var other = result.Errors.Where(e => !e.Code.StartsWith("Password", StringComparison.Ordinal)).Select(e => e.Description).ToArray();
+        var errors = new Dictionary<string, string[]>();
+        if (password.Length > 0)
+        {
+            errors["password"] = password;
+        }
+
+        if (other.Length > 0)
+        {
+            errors["email"] = other;
+        }
+
+        return ProvisioningResult<T>.Invalid(errors);
+    }
+
+    internal static string SlugFrom(string name)
+    {
+        var slug = NotSlugCharacters().Replace(name.ToLowerInvariant(), "-").Trim('-');
+        return slug.Length > Organisation.MaxSlugLength ? slug[..Organisation.MaxSlugLength].TrimEnd('-') : slug;
+    }
+}

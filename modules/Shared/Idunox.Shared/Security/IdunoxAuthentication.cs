@@ -1,0 +1,22 @@
+namespace Idunox.Shared.Security;
+
+/// <summary>The authentication schemes and authorization policies the modules share by name.</summary>
+public static class IdunoxAuthentication
+{
+    /// <summary>The host's default scheme: forwards to <see cref="ApiKeyScheme"/> when an X-Api-Key header is present, else to <see cref="PartnerScheme"/>.</summary>
+    public const string DefaultScheme = "Idunox";
+
+    /// <summary>The portal's JWT bearer scheme (Identity module).</summary>
+    public const string PartnerScheme = "Bearer";
+
+    /// <summary>The data API's X-Api-Key scheme (Credentials module).</summary>
+    public const string ApiKeyScheme = "ApiKey";
+
+    public const string ApiKeyHeader = "X-Api-Key";
+
+    /// <summary>A signed-in portal user of an active organisation.</summary>
+    public const string PartnerPolicy = "partner";
+
+    /// <summary>A caller of the data API with a valid key.</summary>
+    public const string ApiKeyPolicy = "api-key";
+}

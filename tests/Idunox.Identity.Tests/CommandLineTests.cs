@@ -1,0 +1,150 @@
+using System.Net;
+using System.Text.RegularExpressions;
+using Idunox.Identity.Contracts;
+
+namespace Idunox.Identity.Tests;
+
+/// <summary>The provisioning verbs, run as an operator runs them: the built host in its own process, on the test database.</summary>
+public sealed partial class CommandLineTests(PostgresAppFixture fixture) : IClassFixture<PostgresAppFixture>
+{
+    private Dictionary<string, string?> Environment => new()
+    {
+        ["ASPNETCORE_ENVIRONMENT"] = "Production",
+        ["Database__Provider"] = "Postgres",
+        ["ConnectionStrings__Idunox"] = fixture.Database.ConnectionString,
+        ["Jwt__SigningKey"] = IdunoxApp.JwtSigningKey,
+    };
+
+    [GeneratedRegex("Password \\(shown once, pass it on over a secure channel\\): (\\S+)")]
+    private static partial Regex ShownPassword();
+
+    private Task<(int ExitCode, string Out, string Error)> Run(string? stdin, params string[] args) =>
+        HostProcess.RunAsync(args, Environment, stdin);
+
+    [Fact]
+    public async Task An_operator_creates_an_organisation_and_its_first_user_who_then_signs_in()
+    {
+        var slug = $"acme-{Guid.NewGuid():N}"[..20];
+
+        var tenant = await Run(null, "tenants", "add", "--name", "Acme Logistics", "--slug", slug);
+        Assert.True(tenant.ExitCode == 0, tenant.Error);
+        Assert.Contains($"Created organisation 'Acme Logistics' (slug {slug}", tenant.Out, StringComparison.Ordinal);
+
+        var email = $"it-{slug}@acme.example";
+        var user = await Run(null, "partners", "add", "--tenant", slug, "--email", email, "--name", "Acme IT");
+        Assert.True(user.ExitCode == 0, user.Error);
+        var password = ShownPassword().Match(user.Out).Groups[1].Value;
+        Assert.Equal(20, password.Length);
+
+        Assert.Equal(HttpStatusCode.OK, (await fixture.App.CreateClient().PostLoginAsync(email, password)).StatusCode);
+
+        var list = await Run(null, "tenants", "list");
+        Assert.Equal(0, list.ExitCode);
+        Assert.Matches($"(?m)^{slug} +active +[0-9a-f-]{{36}} .* Acme Logistics$", list.Out);
+    }
+
+    [Fact]
+    public async Task A_password_can_come_from_standard_input_and_is_then_not_printed()
+    {
+        var partner = await fixture.App.PartnerAsync();
+        var email = $"stdin-{Guid.NewGuid():N}@partner.example";
+
+        var added = await Run("a passphrase from stdin\n", "partners", "add", "--tenant", partner.Organisation.Slug, "--email", email, "--password-stdin");
+
+        Assert.True(added.ExitCode == 0, added.Error);
+        Assert.DoesNotContain("a passphrase from stdin", added.Out, StringComparison.Ordinal);
+        Assert.DoesNotContain("Password", added.Out, StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.OK, (await fixture.App.CreateClient().PostLoginAsync(email, "a passphrase from stdin")).StatusCode);
+
+        var weak = await Run("short\n", "partners", "add", "--tenant", partner.Organisation.Slug, "--email", $"weak-{email}", "--password-stdin");
+        Assert.Equal(2, weak.ExitCode);
+        Assert.Contains("at least 12 characters", weak.Error, StringComparison.Ordinal);
+
+        var empty = await Run("", "partners", "add", "--tenant", partner.Organisation.Slug, "--email", $"empty-{email}", "--password-stdin");
+        Assert.Equal(2, empty.ExitCode);
+        Assert.Contains("standard input held no password", empty.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Refusals_exit_1_with_a_clear_message()
+    {
+        var partner = await fixture.App.PartnerAsync();
+
+        var duplicateSlug = await Run(null, "tenants", "add", "--name", "Again", "--slug", partner.Organisation.Slug);
+        Assert.Equal((1, $"error: An organisation with the slug '{partner.Organisation.Slug}' already exists."), (duplicateSlug.ExitCode, duplicateSlug.Error.Trim()));
+
+        var duplicateEmail = await Run(null, "partners", "add", "--tenant", partner.Organisation.Slug, "--email", partner.Email.ToUpperInvariant());
+        Assert.Equal(1, duplicateEmail.ExitCode);
+        Assert.Contains("already exists", duplicateEmail.Error, StringComparison.Ordinal);
+
+        var unknownTenant = await Run(null, "partners", "add", "--tenant", "no-such-org", "--email", "x@partner.example");
+        Assert.Equal((1, "error: No organisation has the slug 'no-such-org'."), (unknownTenant.ExitCode, unknownTenant.Error.Trim()));
+
+        var unknownSuspend = await Run(null, "tenants", "suspend", "no-such-org");
+        Assert.Equal(1, unknownSuspend.ExitCode);
+
+        var unknownUser = await Run(null, "partners", "disable", "nobody@partner.example");
+        Assert.Equal(1, unknownUser.ExitCode);
+        Assert.Contains("No portal user", unknownUser.Error, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("tenants")]
+    [InlineData("tenants add")]
+    [InlineData("tenants add --name")]
+    [InlineData("tenants add --name X --slug Not_A_Slug")]
+    [InlineData("tenants add --name X --colour red")]
+    [InlineData("tenants add --name X --name Y")]
+    [InlineData("tenants list extra")]
+    [InlineData("tenants suspend")]
+    [InlineData("partners add --tenant demo")]
+    [InlineData("partners add --tenant demo --email not-an-email")]
+    [InlineData("staff add --email ops@idunox.example --role admin")]
+    [InlineData("staff remove --email ops@idunox.example")]
+    [InlineData("staff add --email ops@idunox.example --password-stdin=yes")]
+    public async Task Malformed_command_lines_exit_2_with_a_message_and_change_nothing(string commandLine)
+    {
+        var before = await OrganisationCountAsync();
+
+        var result = await Run(null, commandLine.Split(' '));
+
+        Assert.Equal(2, result.ExitCode);
+        Assert.False(string.IsNullOrWhiteSpace(result.Error));
+        Assert.DoesNotContain("   at ", result.Error, StringComparison.Ordinal);
+        Assert.Equal(before, await OrganisationCountAsync());
+    }
+
+    private async Task<int> OrganisationCountAsync() =>
+        await fixture.App.ProvisionAsync(async p => ProvisioningResult<int>.Ok((await p.ListOrganisationsAsync(CancellationToken.None)).Count));
+
+    [Fact]
+    public async Task Suspend_and_activate_switch_an_organisations_sign_in_off_and_on()
+    {
+        var partner = await fixture.App.PartnerAsync();
+
+        var suspended = await Run(null, "tenants", "suspend", partner.Organisation.Slug);
+        Assert.Equal((0, $"Organisation {partner.Organisation.Slug} is now suspended."), (suspended.ExitCode, suspended.Out.Trim()));
+        await (await fixture.App.CreateClient().PostLoginAsync(partner.Email, partner.Password)).AssertProblemAsync(HttpStatusCode.Unauthorized, "invalid_credentials");
+
+        var activated = await Run(null, "tenants", "activate", partner.Organisation.Slug);
+        Assert.Equal(0, activated.ExitCode);
+        Assert.Equal(HttpStatusCode.OK, (await fixture.App.CreateClient().PostLoginAsync(partner.Email, partner.Password)).StatusCode);
+    }
+
+    [Fact]
+    public async Task Staff_are_added_with_the_staff_role_and_optionally_ops()
+    {
+        var email = $"ops-{Guid.NewGuid():N}@idunox.example";
+
+        var added = await Run(null, "staff", "add", "--email", email, "--role", "ops");
+
+        Assert.True(added.ExitCode == 0, added.Error);
+        Assert.Contains($"Created staff user {email} with roles ops, staff", added.Out, StringComparison.Ordinal);
+        Assert.Matches(ShownPassword(), added.Out);
+        var again = await Run(null, "staff", "add", "--email", email);
+        Assert.Equal(1, again.ExitCode);
+        // A staff account is no portal account.
+        await (await fixture.App.CreateClient().PostLoginAsync(email, ShownPassword().Match(added.Out).Groups[1].Value))
+            .AssertProblemAsync(HttpStatusCode.Unauthorized, "invalid_credentials");
+    }
+}

@@ -1,0 +1,226 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+using Idunox.Identity.Contracts;
+using Microsoft.IdentityModel.JsonWebTokens;
+
+namespace Idunox.Identity.Tests;
+
+public sealed class LoginTests(PostgresAppFixture fixture) : IClassFixture<PostgresAppFixture>
+{
+    private IdunoxApp App => fixture.App;
+
+    [Fact]
+    public async Task Signing_in_with_the_right_password_answers_a_bearer_token_for_the_users_tenant()
+    {
+        var partner = await App.PartnerAsync();
+
+        var response = await App.CreateClient().PostLoginAsync(partner.Email, partner.Password);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.True(response.Headers.CacheControl?.NoStore);
+        var body = await response.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal("Bearer", body.GetProperty("tokenType").GetString());
+        Assert.Equal(3600, body.GetProperty("expiresIn").GetInt32());
+        Assert.Equal(App.Clock.GetUtcNow().UtcDateTime.AddHours(1), body.GetProperty("expiresAt").GetDateTime().ToUniversalTime());
+
+        var token = new JsonWebToken(body.GetProperty("accessToken").GetString());
+        Assert.Equal("HS256", token.Alg);
+        Assert.Equal(partner.User.Id.ToString(), token.Subject);
+        Assert.Equal(partner.Email, token.GetClaim("email").Value);
+        Assert.Equal(partner.Organisation.Id.ToString(), token.GetClaim("tenant").Value);
+        Assert.Equal("https://idunox.com/partner-platform", token.Issuer);
+        Assert.Equal(["idunox-partner-portal"], token.Audiences);
+    }
+
+    [Fact]
+    public async Task The_email_is_matched_without_regard_to_case_or_surrounding_spaces()
+    {
+        var partner = await App.PartnerAsync();
+
+        var response = await App.CreateClient().PostLoginAsync($"  {partner.Email.ToUpperInvariant()} ", partner.Password);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+    }
+
+    [Fact]
+    public async Task Every_refusal_is_the_same_401_whether_or_not_the_email_exists()
+    {
+        var partner = await App.PartnerAsync();
+        var disabled = await App.PartnerAsync();
+        await App.ProvisionAsync(p => p.SetPartnerUserEnabledAsync(disabled.Email, false, CancellationToken.None));
+        var suspended = await App.PartnerAsync();
+        await App.ProvisionAsync(p => p.SetOrganisationStatusAsync(suspended.Organisation.Slug, OrganisationStatus.Suspended, CancellationToken.None));
+        var client = App.CreateClient();
+
+        var answers = new List<string>();
+        foreach (var (email, password) in new[]
+                 {
+                     (partner.Email, "wrong password, long enough"),
+                     ($"nobody-{Guid.NewGuid():N}@partner.example", partner.Password),
+                     (disabled.Email, disabled.Password),
+                     (suspended.Email, suspended.Password),
+                 })
+        {
+            var response = await client.PostLoginAsync(email, password);
+            var problem = await response.AssertProblemAsync(HttpStatusCode.Unauthorized, "invalid_credentials");
+            Assert.False(response.Headers.Contains("Retry-After"));
+            answers.Add($"{problem.GetProperty("title")}|{problem.GetProperty("detail")}|{problem.GetProperty("type")}|{response.Headers.WwwAuthenticate}");
+        }
+
+        Assert.Single(answers.Distinct());
+    }
+
+    [Fact]
+    public async Task A_staff_account_cannot_sign_in_to_the_portal()
+    {
+        var email = $"staff-{Guid.NewGuid():N}@idunox.example";
+        await App.ProvisionAsync(p => p.AddStaffUserAsync(email, [StaffRoles.Ops], Arrange.DefaultPassword, CancellationToken.None));
+
+        var response = await App.CreateClient().PostLoginAsync(email, Arrange.DefaultPassword);
+
+        await response.AssertProblemAsync(HttpStatusCode.Unauthorized, "invalid_credentials");
+    }
+
+    [Fact]
+    public async Task Five_failures_lock_the_email_for_fifteen_minutes_even_against_the_right_password()
+    {
+        var partner = await App.PartnerAsync();
+        var client = App.CreateClient();
+
+        for (var i = 0; i < 5; i++)
+        {
+            await (await client.PostLoginAsync(partner.Email, $"wrong password number {i}")).AssertProblemAsync(HttpStatusCode.Unauthorized, "invalid_credentials");
+        }
+
+        var locked = await client.PostLoginAsync(partner.Email, partner.Password);
+        await locked.AssertProblemAsync(HttpStatusCode.TooManyRequests, "too_many_attempts");
+        Assert.Equal(TimeSpan.FromMinutes(15), locked.Headers.RetryAfter?.Delta);
+
+        App.Clock.Advance(TimeSpan.FromMinutes(14));
+        var stillLocked = await client.PostLoginAsync(partner.Email, partner.Password);
+        await stillLocked.AssertProblemAsync(HttpStatusCode.TooManyRequests, "too_many_attempts");
+        Assert.Equal(TimeSpan.FromMinutes(1), stillLocked.Headers.RetryAfter?.Delta);
+
+        App.Clock.Advance(TimeSpan.FromMinutes(1));
+        Assert.Equal(HttpStatusCode.OK, (await client.PostLoginAsync(partner.Email, partner.Password)).StatusCode);
+    }
+
+    [Fact]
+    public async Task A_success_clears_earlier_failures()
+    {
+        var partner = await App.PartnerAsync();
+        var client = App.CreateClient();
+        for (var i = 0; i < 4; i++)
+        {
+            await client.PostLoginAsync(partner.Email, "wrong password again");
+        }
+
+        Assert.Equal(HttpStatusCode.OK, (await client.PostLoginAsync(partner.Email, partner.Password)).StatusCode);
+        for (var i = 0; i < 4; i++)
+        {
+            await (await client.PostLoginAsync(partner.Email, "wrong password again")).AssertProblemAsync(HttpStatusCode.Unauthorized, "invalid_credentials");
+        }
+
+        Assert.Equal(HttpStatusCode.OK, (await client.PostLoginAsync(partner.Email, partner.Password)).StatusCode);
+    }
+
+    [Fact]
+    public async Task An_unknown_email_locks_exactly_like_a_known_one()
+    {
+        var email = $"nobody-{Guid.NewGuid():N}@partner.example";
+        var client = App.CreateClient();
+
+        for (var i = 0; i < 5; i++)
+        {
+            await (await client.PostLoginAsync(email, "some password or other")).AssertProblemAsync(HttpStatusCode.Unauthorized, "invalid_credentials");
+        }
+
+        var locked = await client.PostLoginAsync(email, "some password or other");
+        await locked.AssertProblemAsync(HttpStatusCode.TooManyRequests, "too_many_attempts");
+        Assert.Equal(TimeSpan.FromMinutes(15), locked.Headers.RetryAfter?.Delta);
+    }
+
+    [Fact]
+    public async Task Missing_and_oversized_fields_are_validation_problems()
+    {
+        var client = App.CreateClient();
+
+        var empty = await client.PostAsJsonAsync(new Uri("/v1/partner/auth/login", UriKind.Relative), new { });
+        var problem = await empty.AssertProblemAsync(HttpStatusCode.BadRequest, "validation_failed");
+        Assert.True(problem.GetProperty("errors").TryGetProperty("email", out _));
+        Assert.True(problem.GetProperty("errors").TryGetProperty("password", out _));
+
+        var huge = await client.PostLoginAsync(new string('a', 5000) + "@partner.example", new string('p', 5000));
+        problem = await huge.AssertProblemAsync(HttpStatusCode.BadRequest, "validation_failed");
+        Assert.True(problem.GetProperty("errors").TryGetProperty("email", out _));
+        Assert.True(problem.GetProperty("errors").TryGetProperty("password", out _));
+    }
+
+    [Theory]
+    [InlineData("{\"email\":")]
+    [InlineData("not json at all")]
+    [InlineData("[\"an\",\"array\"]")]
+    [InlineData("{\"email\": 5, \"password\": true}")]
+    [InlineData("")]
+    [InlineData("null")]
+    public async Task Malformed_bodies_are_400_problems(string body)
+    {
+        var response = await App.CreateClient().PostAsync(new Uri("/v1/partner/auth/login", UriKind.Relative),
+            new StringContent(body, Encoding.UTF8, "application/json"));
+
+        await response.AssertProblemAsync(HttpStatusCode.BadRequest, "malformed_request");
+    }
+
+    [Fact]
+    public async Task A_body_that_is_not_JSON_by_its_content_type_is_a_415_problem()
+    {
+        var response = await App.CreateClient().PostAsync(new Uri("/v1/partner/auth/login", UriKind.Relative),
+            new StringContent("email=a&password=b", Encoding.UTF8, "application/x-www-form-urlencoded"));
+
+        await response.AssertProblemAsync(HttpStatusCode.UnsupportedMediaType, "unsupported_media_type");
+    }
+
+    [Fact]
+    public async Task An_oversized_body_is_refused_before_it_is_read()
+    {
+        var body = $"{{\"email\":\"a@b.example\",\"password\":\"{new string('x', 200_000)}\"}}";
+
+        var response = await App.CreateClient().PostAsync(new Uri("/v1/partner/auth/login", UriKind.Relative),
+            new StringContent(body, Encoding.UTF8, "application/json"));
+
+        await response.AssertProblemAsync(HttpStatusCode.RequestEntityTooLarge, "payload_too_large");
+    }
+}
+
+public sealed class LoginRateLimitFixture : PostgresAppFixture
+{
+    protected override IReadOnlyDictionary<string, string?> Settings => new Dictionary<string, string?>
+    {
+        ["Identity:Login:AttemptsPerAddressPerMinute"] = "3",
+    };
+}
+
+public sealed class LoginRateLimitTests(LoginRateLimitFixture fixture) : IClassFixture<LoginRateLimitFixture>
+{
+    [Fact]
+    public async Task One_address_gets_a_fixed_number_of_attempts_a_minute_known_email_or_not()
+    {
+        var app = fixture.App;
+        var partner = await app.PartnerAsync();
+        var client = app.CreateClient();
+
+        await (await client.PostLoginAsync($"nobody-{Guid.NewGuid():N}@partner.example", "whatever it is")).AssertProblemAsync(HttpStatusCode.Unauthorized, "invalid_credentials");
+        await (await client.PostLoginAsync(partner.Email, "wrong password here")).AssertProblemAsync(HttpStatusCode.Unauthorized, "invalid_credentials");
+        Assert.Equal(HttpStatusCode.OK, (await client.PostLoginAsync(partner.Email, partner.Password)).StatusCode);
+
+        var limited = await client.PostLoginAsync(partner.Email, partner.Password);
+        await limited.AssertProblemAsync(HttpStatusCode.TooManyRequests, "too_many_attempts");
+        Assert.Equal(TimeSpan.FromSeconds(60), limited.Headers.RetryAfter?.Delta);
+        await (await client.PostLoginAsync($"nobody-{Guid.NewGuid():N}@partner.example", "whatever it is")).AssertProblemAsync(HttpStatusCode.TooManyRequests, "too_many_attempts");
+
+        app.Clock.Advance(TimeSpan.FromSeconds(60));
+        Assert.Equal(HttpStatusCode.OK, (await client.PostLoginAsync(partner.Email, partner.Password)).StatusCode);
+    }
+}
