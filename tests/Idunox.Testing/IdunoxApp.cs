@@ -58,7 +58,8 @@ public class IdunoxApp(string environment, IReadOnlyDictionary<string, string?> 
             builder.UseSetting(key, value);
         }
 
-        builder.ConfigureLogging(logging => logging.AddProvider(Logs));
+        // Everything reaches the captured logs, SQL commands included, whatever the host's own filters say.
+        builder.ConfigureLogging(logging => logging.AddProvider(Logs).AddFilter<CapturedLogs>(null, LogLevel.Trace));
         builder.ConfigureTestServices(services =>
         {
             services.RemoveAll<TimeProvider>();

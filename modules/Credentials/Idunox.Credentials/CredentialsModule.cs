@@ -1,7 +1,14 @@
+using Idunox.Credentials.Audit;
 using Idunox.Credentials.Contracts;
+using Idunox.Credentials.Keys;
 using Idunox.Credentials.Persistence;
+using Idunox.Credentials.Verification;
+using Idunox.Shared;
 using Idunox.Shared.Modularity;
+using Idunox.Shared.MultiTenancy;
 using Idunox.Shared.Persistence;
+using Idunox.Shared.Security;
+using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -17,10 +24,29 @@ public sealed class CredentialsModule : IModule
     {
         builder.AddModuleDbContext<CredentialsDbContext, SqliteCredentialsDbContext, PostgresCredentialsDbContext>(
             CredentialsDbContext.SchemaName);
-        builder.Services.AddOptions<KeyPolicyOptions>().Bind(builder.Configuration.GetSection(KeyPolicyOptions.SectionName));
+        builder.Services.AddOptions<KeyPolicyOptions>().Bind(builder.Configuration.GetSection(KeyPolicyOptions.SectionName))
+            .Validate(o => ApiKeyFormat.Environments.Contains(o.Environment), "Credentials:Environment must be 'test' or 'live'.")
+            .Validate(o => o.DefaultValidityDays >= 1 && o.DefaultValidityDays <= o.MaxValidityDays,
+                "Credentials:DefaultValidityDays must be between 1 and Credentials:MaxValidityDays.")
+            .Validate(o => o.ExpiringThresholdDays >= 0 && o.MaxActiveKeysPerTenant >= 1,
+                "Credentials:ExpiringThresholdDays must be 0 or more and Credentials:MaxActiveKeysPerTenant at least 1.")
+            .ValidateOnStart();
+        builder.Services.AddScoped<KeyLifecycle>();
+        builder.Services.AddScoped<ApiKeyVerifier>();
+        builder.Services.AddSingleton<LastUsedRecorder>();
+        builder.Services.AddAuthentication()
+            .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(IdunoxAuthentication.ApiKeyScheme, null);
+        builder.Services.AddClaimTenantStrategy(IdunoxAuthentication.ApiKeyScheme, TenantSources.ApiKey);
+        builder.Services.AddAuthorizationBuilder().AddPolicy(IdunoxAuthentication.ApiKeyPolicy, p => p
+            .AddAuthenticationSchemes(IdunoxAuthentication.ApiKeyScheme)
+            .RequireAuthenticatedUser()
+            .RequireClaim(IdunoxClaimTypes.CredentialId));
     }
 
     public void MapEndpoints(IEndpointRouteBuilder routes)
     {
+        KeyEndpoints.Map(routes);
+        ListAudit.Map(routes);
+        Probe.Map(routes);
     }
 }

@@ -1,5 +1,7 @@
+using Idunox.Credentials.Audit;
 using Idunox.Credentials.Keys;
 using Idunox.Shared;
+using Idunox.Shared.Outbox;
 using Idunox.Shared.Persistence;
 using Microsoft.EntityFrameworkCore;
 
@@ -12,6 +14,10 @@ internal abstract class CredentialsDbContext(DbContextOptions options, ITenantCo
     public override string Schema => SchemaName;
 
     public DbSet<ApiKey> ApiKeys => Set<ApiKey>();
+
+    public DbSet<AuditEvent> AuditEvents => Set<AuditEvent>();
+
+    public DbSet<OutboxMessage> Outbox => Set<OutboxMessage>();
 
     protected override void BuildModel(ModelBuilder modelBuilder)
     {
@@ -29,6 +35,22 @@ internal abstract class CredentialsDbContext(DbContextOptions options, ITenantCo
             k.HasIndex(x => x.RotatedFromId).IsUnique();
             k.HasIndex(x => new { x.TenantId, x.CreatedAt });
         });
+
+        modelBuilder.Entity<AuditEvent>(a =>
+        {
+            a.ToTable("audit_events");
+            a.HasKey(x => x.Id);
+            a.Property(x => x.Action).HasMaxLength(32);
+            a.Property(x => x.ActorType).HasMaxLength(16);
+            a.Property(x => x.ActorName).HasMaxLength(320);
+            a.Property(x => x.ClientAddress).HasMaxLength(64);
+            a.Property(x => x.ApiKeyPrefix).HasMaxLength(32);
+            a.Property(x => x.ApiKeyName).HasMaxLength(ApiKey.MaxNameLength);
+            a.Property(x => x.Detail).HasMaxLength(500);
+            a.HasIndex(x => new { x.TenantId, x.OccurredAt });
+        });
+
+        modelBuilder.AddOutbox();
     }
 }
 

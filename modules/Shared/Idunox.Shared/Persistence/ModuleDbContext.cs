@@ -61,6 +61,9 @@ public abstract class ModuleDbContext : DbContext
     /// <summary>The module's own model: its entities, keys and indexes.</summary>
     protected abstract void BuildModel(ModelBuilder modelBuilder);
 
+    /// <summary>Records an integration event in this module's outbox; it is saved by the same <c>SaveChanges</c> as the change.</summary>
+    public void Publish(IIntegrationEvent @event) => Add(Outbox.OutboxMessage.From(@event));
+
     protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)
     {
         // Timestamps are UTC DateTime everywhere; SQLite hands them back unspecified, so mark them UTC on read.

@@ -1,0 +1,57 @@
+using Idunox.Credentials.Persistence;
+using Idunox.Shared.Errors;
+using Idunox.Shared.Security;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.EntityFrameworkCore;
+
+namespace Idunox.Credentials.Audit;
+
+/// <summary><c>GET /v1/partner/audit?page=1&amp;pageSize=50</c>: the organisation's key events, newest first.</summary>
+internal static class ListAudit
+{
+    public const int MaxPageSize = 100;
+
+    public static void Map(IEndpointRouteBuilder routes) =>
+        routes.MapGet("/v1/partner/audit", Handle)
+            .WithName("ListAuditEvents")
+            .WithTags("API keys")
+            .WithSummary("Your organisation's audit trail of key changes, newest first, a page at a time.")
+            .ProducesProblem(StatusCodes.Status401Unauthorized)
+            .RequireAuthorization(IdunoxAuthentication.PartnerPolicy);
+
+    internal static async Task<Results<Ok<AuditPage>, ValidationProblem>> Handle(
+        CredentialsDbContext db, int? page, int? pageSize, CancellationToken cancellationToken)
+    {
+        var number = page ?? 1;
+        var size = pageSize ?? 50;
+        var errors = new ValidationErrors()
+            .When(number < 1, "page", "Pages are numbered from 1.")
+            .When(size is < 1 or > MaxPageSize, "pageSize", $"A page holds 1 to {MaxPageSize} events.");
+        if (!errors.IsValid)
+        {
+            return ApiProblems.Validation(errors.ToDictionary());
+        }
+
+        var total = await db.AuditEvents.CountAsync(cancellationToken);
+        var items = await db.AuditEvents.AsNoTracking()
+            .OrderByDescending(e => e.OccurredAt).ThenByDescending(e => e.Id)
+            .Skip((number - 1) * size).Take(size)
+            .Select(e => new AuditEventResponse(e.Id, e.OccurredAt, e.Action,
+                new AuditActor(e.ActorType, e.ActorId, e.ActorName), e.ClientAddress,
+                new AuditKey(e.ApiKeyId, e.ApiKeyPrefix + Keys.ApiKeyFormat.Ellipsis, e.ApiKeyName), e.Detail))
+            .ToListAsync(cancellationToken);
+        return TypedResults.Ok(new AuditPage(items, number, size, total));
+    }
+}
+
+internal sealed record AuditPage(IReadOnlyList<AuditEventResponse> Items, int Page, int PageSize, int Total);
+
+internal sealed record AuditEventResponse(
+    Guid Id, DateTime OccurredAt, string Action, AuditActor Actor, string? ClientAddress, AuditKey Key, string? Detail);
+
+internal sealed record AuditActor(string Type, Guid? Id, string Name);
+
+internal sealed record AuditKey(Guid Id, string Prefix, string Name);

@@ -1,0 +1,46 @@
+namespace Idunox.Credentials.Keys;
+
+/// <summary>A key as the API shows it: masked prefix, status and expiry computed at the time of the request.</summary>
+internal sealed record CredentialResponse(
+    Guid Id,
+    string Name,
+    string Prefix,
+    ApiKeyStatus Status,
+    DateTime CreatedAt,
+    string CreatedBy,
+    DateTime ExpiresAt,
+    int? ExpiresInDays,
+    DateTime? GraceEndsAt,
+    DateTime? RevokedAt,
+    DateTime? LastUsedAt,
+    Guid? RotatedFromId,
+    Guid? ReplacedById)
+{
+    public static CredentialResponse From(ApiKey key, DateTime now, int expiringThresholdDays)
+    {
+        var status = key.StatusAt(now, expiringThresholdDays);
+        return new CredentialResponse(
+            key.Id,
+            key.Name,
+            key.Prefix + ApiKeyFormat.Ellipsis,
+            status,
+            key.CreatedAt,
+            key.CreatedBy,
+            key.ExpiresAt,
+            key.ExpiresInDays(now, status),
+            key.GraceEndsAt,
+            key.RevokedAt,
+            key.LastUsedAt,
+            key.RotatedFromId,
+            key.ReplacedById);
+    }
+}
+
+internal sealed record CredentialListResponse(IReadOnlyList<CredentialResponse> Items);
+
+/// <summary>The one response that carries a key's plaintext (<c>apiKey</c>); sent with <c>Cache-Control: no-store</c>.</summary>
+internal sealed record CreatedCredentialResponse(string ApiKey, CredentialResponse Credential);
+
+internal sealed record RotatedCredentialResponse(string ApiKey, CredentialResponse Credential, CredentialResponse Previous);
+
+internal sealed record CredentialEnvelope(CredentialResponse Credential);

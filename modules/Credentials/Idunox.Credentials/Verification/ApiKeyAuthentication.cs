@@ -1,0 +1,103 @@
+using System.Security.Claims;
+using System.Text.Encodings.Web;
+using Idunox.Shared;
+using Idunox.Shared.Errors;
+using Idunox.Shared.Security;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Idunox.Credentials.Verification;
+
+/// <summary>
+/// The data API's <c>ApiKey</c> scheme: reads <c>X-Api-Key</c>, verifies it, and puts the key's tenant and id in the
+/// principal. A refusal is a 401 problem with a code saying why and <c>WWW-Authenticate: ApiKey</c>.
+/// </summary>
+internal sealed class ApiKeyAuthenticationHandler(
+    IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger, UrlEncoder encoder)
+    : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
+{
+    private const string RefusalItem = "idunox.api-key-refusal";
+
+    protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
+    {
+        var headers = Request.Headers[IdunoxAuthentication.ApiKeyHeader];
+        if (headers.Count > 1)
+        {
+            return Refuse(VerificationCodes.Malformed);
+        }
+
+        var verifier = Context.RequestServices.GetRequiredService<ApiKeyVerifier>();
+        var verification = await verifier.VerifyAsync(headers.FirstOrDefault()?.Trim(), Context.RequestAborted);
+        if (verification.Code == VerificationCodes.Missing)
+        {
+            Context.Items[RefusalItem] = VerificationCodes.Missing;
+            return AuthenticateResult.NoResult();
+        }
+
+        if (!verification.Succeeded)
+        {
+            // The code and prefix-free facts only: never the presented value.
+            Logger.LogInformation("Refused an API key: {Code}", verification.Code);
+            return Refuse(verification.Code!);
+        }
+
+        var key = verification.Key!;
+        var identity = new ClaimsIdentity(
+        [
+            new Claim(IdunoxClaimTypes.Tenant, key.TenantId.ToString()),
+            new Claim(IdunoxClaimTypes.CredentialId, key.Id.ToString()),
+            new Claim(ClaimTypes.Name, key.Prefix),
+        ], IdunoxAuthentication.ApiKeyScheme);
+        Context.Features.Set(verification);
+        return AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), Scheme.Name));
+    }
+
+    protected override async Task HandleChallengeAsync(AuthenticationProperties properties)
+    {
+        var code = Context.Items[RefusalItem] as string ?? VerificationCodes.Missing;
+        Response.StatusCode = StatusCodes.Status401Unauthorized;
+        Response.Headers.WWWAuthenticate = "ApiKey";
+        var problem = new ProblemDetails
+        {
+            Status = StatusCodes.Status401Unauthorized,
+            Type = ApiProblems.TypeFor(StatusCodes.Status401Unauthorized),
+            Title = Titles.GetValueOrDefault(code, "The API key was refused."),
+            Detail = Details.GetValueOrDefault(code),
+        };
+        problem.Extensions[ApiProblems.CodeKey] = code;
+        await Context.RequestServices.GetRequiredService<IProblemDetailsService>()
+            .WriteAsync(new ProblemDetailsContext { HttpContext = Context, ProblemDetails = problem });
+    }
+
+    private AuthenticateResult Refuse(string code)
+    {
+        Context.Items[RefusalItem] = code;
+        return AuthenticateResult.Fail(code);
+    }
+
+    private static readonly Dictionary<string, string> Titles = new()
+    {
+        [VerificationCodes.Missing] = "An API key is required.",
+        [VerificationCodes.Malformed] = "The API key is malformed.",
+        [VerificationCodes.WrongEnvironment] = "The API key is for another environment.",
+        [VerificationCodes.Invalid] = "The API key is not valid.",
+        [VerificationCodes.Revoked] = "The API key has been revoked.",
+        [VerificationCodes.Expired] = "The API key has expired.",
+        [VerificationCodes.OrganisationSuspended] = "The API key's organisation is suspended.",
+    };
+
+    private static readonly Dictionary<string, string> Details = new()
+    {
+        [VerificationCodes.Missing] = $"Send your key in the {IdunoxAuthentication.ApiKeyHeader} header.",
+        [VerificationCodes.Malformed] = "Keys look like idx_<env>_ followed by 38 letters and digits; check for a copy-and-paste mistake.",
+        [VerificationCodes.WrongEnvironment] = "Test keys work only against the test API and live keys only against production.",
+        [VerificationCodes.Invalid] = "No such key exists. Create one in the partner portal.",
+        [VerificationCodes.Revoked] = "Use another key, or create one in the partner portal.",
+        [VerificationCodes.Expired] = "The key's validity or its rotation grace period has ended. Use its successor or create a new key.",
+        [VerificationCodes.OrganisationSuspended] = "Contact partner@idunox.com.",
+    };
+}

@@ -1,0 +1,125 @@
+using System.Collections.Concurrent;
+using Idunox.Credentials.Contracts;
+using Idunox.Credentials.Keys;
+using Idunox.Credentials.Persistence;
+using Idunox.Identity.Contracts;
+using Idunox.Shared.Persistence;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+
+namespace Idunox.Credentials.Verification;
+
+/// <summary>
+/// Decides whether a presented key is good right now: shape, checksum and environment first (no database), then the
+/// stored key's status by the clock (never by whether a job has run), then its organisation.
+/// </summary>
+internal sealed class ApiKeyVerifier(
+    CredentialsDbContext db,
+    IOrganisationDirectory organisations,
+    IOptions<KeyPolicyOptions> policy,
+    TimeProvider clock,
+    LastUsedRecorder lastUsed)
+{
+    private static readonly string[] TenantFilter = [ModuleDbContext.TenantFilter];
+
+    public async Task<Verification> VerifyAsync(string? presented, CancellationToken cancellationToken)
+    {
+        switch (ApiKeyFormat.Inspect(presented, policy.Value.Environment, out var environment))
+        {
+            case KeyShape.Missing:
+                return Verification.Refused(VerificationCodes.Missing);
+            case KeyShape.Malformed or KeyShape.BadChecksum:
+                return Verification.Refused(VerificationCodes.Malformed);
+            case KeyShape.WrongEnvironment:
+                return Verification.Refused(VerificationCodes.WrongEnvironment, environment);
+        }
+
+        var hash = ApiKeyFormat.Hash(presented!);
+        // No tenant is known before the key is: this lookup deliberately spans tenants, by the key's hash alone.
+        var key = await db.ApiKeys.IgnoreQueryFilters(TenantFilter).AsNoTracking().FirstOrDefaultAsync(k => k.Hash == hash, cancellationToken);
+        if (key is null)
+        {
+            return Verification.Refused(VerificationCodes.Invalid);
+        }
+
+        var now = clock.GetUtcNow().UtcDateTime;
+        var status = key.StatusAt(now, policy.Value.ExpiringThresholdDays);
+        if (!status.IsUsable())
+        {
+            return Verification.Refused(status == ApiKeyStatus.Revoked ? VerificationCodes.Revoked : VerificationCodes.Expired);
+        }
+
+        var organisation = await organisations.FindAsync(key.TenantId, cancellationToken);
+        if (organisation is not { Status: OrganisationStatus.Active })
+        {
+            return Verification.Refused(VerificationCodes.OrganisationSuspended);
+        }
+
+        if (lastUsed.ShouldWrite(key.Id, key.LastUsedAt, now))
+        {
+            await db.ApiKeys.IgnoreQueryFilters(TenantFilter).Where(k => k.Id == key.Id)
+                .ExecuteUpdateAsync(s => s.SetProperty(k => k.LastUsedAt, now), cancellationToken);
+        }
+        return Verification.Accepted(key, status, organisation);
+    }
+}
+
+internal sealed record Verification(string? Code, ApiKey? Key, ApiKeyStatus? Status, OrganisationInfo? Organisation, string? PresentedEnvironment)
+{
+    public bool Succeeded => Code is null;
+
+    public static Verification Refused(string code, string? environment = null) => new(code, null, null, null, environment);
+
+    public static Verification Accepted(ApiKey key, ApiKeyStatus status, OrganisationInfo organisation) => new(null, key, status, organisation, null);
+}
+
+internal static class VerificationCodes
+{
+    public const string Missing = "api_key_missing";
+    public const string Malformed = "api_key_malformed";
+    public const string WrongEnvironment = "api_key_wrong_environment";
+    public const string Invalid = "api_key_invalid";
+    public const string Revoked = "api_key_revoked";
+    public const string Expired = "api_key_expired";
+    public const string OrganisationSuspended = "api_key_organisation_suspended";
+}
+
+/// <summary>
+/// Keeps <c>lastUsedAt</c> fresh to the minute without a write per request: each server writes a key's time at most once
+/// a minute (so the stored value may lag by up to a minute per server).
+/// </summary>
+internal sealed class LastUsedRecorder
+{
+    public static readonly TimeSpan Resolution = TimeSpan.FromMinutes(1);
+
+    private readonly ConcurrentDictionary<Guid, DateTime> _written = new();
+
+    /// <summary>True for exactly one caller per key and minute: that one writes.</summary>
+    public bool ShouldWrite(Guid keyId, DateTime? stored, DateTime now)
+    {
+        while (true)
+        {
+            if (_written.TryGetValue(keyId, out var last))
+            {
+                if (now - last < Resolution)
+                {
+                    return false;
+                }
+
+                if (_written.TryUpdate(keyId, now, last))
+                {
+                    return true;
+                }
+            }
+            else if (stored is { } known && now - known < Resolution)
+            {
+                _written.TryAdd(keyId, known);
+                return false;
+            }
+            else if (_written.TryAdd(keyId, now))
+            {
+                return true;
+            }
+        }
+    }
+}

@@ -1,0 +1,39 @@
+using Idunox.Credentials.Contracts;
+using Idunox.Shared.Security;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.Options;
+
+namespace Idunox.Credentials.Verification;
+
+/// <summary><c>GET /v1/partner-auth-probe</c>: the data API's first call — who am I with this key?</summary>
+internal static class Probe
+{
+    public static void Map(IEndpointRouteBuilder routes) =>
+        routes.MapGet("/v1/partner-auth-probe", Handle)
+            .WithName("PartnerAuthProbe")
+            .WithTags("Data API")
+            .WithSummary("Answers who you are with the key in X-Api-Key; the first call of every integration.")
+            .ProducesProblem(StatusCodes.Status401Unauthorized)
+            .RequireAuthorization(IdunoxAuthentication.ApiKeyPolicy);
+
+    internal static Ok<ProbeResponse> Handle(HttpContext http, IOptions<KeyPolicyOptions> policy)
+    {
+        var verification = http.Features.GetRequiredFeature<Verification>();
+        var key = verification.Key!;
+        return TypedResults.Ok(new ProbeResponse(
+            true,
+            policy.Value.Environment,
+            new ProbeTenant(verification.Organisation!.Id, verification.Organisation.Name),
+            new ProbeCredential(key.Id, key.Prefix + Keys.ApiKeyFormat.Ellipsis, verification.Status!.Value, key.ExpiresAt)));
+    }
+}
+
+internal sealed record ProbeResponse(bool Authenticated, string Environment, ProbeTenant Tenant, ProbeCredential Credential);
+
+internal sealed record ProbeTenant(Guid Id, string Name);
+
+internal sealed record ProbeCredential(Guid Id, string Prefix, Keys.ApiKeyStatus Status, DateTime ExpiresAt);

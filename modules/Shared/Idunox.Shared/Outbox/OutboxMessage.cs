@@ -1,0 +1,60 @@
+using System.Text.Json;
+using Microsoft.EntityFrameworkCore;
+
+namespace Idunox.Shared.Outbox;
+
+/// <summary>
+/// An integration event waiting in its publisher's outbox. It is written in the same transaction as the change it
+/// reports, so a change is never published without happening nor happens without being published.
+/// </summary>
+public sealed class OutboxMessage
+{
+    public Guid Id { get; init; }
+
+    public Guid TenantId { get; init; }
+
+    /// <summary>The event's type name, e.g. <c>ApiKeyCreated</c>; subscribers dispatch on it.</summary>
+    public required string Type { get; init; }
+
+    /// <summary>The event as JSON (never a secret: events carry ids, prefixes and names).</summary>
+    public required string Payload { get; init; }
+
+    public DateTime OccurredAt { get; init; }
+
+    public DateTime? ProcessedAt { get; set; }
+
+    public int Attempts { get; set; }
+
+    public string? LastError { get; set; }
+
+    public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+
+    public static OutboxMessage From(IIntegrationEvent @event) => new()
+    {
+        Id = @event.EventId,
+        TenantId = @event.TenantId,
+        Type = @event.GetType().Name,
+        Payload = JsonSerializer.Serialize(@event, @event.GetType(), Json),
+        OccurredAt = @event.OccurredAt,
+    };
+
+    public T Read<T>() where T : IIntegrationEvent =>
+        JsonSerializer.Deserialize<T>(Payload, Json) ?? throw new InvalidOperationException($"Outbox message {Id} holds no {typeof(T).Name}.");
+}
+
+public static class OutboxModelBuilderExtensions
+{
+    /// <summary>Maps the module's outbox table (<c>outbox_messages</c> in the module's schema).</summary>
+    public static ModelBuilder AddOutbox(this ModelBuilder modelBuilder)
+    {
+        modelBuilder.Entity<OutboxMessage>(m =>
+        {
+            m.ToTable("outbox_messages");
+            m.HasKey(x => x.Id);
+            m.Property(x => x.Type).HasMaxLength(128);
+            m.Property(x => x.LastError).HasMaxLength(2000);
+            m.HasIndex(x => new { x.ProcessedAt, x.OccurredAt });
+        });
+        return modelBuilder;
+    }
+}
