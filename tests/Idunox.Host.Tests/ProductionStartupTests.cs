@@ -55,6 +55,7 @@ public sealed class ProductionStartupTests
             ["Database__Provider"] = "Postgres",
             ["ConnectionStrings__Idunox"] = database.ConnectionString,
             ["Jwt__SigningKey"] = IdunoxApp.JwtSigningKey,
+            ["Email__Mode"] = "Pickup",
         };
         var first = await HostProcess.RunAsync(["migrate"], environment);
         Assert.True(first.ExitCode == 0, first.Error);

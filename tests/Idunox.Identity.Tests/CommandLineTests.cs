@@ -13,6 +13,8 @@ public sealed partial class CommandLineTests(PostgresAppFixture fixture) : IClas
         ["Database__Provider"] = "Postgres",
         ["ConnectionStrings__Idunox"] = fixture.Database.ConnectionString,
         ["Jwt__SigningKey"] = IdunoxApp.JwtSigningKey,
+        ["Email__Mode"] = "Pickup",
+        ["Email__PickupDirectory"] = fixture.App.MailDirectory,
     };
 
     [GeneratedRegex("Password \\(shown once, pass it on over a secure channel\\): (\\S+)")]

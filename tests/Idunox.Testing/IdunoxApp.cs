@@ -24,6 +24,9 @@ public class IdunoxApp(string environment, IReadOnlyDictionary<string, string?> 
 
     public CapturedLogs Logs { get; } = new();
 
+    /// <summary>Where this host writes e-mails (pickup mode, unless a test chooses SMTP).</summary>
+    public string MailDirectory { get; } = Path.Combine(Path.GetTempPath(), $"idunox-mail-{Guid.NewGuid():N}");
+
     /// <summary>A host on PostgreSQL, migrated at start-up, with test keys.</summary>
     public static IdunoxApp OnPostgres(TestDatabase database, string environment = "Testing", IReadOnlyDictionary<string, string?>? extra = null) =>
         new(environment, Merge(new Dictionary<string, string?>
@@ -53,6 +56,10 @@ public class IdunoxApp(string environment, IReadOnlyDictionary<string, string?> 
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         builder.UseEnvironment(environment);
+        builder.UseSetting("Email:Mode", "Pickup");
+        builder.UseSetting("Email:PickupDirectory", MailDirectory);
+        // Jobs run when a test runs them, not when a real clock says so.
+        builder.UseSetting("Jobs:Server:Enabled", "false");
         foreach (var (key, value) in settings)
         {
             builder.UseSetting(key, value);
@@ -65,6 +72,15 @@ public class IdunoxApp(string environment, IReadOnlyDictionary<string, string?> 
             services.RemoveAll<TimeProvider>();
             services.AddSingleton<TimeProvider>(Clock);
         });
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        base.Dispose(disposing);
+        if (disposing && Directory.Exists(MailDirectory))
+        {
+            Directory.Delete(MailDirectory, recursive: true);
+        }
     }
 
     private static Dictionary<string, string?> Merge(Dictionary<string, string?> settings, IReadOnlyDictionary<string, string?>? extra)

@@ -23,7 +23,7 @@ public class PostgresAppFixture : IAsyncLifetime
         _ = _app.Server; // start the host: migrations and start-up tasks run now
     }
 
-    public async Task DisposeAsync()
+    public virtual async Task DisposeAsync()
     {
         if (_app is not null)
         {

@@ -52,7 +52,8 @@ public static class IdunoxHost
         var catalog = ModuleCatalog.From(builder.Configuration, modules);
         builder.Services.AddSingleton(catalog);
         // The database settings are checked first: without a database nothing else matters.
-        builder.Services.AddSingleton(DatabaseSettings.From(builder.Configuration, builder.Environment));
+        var database = DatabaseSettings.From(builder.Configuration, builder.Environment);
+        builder.Services.AddSingleton(database);
 
         if (!builder.Environment.IsDevelopment())
         {
@@ -84,6 +85,7 @@ public static class IdunoxHost
         }));
         builder.AddDatabaseStartupTasks();
         builder.AddIdunoxHealthChecks();
+        builder.AddIdunoxJobs(database);
         builder.Services.AddSingleton<IHostVerb, MigrateVerb>();
 
         foreach (var module in catalog.Enabled)
@@ -103,6 +105,7 @@ public static class IdunoxHost
         app.UseAuthorization();
 
         app.MapIdunoxHealthChecks();
+        app.MapIdunoxJobDashboard();
         app.MapOpenApi("/openapi/{documentName}.json").AllowAnonymous();
         app.MapScalarApiReference("/docs", o => o
             .WithTitle("Idunox Partner Platform API")

@@ -4,7 +4,7 @@ using Idunox.Shared.Persistence;
 namespace Idunox.Host.Verbs;
 
 /// <summary><c>migrate</c>: applies every enabled module's pending migrations to the configured database.</summary>
-internal sealed class MigrateVerb(IServiceProvider services, IEnumerable<IModuleDatabase> databases, DatabaseSettings settings) : IHostVerb
+internal sealed class MigrateVerb(IServiceProvider services, IEnumerable<IModuleDatabase> databases, DatabaseSettings settings, Platform.JobsSettings jobs) : IHostVerb
 {
     public string Name => "migrate";
 
@@ -22,6 +22,7 @@ internal sealed class MigrateVerb(IServiceProvider services, IEnumerable<IModule
                 : $"{database.Schema}: applied {pending.Count} migration(s): {string.Join(", ", pending)}");
         }
 
+        await console.Out.WriteLineAsync(await Platform.JobsSetup.MigrateAsync(jobs, cancellationToken));
         await console.Out.WriteLineAsync($"Database ({settings.Provider}) is up to date.");
         return VerbExitCodes.Done;
     }

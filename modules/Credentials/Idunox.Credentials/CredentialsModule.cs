@@ -1,11 +1,14 @@
 using Idunox.Credentials.Audit;
 using Idunox.Credentials.Contracts;
+using Idunox.Credentials.Jobs;
 using Idunox.Credentials.Keys;
 using Idunox.Credentials.Persistence;
 using Idunox.Credentials.Verification;
 using Idunox.Shared;
+using Idunox.Shared.Jobs;
 using Idunox.Shared.Modularity;
 using Idunox.Shared.MultiTenancy;
+using Idunox.Shared.Outbox;
 using Idunox.Shared.Persistence;
 using Idunox.Shared.Security;
 using Microsoft.AspNetCore.Authentication;
@@ -32,6 +35,9 @@ public sealed class CredentialsModule : IModule
                 "Credentials:ExpiringThresholdDays must be 0 or more and Credentials:MaxActiveKeysPerTenant at least 1.")
             .ValidateOnStart();
         builder.Services.AddScoped<KeyLifecycle>();
+        builder.Services.AddScoped<ICredentialDirectory, CredentialDirectory>();
+        builder.Services.AddOutbox<CredentialsDbContext>();
+        builder.Services.AddRecurringJob<GraceSweep>(GraceSweep.JobName, "*/5 * * * *");
         builder.Services.AddScoped<ApiKeyVerifier>();
         builder.Services.AddSingleton<LastUsedRecorder>();
         builder.Services.AddAuthentication()

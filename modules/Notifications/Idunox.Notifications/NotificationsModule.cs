@@ -1,20 +1,44 @@
+using Idunox.Credentials.Contracts;
+using Idunox.Notifications.Email;
+using Idunox.Notifications.Notices;
 using Idunox.Notifications.Persistence;
+using Idunox.Notifications.Reminders;
+using Idunox.Notifications.Templates;
+using Idunox.Shared.Jobs;
 using Idunox.Shared.Modularity;
+using Idunox.Shared.Outbox;
 using Idunox.Shared.Persistence;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 
 namespace Idunox.Notifications;
 
-/// <summary>E-mail (SMTP, or .eml files on the embedded default), its templates and the reminder schedule.</summary>
+/// <summary>E-mail (SMTP, or .eml files on the embedded default), its templates, the reminder schedule and security notices.</summary>
 public sealed class NotificationsModule : IModule
 {
     public string Name => "Notifications";
 
     public void AddServices(IHostApplicationBuilder builder)
     {
+        var email = EmailOptions.From(builder.Configuration, builder.Environment);
         builder.AddModuleDbContext<NotificationsDbContext, SqliteNotificationsDbContext, PostgresNotificationsDbContext>(
             NotificationsDbContext.SchemaName);
+        builder.Services.AddSingleton(email);
+        builder.Services.AddSingleton<IEmailTransport>(email.Mode == EmailMode.Smtp ? new SmtpEmailTransport(email) : new PickupEmailTransport(email));
+        builder.Services.AddSingleton(new EmailTemplates(Brand.From(builder.Configuration)));
+        builder.Services.AddScoped<EmailQueue>();
+        builder.Services.AddScoped<EmailDispatcher>();
+        builder.Services.AddOptions<ReminderOptions>().Bind(builder.Configuration.GetSection(ReminderOptions.SectionName))
+            .Validate(o => o.Thresholds.All(t => t is >= 1 and <= 365), "Notifications:ReminderThresholdDays must each be 1 to 365 days.")
+            .ValidateOnStart();
+
+        builder.Services.AddRecurringJob<ExpiryReminders>(ExpiryReminders.JobName, "0 * * * *");
+        builder.Services.AddRecurringJob<EmailDispatchJob>(EmailDispatchJob.JobName, "* * * * *");
+        builder.Services.AddIntegrationEventHandler<ApiKeyCreated, SecurityNotices>();
+        builder.Services.AddIntegrationEventHandler<ApiKeyRotated, SecurityNotices>();
+        builder.Services.AddIntegrationEventHandler<ApiKeyRevoked, SecurityNotices>();
+        builder.Services.AddIntegrationEventHandler<ApiKeyGraceEnded, SecurityNotices>();
     }
 
     public void MapEndpoints(IEndpointRouteBuilder routes)

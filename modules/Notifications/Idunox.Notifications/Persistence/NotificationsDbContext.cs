@@ -1,3 +1,4 @@
+using Idunox.Notifications.Email;
 using Idunox.Notifications.Reminders;
 using Idunox.Shared;
 using Idunox.Shared.Persistence;
@@ -13,6 +14,8 @@ internal abstract class NotificationsDbContext(DbContextOptions options, ITenant
 
     public DbSet<SentReminder> SentReminders => Set<SentReminder>();
 
+    public DbSet<OutgoingEmail> OutgoingEmails => Set<OutgoingEmail>();
+
     protected override void BuildModel(ModelBuilder modelBuilder)
     {
         modelBuilder.Entity<SentReminder>(r =>
@@ -20,6 +23,19 @@ internal abstract class NotificationsDbContext(DbContextOptions options, ITenant
             r.ToTable("sent_reminders");
             r.HasKey(x => x.Id);
             r.HasIndex(x => new { x.ApiKeyId, x.ThresholdDays }).IsUnique();
+        });
+
+        modelBuilder.Entity<OutgoingEmail>(m =>
+        {
+            m.ToTable("outgoing_emails");
+            m.HasKey(x => x.Id);
+            m.Property(x => x.DedupeKey).HasMaxLength(200);
+            m.HasIndex(x => x.DedupeKey).IsUnique();
+            m.Property(x => x.Kind).HasMaxLength(32);
+            m.Property(x => x.Recipient).HasMaxLength(320);
+            m.Property(x => x.Subject).HasMaxLength(500);
+            m.Property(x => x.LastError).HasMaxLength(2000);
+            m.HasIndex(x => new { x.SentAt, x.NextAttemptAt });
         });
     }
 }

@@ -6,6 +6,15 @@ namespace Idunox.Shared.MultiTenancy;
 /// </summary>
 public sealed class TenantContext : ITenantContext
 {
+    public TenantContext()
+    {
+        if (AmbientTenant.Current is { } ambient)
+        {
+            TenantId = ambient;
+            Source = TenantSources.Inherited;
+        }
+    }
+
     public Guid? TenantId { get; private set; }
 
     public string? Source { get; private set; }
@@ -25,6 +34,7 @@ public sealed class TenantContext : ITenantContext
 
         TenantId = tenantId;
         Source = source;
+        AmbientTenant.Current = tenantId; // flows on to the scopes and jobs this request starts
     }
 
     /// <summary>
@@ -38,13 +48,14 @@ public sealed class TenantContext : ITenantContext
             throw new ArgumentException("A tenant id cannot be empty.", nameof(tenantId));
         }
 
-        var previous = (TenantId, Source);
+        var previous = (TenantId, Source, AmbientTenant.Current);
         TenantId = tenantId;
         Source = TenantSources.Explicit;
-        return new Restore(this, previous.TenantId, previous.Source);
+        AmbientTenant.Current = tenantId;
+        return new Restore(this, previous.TenantId, previous.Source, previous.Item3);
     }
 
-    private sealed class Restore(TenantContext context, Guid? tenantId, string? source) : IDisposable
+    private sealed class Restore(TenantContext context, Guid? tenantId, string? source, Guid? ambient) : IDisposable
     {
         private bool _disposed;
 
@@ -58,6 +69,7 @@ public sealed class TenantContext : ITenantContext
             _disposed = true;
             context.TenantId = tenantId;
             context.Source = source;
+            AmbientTenant.Current = ambient;
         }
     }
 }
@@ -67,4 +79,6 @@ public static class TenantSources
     public const string Jwt = "jwt";
     public const string ApiKey = "api-key";
     public const string Explicit = "explicit";
+    /// <summary>Taken over from the work that started this scope: a request, an explicit scope or a job.</summary>
+    public const string Inherited = "inherited";
 }

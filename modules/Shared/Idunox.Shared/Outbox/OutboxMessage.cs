@@ -25,6 +25,9 @@ public sealed class OutboxMessage
 
     public int Attempts { get; set; }
 
+    /// <summary>Not before this time: a delivery under way holds a lease until then, a failed one waits for its retry.</summary>
+    public DateTime? NextAttemptAt { get; set; }
+
     public string? LastError { get; set; }
 
     public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
@@ -38,8 +41,10 @@ public sealed class OutboxMessage
         OccurredAt = @event.OccurredAt,
     };
 
-    public T Read<T>() where T : IIntegrationEvent =>
-        JsonSerializer.Deserialize<T>(Payload, Json) ?? throw new InvalidOperationException($"Outbox message {Id} holds no {typeof(T).Name}.");
+    public T Read<T>() where T : IIntegrationEvent => (T)Read(typeof(T));
+
+    public object Read(Type eventType) =>
+        JsonSerializer.Deserialize(Payload, eventType, Json) ?? throw new InvalidOperationException($"Outbox message {Id} holds no {eventType.Name}.");
 }
 
 public static class OutboxModelBuilderExtensions
@@ -53,7 +58,7 @@ public static class OutboxModelBuilderExtensions
             m.HasKey(x => x.Id);
             m.Property(x => x.Type).HasMaxLength(128);
             m.Property(x => x.LastError).HasMaxLength(2000);
-            m.HasIndex(x => new { x.ProcessedAt, x.OccurredAt });
+            m.HasIndex(x => new { x.ProcessedAt, x.NextAttemptAt, x.OccurredAt });
         });
         return modelBuilder;
     }

@@ -200,6 +200,10 @@ namespace Idunox.Credentials.Persistence.Migrations.Postgres
                         .HasColumnType("character varying(2000)")
                         .HasColumnName("last_error");
 
+                    b.Property<DateTime?>("NextAttemptAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("next_attempt_at");
+
                     b.Property<DateTime>("OccurredAt")
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("occurred_at");
@@ -226,8 +230,8 @@ namespace Idunox.Credentials.Persistence.Migrations.Postgres
                     b.HasKey("Id")
                         .HasName("pk_outbox_messages");
 
-                    b.HasIndex("ProcessedAt", "OccurredAt")
-                        .HasDatabaseName("ix_outbox_messages_processed_at_occurred_at");
+                    b.HasIndex("ProcessedAt", "NextAttemptAt", "OccurredAt")
+                        .HasDatabaseName("ix_outbox_messages_processed_at_next_attempt_at_occurred_at");
 
                     b.ToTable("outbox_messages", "credentials");
                 });

@@ -194,6 +194,10 @@ namespace Idunox.Credentials.Persistence.Migrations.Sqlite
                         .HasColumnType("TEXT")
                         .HasColumnName("last_error");
 
+                    b.Property<DateTime?>("NextAttemptAt")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("next_attempt_at");
+
                     b.Property<DateTime>("OccurredAt")
                         .HasColumnType("TEXT")
                         .HasColumnName("occurred_at");
@@ -220,8 +224,8 @@ namespace Idunox.Credentials.Persistence.Migrations.Sqlite
                     b.HasKey("Id")
                         .HasName("pk_credentials_outbox_messages");
 
-                    b.HasIndex("ProcessedAt", "OccurredAt")
-                        .HasDatabaseName("ix_credentials_outbox_messages_processed_at_occurred_at");
+                    b.HasIndex("ProcessedAt", "NextAttemptAt", "OccurredAt")
+                        .HasDatabaseName("ix_credentials_outbox_messages_processed_at_next_attempt_at_occurred_at");
 
                     b.ToTable("credentials_outbox_messages", (string)null);
                 });

@@ -1,0 +1,226 @@
+using Hangfire;
+using Hangfire.Dashboard;
+using Hangfire.PostgreSql;
+using Idunox.Host.Verbs;
+using Idunox.Shared.Jobs;
+using Idunox.Shared.Modularity;
+using Idunox.Shared.Persistence;
+using Npgsql;
+
+namespace Idunox.Host.Platform;
+
+internal enum JobStorageKind
+{
+    InMemory,
+    Postgres,
+}
+
+/// <summary><c>Jobs:*</c>: where Hangfire keeps its jobs, and whether this process runs a Hangfire server.</summary>
+internal sealed record JobsSettings(JobStorageKind Storage, string? ConnectionString, bool ServerEnabled, int WorkerCount)
+{
+    public const string Schema = "hangfire";
+
+    public static JobsSettings From(IConfiguration configuration, DatabaseSettings database)
+    {
+        var text = configuration["Jobs:Storage"];
+        var storage = string.IsNullOrWhiteSpace(text)
+            ? database.Provider == DatabaseProvider.Postgres ? JobStorageKind.Postgres : JobStorageKind.InMemory
+            : Enum.TryParse<JobStorageKind>(text, ignoreCase: true, out var parsed) && Enum.IsDefined(parsed)
+                ? parsed
+                : throw new StartupConfigurationException($"Jobs:Storage must be InMemory or Postgres (it is '{text}').");
+        if (storage == JobStorageKind.Postgres && database.Provider != DatabaseProvider.Postgres)
+        {
+            throw new StartupConfigurationException("Jobs:Storage=Postgres needs Database:Provider=Postgres: Hangfire shares its database.");
+        }
+
+        var workers = configuration.GetValue("Jobs:Server:WorkerCount", 2);
+        return new JobsSettings(storage, storage == JobStorageKind.Postgres ? database.ConnectionString : null,
+            configuration.GetValue("Jobs:Server:Enabled", true), Math.Clamp(workers, 1, 20));
+    }
+}
+
+/// <summary>
+/// Hangfire: in memory on the embedded default; otherwise PostgreSQL in its own <c>hangfire</c> schema, set up for several
+/// servers on one database (sliding invisibility timeout, a few seconds' polling). The schema is created only where
+/// migrations run: at start-up when <c>Database:MigrateOnStartup</c> is on, or by the <c>migrate</c> verb.
+/// </summary>
+internal static class JobsSetup
+{
+    public static WebApplicationBuilder AddIdunoxJobs(this WebApplicationBuilder builder, DatabaseSettings database)
+    {
+        var jobs = JobsSettings.From(builder.Configuration, database);
+        builder.Services.AddSingleton(jobs);
+        builder.Services.AddHangfire(configuration =>
+        {
+            configuration.SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
+                .UseSimpleAssemblyNameTypeSerializer()
+                .UseRecommendedSerializerSettings();
+            if (!GlobalJobFilters.Filters.Any(f => f.Instance is TenantJobFilter))
+            {
+                configuration.UseFilter(new TenantJobFilter());
+            }
+
+            if (jobs.Storage == JobStorageKind.Postgres)
+            {
+                configuration.UsePostgreSqlStorage(o => o.UseNpgsqlConnection(jobs.ConnectionString), new PostgreSqlStorageOptions
+                {
+                    SchemaName = JobsSettings.Schema,
+                    PrepareSchemaIfNecessary = database.MigrateOnStartup,
+                    QueuePollInterval = TimeSpan.FromSeconds(5),
+                    UseSlidingInvisibilityTimeout = true,
+                    InvisibilityTimeout = TimeSpan.FromMinutes(5),
+                    DistributedLockTimeout = TimeSpan.FromMinutes(1),
+                });
+            }
+            else
+            {
+                configuration.UseInMemoryStorage();
+            }
+        });
+
+        if (jobs.ServerEnabled)
+        {
+            builder.Services.AddHangfireServer(o =>
+            {
+                o.WorkerCount = jobs.WorkerCount;
+                o.SchedulePollingInterval = TimeSpan.FromSeconds(15);
+                o.ServerName = $"{Environment.MachineName}:{Environment.ProcessId}";
+            });
+        }
+
+        builder.Services.AddHostedService<RecurringJobSchedule>();
+        builder.Services.AddHealthChecks().AddCheck<JobStorageHealthCheck>("jobs", tags: ["ready"]);
+        builder.Services.AddTransient<RecurringJobRunner>();
+        builder.Services.AddSingleton<IHostVerb, JobsVerb>();
+        return builder;
+    }
+
+    /// <summary>Readiness: the job storage answers (for PostgreSQL: the hangfire schema exists).</summary>
+    internal sealed class JobStorageHealthCheck(JobStorage storage) : Microsoft.Extensions.Diagnostics.HealthChecks.IHealthCheck
+    {
+        public Task<Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckResult> CheckHealthAsync(
+            Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckContext context, CancellationToken cancellationToken = default)
+        {
+            try
+            {
+                var stats = storage.GetMonitoringApi().GetStatistics();
+                return Task.FromResult(Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckResult.Healthy(
+                    "The job storage answers.", new Dictionary<string, object> { ["servers"] = stats.Servers, ["failed"] = stats.Failed }));
+            }
+            catch (Exception e)
+            {
+                return Task.FromResult(Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckResult.Unhealthy(
+                    $"The job storage does not answer (run the migrate verb): {e.GetType().Name}"));
+            }
+        }
+    }
+
+    public static WebApplication MapIdunoxJobDashboard(this WebApplication app)
+    {
+        app.MapHangfireDashboard("/hangfire", new DashboardOptions
+        {
+            DashboardTitle = "Idunox jobs",
+            AppPath = "/docs/",
+            Authorization = [new OpsOnlyDashboardAuthorization(app.Environment.IsDevelopment())],
+            DisplayStorageConnectionString = false,
+        });
+        return app;
+    }
+
+    /// <summary>Creates (or updates) the Hangfire schema: part of <c>migrate</c>.</summary>
+    public static async Task<string> MigrateAsync(JobsSettings jobs, CancellationToken cancellationToken)
+    {
+        if (jobs.Storage != JobStorageKind.Postgres)
+        {
+            return "hangfire: in memory, nothing to migrate";
+        }
+
+        await using var connection = new NpgsqlConnection(jobs.ConnectionString);
+        await connection.OpenAsync(cancellationToken);
+        PostgreSqlObjectsInstaller.Install(connection, JobsSettings.Schema);
+        return "hangfire: schema up to date";
+    }
+}
+
+/// <summary>
+/// The job dashboard is for staff with the <c>ops</c> role. Staff sign-in does not exist yet, so outside Development it
+/// refuses everyone; in Development it admits requests from this machine only.
+/// </summary>
+internal sealed class OpsOnlyDashboardAuthorization(bool development) : IDashboardAuthorizationFilter
+{
+    public bool Authorize(DashboardContext context)
+    {
+        var http = context.GetHttpContext();
+        if (development)
+        {
+            // This machine only (no address: an in-process request).
+            return http.Connection.RemoteIpAddress is not { } address || System.Net.IPAddress.IsLoopback(address);
+        }
+
+        return http.User.Identities.Any(i => i.IsAuthenticated && i.AuthenticationType == "Staff" && i.HasClaim("role", "ops"));
+    }
+}
+
+/// <summary>
+/// Puts every module's recurring job on its schedule at start-up. Until the job storage is ready (the <c>hangfire</c>
+/// schema of an unmigrated production database) it keeps trying every 30 seconds instead of failing the host.
+/// </summary>
+internal sealed class RecurringJobSchedule(
+    IRecurringJobManager manager, IEnumerable<RecurringJobRegistration> registrations, ILogger<RecurringJobSchedule> logger) : BackgroundService
+{
+    private bool _scheduled;
+
+    /// <summary>Schedules at once when the storage is ready, so the jobs are there when the host has started.</summary>
+    public override Task StartAsync(CancellationToken cancellationToken)
+    {
+        _scheduled = TrySchedule();
+        return base.StartAsync(cancellationToken);
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        while (!_scheduled && !stoppingToken.IsCancellationRequested)
+        {
+            await Task.Delay(TimeSpan.FromSeconds(30), stoppingToken);
+            _scheduled = TrySchedule();
+        }
+    }
+
+    private bool TrySchedule()
+    {
+        try
+        {
+            foreach (var job in registrations)
+            {
+                manager.AddOrUpdate<RecurringJobRunner>(job.Name, r => r.RunAsync(job.Name, CancellationToken.None), job.Cron,
+                    new RecurringJobOptions { TimeZone = TimeZoneInfo.Utc });
+            }
+
+            logger.LogInformation("Scheduled {Count} recurring jobs", registrations.Count());
+            return true;
+        }
+        catch (Exception e)
+        {
+            logger.LogWarning("Could not schedule the recurring jobs (has the migrate verb run?): {Error}. Trying again in 30 seconds.", e.Message);
+            return false;
+        }
+    }
+}
+
+/// <summary>What Hangfire (and the <c>jobs run</c> verb) calls: one run of one named job, in a service scope of its own.</summary>
+internal sealed class RecurringJobRunner(IServiceScopeFactory scopes, IEnumerable<RecurringJobRegistration> registrations, ILogger<RecurringJobRunner> logger)
+{
+    public static IEnumerable<string> Names(IEnumerable<RecurringJobRegistration> registrations) => registrations.Select(r => r.Name);
+
+    [AutomaticRetry(Attempts = 3)]
+    public async Task<string> RunAsync(string name, CancellationToken cancellationToken)
+    {
+        var registration = registrations.FirstOrDefault(r => r.Name == name)
+            ?? throw new InvalidOperationException($"There is no job named '{name}'.");
+        await using var scope = scopes.CreateAsyncScope();
+        var job = (IRecurringJob)scope.ServiceProvider.GetRequiredService(registration.JobType);
+        var outcome = await job.RunAsync(cancellationToken);
+        logger.LogInformation("Job {Job}: {Summary}", name, outcome.Summary);
+        return outcome.Summary;
+    }
+}

@@ -1,0 +1,50 @@
+using Idunox.Host.Platform;
+using Idunox.Shared.Jobs;
+using Idunox.Shared.Modularity;
+using Idunox.Shared.Outbox;
+
+namespace Idunox.Host.Verbs;
+
+/// <summary><c>jobs list</c> and <c>jobs run &lt;name&gt;</c>: one recurring job, once, now — for operators and checks.</summary>
+internal sealed class JobsVerb(RecurringJobRunner runner, IEnumerable<RecurringJobRegistration> registrations) : IHostVerb
+{
+    private const string Usage = "usage: jobs list | jobs run <job-name>";
+
+    public string Name => "jobs";
+
+    public string Summary => "jobs list | jobs run <name>          list the recurring jobs, or run one now";
+
+    public async Task<int> RunAsync(IReadOnlyList<string> args, VerbConsole console, CancellationToken cancellationToken)
+    {
+        var parsed = VerbArguments.Parse(args);
+        switch (parsed.Positional)
+        {
+            case ["list"]:
+                foreach (var job in registrations.OrderBy(r => r.Name, StringComparer.Ordinal))
+                {
+                    await console.Out.WriteLineAsync($"{job.Name,-20} {job.Cron}");
+                }
+
+                return VerbExitCodes.Done;
+            case ["run", var name]:
+                if (registrations.All(r => r.Name != name))
+                {
+                    throw new VerbUsageException($"There is no job named '{name}'. Jobs: {string.Join(", ", registrations.Select(r => r.Name).Order())}.");
+                }
+
+                try
+                {
+                    await console.Out.WriteLineAsync($"{name}: {await runner.RunAsync(name, cancellationToken)}");
+                    return VerbExitCodes.Done;
+                }
+                catch (JobRetryException e)
+                {
+                    await console.Error.WriteLineAsync($"{name} failed: {e.Message}");
+                    return VerbExitCodes.Failed;
+                }
+
+            default:
+                throw new VerbUsageException(Usage);
+        }
+    }
+}

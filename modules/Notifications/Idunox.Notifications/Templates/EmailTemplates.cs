@@ -1,0 +1,107 @@
+using System.Globalization;
+using System.Net;
+using Microsoft.Extensions.Configuration;
+
+namespace Idunox.Notifications.Templates;
+
+/// <summary>The brand and links e-mails carry, from the portal's own settings (<c>Portal:*</c>).</summary>
+internal sealed record Brand(string Name, string ProductName, string PrimaryColor, string PortalUrl, string SupportEmail)
+{
+    public static Brand From(IConfiguration configuration)
+    {
+        var portal = configuration.GetSection("Portal");
+        return new Brand(
+            portal["Brand:Name"] ?? "Idunox",
+            portal["Brand:ProductName"] ?? "Idunox Partner Portal",
+            portal["Brand:PrimaryColor"] ?? "#1f5fbf",
+            portal["Urls:Portal"] ?? "http://localhost:5080/partner",
+            portal["SupportEmail"] ?? "partner@idunox.com");
+    }
+}
+
+/// <summary>A rendered e-mail: subject, plain text and HTML with the same content.</summary>
+internal sealed record RenderedEmail(string Subject, string Text, string Html);
+
+/// <summary>
+/// Every e-mail the platform sends, in plain text and HTML with Idunox branding. Names and prefixes come from users and
+/// are HTML-encoded; no template is given a secret, so none can print one.
+/// </summary>
+internal sealed class EmailTemplates(Brand brand)
+{
+    public RenderedEmail ExpiryReminder(string recipientName, string prefix, string keyName, int days, DateTime expiresAt)
+    {
+        var when = Days(days);
+        var subject = $"Your API key {prefix}… ({keyName}) expires in {when}";
+        return Render(subject, recipientName,
+            [
+                $"Your API key {prefix}… ({keyName}) expires in {when}, on {Date(expiresAt)}.",
+                "Rotate it in the partner portal before then: the new key is shown once, and the old one keeps working for 24 to 72 hours while you switch over.",
+            ],
+            "Open the partner portal");
+    }
+
+    public RenderedEmail KeyCreated(string recipientName, string prefix, string keyName, string actor, DateTime at, DateTime expiresAt) =>
+        Render($"A new API key was created: {prefix}… ({keyName})", recipientName,
+            [
+                $"{actor} created the API key {prefix}… ({keyName}) on {Date(at)} at {Time(at)} UTC. It is valid until {Date(expiresAt)}.",
+                SecurityFooter,
+            ],
+            "Review your keys");
+
+    public RenderedEmail KeyRotated(string recipientName, string prefix, string keyName, string successorPrefix, string actor, DateTime at, DateTime graceEndsAt) =>
+        Render($"API key rotated: {prefix}… ({keyName})", recipientName,
+            [
+                $"{actor} rotated the API key {prefix}… ({keyName}) on {Date(at)} at {Time(at)} UTC. Its successor is {successorPrefix}….",
+                $"The old key keeps working until {Date(graceEndsAt)} at {Time(graceEndsAt)} UTC; switch your systems to the new key before then.",
+                SecurityFooter,
+            ],
+            "Review your keys");
+
+    public RenderedEmail KeyRevoked(string recipientName, string prefix, string keyName, string actor, DateTime at) =>
+        Render($"API key revoked: {prefix}… ({keyName})", recipientName,
+            [
+                $"{actor} revoked the API key {prefix}… ({keyName}) on {Date(at)} at {Time(at)} UTC. It no longer works.",
+                SecurityFooter,
+            ],
+            "Review your keys");
+
+    public RenderedEmail GraceEnded(string recipientName, string prefix, string keyName, DateTime endedAt) =>
+        Render($"Rotated API key retired: {prefix}… ({keyName})", recipientName,
+            [
+                $"The grace period of the rotated API key {prefix}… ({keyName}) ended on {Date(endedAt)} at {Time(endedAt)} UTC. It no longer works; its successor does.",
+            ],
+            "Review your keys");
+
+    private string SecurityFooter => $"If you did not expect this, contact {brand.SupportEmail} at once.";
+
+    private RenderedEmail Render(string subject, string recipientName, IReadOnlyList<string> paragraphs, string action)
+    {
+        var text = $"Hello {recipientName},\n\n{string.Join("\n\n", paragraphs)}\n\n{action}: {brand.PortalUrl}\n\n-- \n{brand.ProductName}\n" +
+                   $"Questions? {brand.SupportEmail}\n";
+        var e = (string value) => WebUtility.HtmlEncode(value);
+        var html = $"""
+            <!doctype html>
+            <html lang="en"><head><meta charset="utf-8"><title>{e(subject)}</title></head>
+            <body style="margin:0;padding:0;background:#f4f6f9;font-family:Segoe UI,Helvetica,Arial,sans-serif;color:#1c2430">
+              <table role="presentation" width="100%" cellpadding="0" cellspacing="0"><tr><td align="center" style="padding:24px">
+                <table role="presentation" width="600" cellpadding="0" cellspacing="0" style="background:#ffffff;border-radius:8px;overflow:hidden">
+                  <tr><td style="background:{e(brand.PrimaryColor)};color:#ffffff;padding:16px 24px;font-size:18px;font-weight:600">{e(brand.ProductName)}</td></tr>
+                  <tr><td style="padding:24px">
+                    <p>Hello {e(recipientName)},</p>
+                    {string.Concat(paragraphs.Select(p => $"<p>{e(p)}</p>"))}
+                    <p><a href="{e(brand.PortalUrl)}" style="display:inline-block;background:{e(brand.PrimaryColor)};color:#ffffff;padding:10px 16px;border-radius:4px;text-decoration:none">{e(action)}</a></p>
+                  </td></tr>
+                  <tr><td style="padding:16px 24px;font-size:12px;color:#5b6675;border-top:1px solid #e3e7ee">{e(brand.Name)} · Questions? <a href="mailto:{e(brand.SupportEmail)}">{e(brand.SupportEmail)}</a></td></tr>
+                </table>
+              </td></tr></table>
+            </body></html>
+            """;
+        return new RenderedEmail(subject, text, html);
+    }
+
+    private static string Days(int days) => days == 1 ? "1 day" : $"{days} days";
+
+    private static string Date(DateTime value) => value.ToString("d MMMM yyyy", CultureInfo.InvariantCulture);
+
+    private static string Time(DateTime value) => value.ToString("HH:mm", CultureInfo.InvariantCulture);
+}

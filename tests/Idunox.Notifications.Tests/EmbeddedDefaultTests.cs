@@ -1,0 +1,79 @@
+using System.Net;
+using Microsoft.Data.Sqlite;
+
+namespace Idunox.Notifications.Tests;
+
+/// <summary>The embedded default as a new user meets it: SQLite, in-memory jobs, e-mails as .eml files, the jobs verb.</summary>
+public sealed class EmbeddedDefaultTests : IAsyncLifetime
+{
+    private readonly string _directory = Path.Combine(Path.GetTempPath(), $"idunox-embedded-{Guid.NewGuid():N}");
+
+    private string DatabaseFile => Path.Combine(_directory, "idunox.db");
+
+    private string MailDirectory => Path.Combine(_directory, "mail");
+
+    public Task InitializeAsync()
+    {
+        Directory.CreateDirectory(_directory);
+        return Task.CompletedTask;
+    }
+
+    public Task DisposeAsync()
+    {
+        SqliteConnection.ClearAllPools();
+        Directory.Delete(_directory, recursive: true);
+        return Task.CompletedTask;
+    }
+
+    [Fact]
+    public async Task Running_expiry_reminders_leaves_one_expires_in_1_day_eml_and_a_second_run_adds_none()
+    {
+        await using (var app = IdunoxApp.OnSqlite(DatabaseFile, "Development"))
+        {
+            app.Clock.SetUtcNow(DateTimeOffset.UtcNow); // the verb below runs on the real clock
+            var partner = await app.PartnerAsync();
+            var portal = await app.PortalAsync(partner);
+            await portal.CreateKeyAsync("tomorrow", expiresInDays: 1);
+        }
+
+        var environment = new Dictionary<string, string?>
+        {
+            ["ASPNETCORE_ENVIRONMENT"] = "Development",
+            ["ConnectionStrings__Idunox"] = $"Data Source={DatabaseFile}",
+            ["Email__PickupDirectory"] = MailDirectory,
+            ["Jwt__SigningKey"] = IdunoxApp.JwtSigningKey,
+        };
+
+        var first = await HostProcess.RunAsync(["jobs", "run", "expiry-reminders"], environment);
+        Assert.True(first.ExitCode == 0, first.Error);
+        Assert.Contains("expiry-reminders: planned 1 reminder(s); sent 1 e-mail(s), 0 failed", first.Out, StringComparison.Ordinal);
+        var files = Directory.GetFiles(MailDirectory, "*.eml");
+        Assert.Single(files);
+        var message = await MimeKit.MimeMessage.LoadAsync(files[0]);
+        Assert.EndsWith("(tomorrow) expires in 1 day", message.Subject, StringComparison.Ordinal);
+
+        var second = await HostProcess.RunAsync(["jobs", "run", "expiry-reminders"], environment);
+        Assert.Equal(0, second.ExitCode);
+        Assert.Contains("planned 0 reminder(s); sent 0 e-mail(s)", second.Out, StringComparison.Ordinal);
+        Assert.Single(Directory.GetFiles(MailDirectory, "*.eml"));
+
+        var unknown = await HostProcess.RunAsync(["jobs", "run", "no-such-job"], environment);
+        Assert.Equal(2, unknown.ExitCode);
+        Assert.Contains("There is no job named 'no-such-job'", unknown.Error, StringComparison.Ordinal);
+
+        var list = await HostProcess.RunAsync(["jobs", "list"], environment);
+        Assert.Equal(0, list.ExitCode);
+        Assert.Contains("grace-sweep          */5 * * * *", list.Out, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task In_Development_the_job_dashboard_opens_for_this_machine()
+    {
+        await using var app = IdunoxApp.OnSqlite(DatabaseFile, "Development");
+
+        var response = await app.CreateClient().GetAsync(new Uri("/hangfire", UriKind.Relative));
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Contains("Idunox jobs", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+}

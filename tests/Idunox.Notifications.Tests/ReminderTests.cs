@@ -1,0 +1,123 @@
+using Idunox.Identity.Contracts;
+using MimeKit;
+
+namespace Idunox.Notifications.Tests;
+
+public sealed class ReminderTests(SmtpAppFixture fixture) : IClassFixture<SmtpAppFixture>
+{
+    private IdunoxApp App => fixture.App;
+
+    private List<MimeMessage> MailTo(string email) =>
+        fixture.Smtp.Messages.Where(m => m.To.Mailboxes.Any(a => a.Address == email)).ToList();
+
+    private void MoveTo(DateTime instant) => App.Clock.Advance(instant - App.Clock.GetUtcNow().UtcDateTime);
+
+    [Fact]
+    public async Task A_years_key_gets_the_30_7_and_1_day_reminders_once_each_as_time_passes()
+    {
+        var partner = await App.PartnerAsync();
+        var colleague = await App.SecondUserAsync(partner);
+        var (_, _, prefix) = await (await App.PortalAsync(partner)).CreateKeyAsync("nightly export");
+        var expiresAt = App.Clock.GetUtcNow().UtcDateTime.AddDays(365);
+
+        // Every six hours from 31 days before expiry until it expires, as the hourly job would see it (and more often).
+        for (var at = expiresAt.AddDays(-31); at < expiresAt; at = at.AddHours(6))
+        {
+            MoveTo(at);
+            await App.RunJobAsync("expiry-reminders");
+        }
+
+        foreach (var email in new[] { partner.Email, colleague.Email })
+        {
+            var mail = MailTo(email);
+            Assert.Equal(
+            [
+                $"Your API key {prefix}… (nightly export) expires in 30 days",
+                $"Your API key {prefix}… (nightly export) expires in 7 days",
+                $"Your API key {prefix}… (nightly export) expires in 1 day",
+            ], mail.Select(m => m.Subject));
+            Assert.Contains($"expires in 30 days, on {expiresAt:d MMMM yyyy}", mail[0].TextBody, StringComparison.Ordinal);
+            Assert.Contains("Open the partner portal: https://partner.idunox.com/partner", mail[0].TextBody, StringComparison.Ordinal);
+            Assert.Contains("Idunox Partner Portal", mail[0].HtmlBody, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public async Task A_late_run_sends_only_the_nearest_threshold_and_a_rerun_nothing()
+    {
+        var partner = await App.PartnerAsync();
+        var (_, _, prefix) = await (await App.PortalAsync(partner)).CreateKeyAsync("late", expiresInDays: 60);
+        var expiresAt = App.Clock.GetUtcNow().UtcDateTime.AddDays(60);
+
+        MoveTo(expiresAt.AddDays(-5).AddHours(-3)); // past the 30- and 7-day thresholds, no run in between
+        await App.RunJobAsync("expiry-reminders");
+        await App.RunJobAsync("expiry-reminders");
+
+        Assert.Equal([$"Your API key {prefix}… (late) expires in 6 days"], MailTo(partner.Email).Select(m => m.Subject));
+
+        MoveTo(expiresAt.AddHours(-2));
+        await App.RunJobAsync("expiry-reminders");
+        Assert.Equal(2, MailTo(partner.Email).Count);
+        Assert.Equal($"Your API key {prefix}… (late) expires in 1 day", MailTo(partner.Email)[^1].Subject);
+    }
+
+    [Fact]
+    public async Task Two_concurrent_runs_send_each_reminder_once()
+    {
+        var partner = await App.PartnerAsync();
+        await App.SecondUserAsync(partner);
+        await (await App.PortalAsync(partner)).CreateKeyAsync("raced", expiresInDays: 3);
+
+        await Task.WhenAll(Enumerable.Range(0, 4).Select(_ => App.RunJobAsync("expiry-reminders")));
+
+        Assert.Single(MailTo(partner.Email));
+    }
+
+    [Fact]
+    public async Task Revoked_rotated_and_expired_keys_and_disabled_users_get_no_reminder()
+    {
+        var partner = await App.PartnerAsync();
+        var disabled = await App.SecondUserAsync(partner);
+        await App.ProvisionAsync(p => p.SetPartnerUserEnabledAsync(disabled.Email, false, CancellationToken.None));
+        var portal = await App.PortalAsync(partner);
+        var (_, revoked, _) = await portal.CreateKeyAsync("revoked", expiresInDays: 3);
+        await portal.RevokeKeyAsync(revoked);
+        var (_, rotated, _) = await portal.CreateKeyAsync("rotated", expiresInDays: 3);
+        await portal.RotateKeyAsync(rotated, 24);
+        var (_, _, kept) = await portal.CreateKeyAsync("kept", expiresInDays: 3);
+
+        await App.RunJobAsync("expiry-reminders");
+
+        Assert.Equal([$"Your API key {kept}… (kept) expires in 3 days"], MailTo(partner.Email).Select(m => m.Subject));
+        Assert.Empty(MailTo(disabled.Email));
+    }
+
+    [Fact]
+    public async Task With_the_SMTP_server_down_the_job_fails_and_a_later_run_delivers_exactly_once()
+    {
+        var partner = await App.PartnerAsync();
+        await (await App.PortalAsync(partner)).CreateKeyAsync("outage", expiresInDays: 2);
+        await fixture.Smtp.StopAsync();
+        try
+        {
+            var failure = await Assert.ThrowsAsync<Idunox.Shared.Outbox.JobRetryException>(() => App.RunJobAsync("expiry-reminders"));
+            Assert.Contains("failed", failure.Message, StringComparison.Ordinal);
+        }
+        finally
+        {
+            fixture.Smtp.Start();
+        }
+
+        Assert.Empty(MailTo(partner.Email));
+        await App.RunJobAsync("expiry-reminders"); // the retry is not due yet: nothing is sent twice, nothing lost
+        Assert.Empty(MailTo(partner.Email));
+
+        App.Clock.Advance(TimeSpan.FromMinutes(1));
+        await App.RunJobAsync("email-dispatch");
+        await App.RunJobAsync("expiry-reminders");
+        App.Clock.Advance(TimeSpan.FromHours(1));
+        await App.RunJobAsync("email-dispatch");
+
+        Assert.Single(MailTo(partner.Email));
+    }
+}

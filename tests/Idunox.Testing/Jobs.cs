@@ -1,0 +1,11 @@
+using Idunox.Host.Platform;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Idunox.Testing;
+
+public static class Jobs
+{
+    /// <summary>Runs one recurring job once, now, exactly as Hangfire and the <c>jobs run</c> verb do.</summary>
+    public static Task<string> RunJobAsync(this IdunoxApp app, string name) =>
+        app.Services.GetRequiredService<RecurringJobRunner>().RunAsync(name, CancellationToken.None);
+}
