@@ -78,9 +78,6 @@ if [ "$passed" -eq 0 ] && [ "$failed" -eq 0 ]; then
   failed=1
 fi
 
-if [ "$skipped" -gt 0 ]; then
-  echo "$passed passed, $failed failed, $skipped skipped"
-else
-  echo "$passed passed, $failed failed"
-fi
+[ "$skipped" -gt 0 ] && echo "build/test.sh: $skipped test(s) skipped"
+echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

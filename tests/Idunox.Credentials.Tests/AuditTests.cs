@@ -36,6 +36,7 @@ public sealed class AuditTests(PostgresAppFixture fixture) : IClassFixture<Postg
             Assert.Equal(session.Partner.Email, i.GetProperty("actor").GetProperty("name").GetString());
             Assert.Matches("^idx_test_[0-9A-Za-z]{8}…$", i.GetProperty("key").GetProperty("prefix").GetString());
             Assert.Equal("audited", i.GetProperty("key").GetProperty("name").GetString());
+            Assert.Equal("127.0.0.1", i.GetProperty("clientAddress").GetString());
         });
         Assert.Equal(created.GetProperty("createdAt").GetDateTime(), items[^1].GetProperty("occurredAt").GetDateTime());
         Assert.Equal(App.Clock.GetUtcNow().UtcDateTime, items[0].GetProperty("occurredAt").GetDateTime().ToUniversalTime());
@@ -72,7 +73,7 @@ public sealed class AuditTests(PostgresAppFixture fixture) : IClassFixture<Postg
 
         await using var scope = App.Services.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<CredentialsDbContext>();
-        var messages = await db.Outbox.AsNoTracking().Where(m => m.TenantId == session.Partner.Organisation.Id).OrderBy(m => m.OccurredAt).ThenBy(m => m.Id).ToListAsync();
+        var messages = await db.Outbox.AsNoTracking().Where(m => m.TenantId == session.Partner.Organisation.Id).OrderBy(m => m.Sequence).ToListAsync();
 
         Assert.Equal([nameof(ApiKeyCreated), nameof(ApiKeyRotated), nameof(ApiKeyRevoked)], messages.Select(m => m.Type));
         var rotated = messages[1].Read<ApiKeyRotated>();

@@ -72,6 +72,35 @@ public sealed class IsolationTests(PostgresAppFixture fixture) : IClassFixture<P
         await (await session.Portal.GetAsync(new Uri("/v1/partner-auth-probe", UriKind.Relative))).AssertProblemAsync(HttpStatusCode.Unauthorized, "api_key_missing");
     }
 
+    [Fact]
+    public async Task Another_organisations_key_sent_along_with_a_token_cannot_choose_the_tenant()
+    {
+        var victim = await PartnerSession.StartAsync(App);
+        var (victimKey, victimCredential) = await victim.CreateKeyAsync("victim's key");
+        var mallory = await PartnerSession.StartAsync(App);
+        var (_, own) = await mallory.CreateKeyAsync("mallory's key");
+        var token = await App.SignInAsync(mallory.Partner);
+
+        foreach (var header in new[] { victimKey, "garbage" })
+        {
+            var both = App.ClientWithToken(token);
+            both.DefaultRequestHeaders.Add("X-Api-Key", header);
+
+            var list = (await both.GetFromJsonAsync<JsonElement>(new Uri("/v1/partner/credentials", UriKind.Relative)))
+                .GetProperty("items").EnumerateArray().Select(c => c.Id()).ToList();
+            Assert.Contains(own.Id(), list);
+            Assert.DoesNotContain(victimCredential.Id(), list);
+            await (await both.PostAsync(new Uri($"/v1/partner/credentials/{victimCredential.Id()}/revoke", UriKind.Relative), null))
+                .AssertProblemAsync(HttpStatusCode.NotFound, "key_not_found");
+            var created = await both.PostAsJsonAsync(new Uri("/v1/partner/credentials", UriKind.Relative), new { name = $"made with {header[..7]}" });
+            Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        }
+
+        Assert.Single(await victim.ListAsync());
+        Assert.Equal(HttpStatusCode.OK, (await victim.ProbeAsync(victimKey)).StatusCode);
+        Assert.Equal(3, (await mallory.ListAsync()).Count);
+    }
+
     private static Task<HttpResponseMessage> Send(PartnerSession session, string method, string path) =>
         session.Portal.SendAsync(new HttpRequestMessage(new HttpMethod(method), new Uri(path, UriKind.Relative))
         {

@@ -24,6 +24,7 @@ public sealed class HostEssentialsTests(PostgresAppFixture fixture) : IClassFixt
         var modules = body.RootElement.GetProperty("checks").GetProperty("databases").GetProperty("data");
         Assert.Equal(["credentials", "identity", "notifications", "staffadmin"], modules.EnumerateObject().Select(p => p.Name).Order());
         Assert.All(modules.EnumerateObject(), p => Assert.Equal("ok", p.Value.GetString()));
+        Assert.Equal("healthy", body.RootElement.GetProperty("checks").GetProperty("jobs").GetProperty("status").GetString());
     }
 
     [Fact]
@@ -46,6 +47,27 @@ public sealed class HostEssentialsTests(PostgresAppFixture fixture) : IClassFixt
         Assert.True(document.GetProperty("paths").TryGetProperty("/v1/partner/config", out var config));
         Assert.Equal("GetPartnerConfig", config.GetProperty("get").GetProperty("operationId").GetString());
     }
+
+    [Fact]
+    public async Task The_OpenAPI_document_says_how_each_operation_authenticates()
+    {
+        var document = await _client.GetFromJsonAsync<JsonElement>(new Uri("/openapi/v1.json", UriKind.Relative));
+
+        var schemes = document.GetProperty("components").GetProperty("securitySchemes");
+        Assert.Equal("bearer", schemes.GetProperty("Bearer").GetProperty("scheme").GetString());
+        Assert.Equal("X-Api-Key", schemes.GetProperty("ApiKey").GetProperty("name").GetString());
+        Assert.Equal("header", schemes.GetProperty("ApiKey").GetProperty("in").GetString());
+
+        var paths = document.GetProperty("paths");
+        Assert.Equal(["Bearer"], SecurityOf(paths.GetProperty("/v1/partner/credentials").GetProperty("get")));
+        Assert.Equal(["ApiKey"], SecurityOf(paths.GetProperty("/v1/partner-auth-probe").GetProperty("get")));
+        Assert.Empty(SecurityOf(paths.GetProperty("/v1/partner/auth/login").GetProperty("post")));
+    }
+
+    private static List<string> SecurityOf(JsonElement operation) =>
+        operation.TryGetProperty("security", out var security)
+            ? security.EnumerateArray().SelectMany(r => r.EnumerateObject().Select(p => p.Name)).ToList()
+            : [];
 
     [Fact]
     public async Task The_API_reference_is_served_at_docs()

@@ -90,3 +90,28 @@ public sealed class JobTenantTests
         public override object ActivateJob(Type jobType) => provider.GetRequiredService(jobType);
     }
 }
+
+/// <summary>The host's own Hangfire set-up stores the tenant a job is enqueued in (PostgreSQL job storage).</summary>
+public sealed class HostJobTenantTests(PostgresAppFixture fixture) : IClassFixture<PostgresAppFixture>
+{
+    [Fact]
+    public void A_job_enqueued_in_a_tenant_scope_carries_the_tenant_as_a_job_parameter()
+    {
+        var client = fixture.App.Services.GetRequiredService<IBackgroundJobClient>();
+        var storage = fixture.App.Services.GetRequiredService<JobStorage>();
+        var tenant = Guid.NewGuid();
+
+        string withTenant, withoutTenant;
+        using (var scope = fixture.App.Services.CreateScope())
+        using (scope.ServiceProvider.GetRequiredService<TenantContext>().Use(tenant))
+        {
+            withTenant = client.Enqueue<Idunox.Host.Platform.RecurringJobRunner>(r => r.RunAsync("email-dispatch", CancellationToken.None));
+        }
+
+        withoutTenant = client.Enqueue<Idunox.Host.Platform.RecurringJobRunner>(r => r.RunAsync("email-dispatch", CancellationToken.None));
+
+        using var connection = storage.GetConnection();
+        Assert.Equal($"\"{tenant}\"", connection.GetJobParameter(withTenant, TenantJobFilter.Parameter));
+        Assert.Null(connection.GetJobParameter(withoutTenant, TenantJobFilter.Parameter));
+    }
+}

@@ -220,6 +220,11 @@ public sealed class LoginRateLimitTests(LoginRateLimitFixture fixture) : IClassF
         Assert.Equal(TimeSpan.FromSeconds(60), limited.Headers.RetryAfter?.Delta);
         await (await client.PostLoginAsync($"nobody-{Guid.NewGuid():N}@partner.example", "whatever it is")).AssertProblemAsync(HttpStatusCode.TooManyRequests, "too_many_attempts");
 
+        // Another address has a budget of its own.
+        var elsewhere = app.CreateClient();
+        elsewhere.DefaultRequestHeaders.Add(IdunoxApp.ClientAddressHeader, "198.51.100.7");
+        Assert.Equal(HttpStatusCode.OK, (await elsewhere.PostLoginAsync(partner.Email, partner.Password)).StatusCode);
+
         app.Clock.Advance(TimeSpan.FromSeconds(60));
         Assert.Equal(HttpStatusCode.OK, (await client.PostLoginAsync(partner.Email, partner.Password)).StatusCode);
     }

@@ -1,4 +1,6 @@
+using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
@@ -69,6 +71,7 @@ public class IdunoxApp(string environment, IReadOnlyDictionary<string, string?> 
         builder.ConfigureLogging(logging => logging.AddProvider(Logs).AddFilter<CapturedLogs>(null, LogLevel.Trace));
         builder.ConfigureTestServices(services =>
         {
+            services.AddSingleton<Microsoft.AspNetCore.Hosting.IStartupFilter, ClientAddressFilter>();
             services.RemoveAll<TimeProvider>();
             services.AddSingleton<TimeProvider>(Clock);
         });
@@ -81,6 +84,29 @@ public class IdunoxApp(string environment, IReadOnlyDictionary<string, string?> 
         {
             Directory.Delete(MailDirectory, recursive: true);
         }
+    }
+
+    /// <summary>The in-memory server has no client address; tests get 127.0.0.1, or what the X-Test-Client-Address header says.</summary>
+    public const string ClientAddressHeader = "X-Test-Client-Address";
+
+    private sealed class ClientAddressFilter : Microsoft.AspNetCore.Hosting.IStartupFilter
+    {
+        public Action<Microsoft.AspNetCore.Builder.IApplicationBuilder> Configure(Action<Microsoft.AspNetCore.Builder.IApplicationBuilder> next) => app =>
+        {
+            app.Use(async (HttpContext context, RequestDelegate nextMiddleware) =>
+            {
+                if (context.Connection.RemoteIpAddress is null)
+                {
+                    context.Connection.RemoteIpAddress =
+                        context.Request.Headers.TryGetValue(ClientAddressHeader, out var value) && System.Net.IPAddress.TryParse(value.ToString(), out var address)
+                            ? address
+                            : System.Net.IPAddress.Loopback;
+                }
+
+                await nextMiddleware(context);
+            });
+            next(app);
+        };
     }
 
     private static Dictionary<string, string?> Merge(Dictionary<string, string?> settings, IReadOnlyDictionary<string, string?>? extra)

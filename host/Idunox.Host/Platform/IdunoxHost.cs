@@ -77,12 +77,17 @@ public static class IdunoxHost
         builder.Services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
         builder.AddIdunoxProblemDetails();
         builder.AddIdunoxAuthentication();
-        builder.Services.AddOpenApi(o => o.AddDocumentTransformer((document, _, _) =>
+        builder.Services.AddOpenApi(o =>
         {
-            document.Info.Title = "Idunox Partner Platform API";
-            document.Info.Description = "The partner portal API (JWT bearer) and the Idunox data API (X-Api-Key).";
-            return Task.CompletedTask;
-        }));
+            o.AddDocumentTransformer((document, _, _) =>
+            {
+                document.Info.Title = "Idunox Partner Platform API";
+                document.Info.Description = "The partner portal API (JWT bearer) and the Idunox data API (X-Api-Key). " +
+                    "Every error is an RFC 9457 problem document with a stable `code`.";
+                return Task.CompletedTask;
+            });
+            OpenApiSecurity.Configure(o);
+        });
         builder.AddDatabaseStartupTasks();
         builder.AddIdunoxHealthChecks();
         builder.AddIdunoxJobs(database);
@@ -101,8 +106,10 @@ public static class IdunoxHost
         app.UseIdunoxProblemDetails();
         app.UseForwardedHeaders();
         app.UseAuthentication();
-        app.UseTenantResolution();
         app.UseAuthorization();
+        // After authorization: the user is then the principal the endpoint's own policy authenticated (bearer token for
+        // the portal, API key for the data API), so a second credential on the request cannot choose the tenant.
+        app.UseTenantResolution();
 
         app.MapIdunoxHealthChecks();
         app.MapIdunoxJobDashboard();

@@ -20,6 +20,8 @@ internal sealed record JobsSettings(JobStorageKind Storage, string? ConnectionSt
 {
     public const string Schema = "hangfire";
 
+    public override string ToString() => $"JobsSettings {{ Storage = {Storage}, ServerEnabled = {ServerEnabled}, WorkerCount = {WorkerCount} }}";
+
     public static JobsSettings From(IConfiguration configuration, DatabaseSettings database)
     {
         var text = configuration["Jobs:Storage"];
@@ -50,8 +52,10 @@ internal static class JobsSetup
     {
         var jobs = JobsSettings.From(builder.Configuration, database);
         builder.Services.AddSingleton(jobs);
-        builder.Services.AddHangfire(configuration =>
+        builder.Services.AddHangfire((services, configuration) =>
         {
+            // Hangfire's log provider is process-wide: keep it harmless once its host is gone (tests run many hosts).
+            configuration.UseLogProvider(new ResilientLogProvider(services.GetRequiredService<ILoggerFactory>()));
             configuration.SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
                 .UseSimpleAssemblyNameTypeSerializer()
                 .UseRecommendedSerializerSettings();
@@ -222,5 +226,41 @@ internal sealed class RecurringJobRunner(IServiceScopeFactory scopes, IEnumerabl
         var outcome = await job.RunAsync(cancellationToken);
         logger.LogInformation("Job {Job}: {Summary}", name, outcome.Summary);
         return outcome.Summary;
+    }
+}
+
+/// <summary>
+/// Hangfire logs through one static provider. Bound to a host's logger factory, it throws once that host is disposed;
+/// this one drops the line instead, so a process that hosts several apps in turn (the tests) never trips over it.
+/// </summary>
+internal sealed class ResilientLogProvider(ILoggerFactory factory) : Hangfire.Logging.ILogProvider
+{
+    private readonly Hangfire.AspNetCore.AspNetCoreLogProvider _inner = new(factory);
+
+    public Hangfire.Logging.ILog GetLogger(string name)
+    {
+        try
+        {
+            return new Resilient(_inner.GetLogger(name));
+        }
+        catch (ObjectDisposedException)
+        {
+            return new Resilient(null);
+        }
+    }
+
+    private sealed class Resilient(Hangfire.Logging.ILog? inner) : Hangfire.Logging.ILog
+    {
+        public bool Log(Hangfire.Logging.LogLevel logLevel, Func<string>? messageFunc, Exception? exception = null)
+        {
+            try
+            {
+                return inner?.Log(logLevel, messageFunc, exception) ?? false;
+            }
+            catch (ObjectDisposedException)
+            {
+                return false;
+            }
+        }
     }
 }

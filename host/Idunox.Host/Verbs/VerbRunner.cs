@@ -39,6 +39,11 @@ internal static class VerbRunner
             await console.Error.WriteLineAsync($"idunox {verb.Name}: {e.Message}");
             return VerbExitCodes.Usage;
         }
+        catch (Microsoft.EntityFrameworkCore.DbUpdateException)
+        {
+            await console.Error.WriteLineAsync($"idunox {verb.Name}: the database refused the change (it may already exist); nothing was changed.");
+            return VerbExitCodes.Failed;
+        }
         catch (DbException e)
         {
             await console.Error.WriteLineAsync($"idunox {verb.Name}: the database could not be used: {e.Message}");

@@ -23,6 +23,9 @@ public sealed class CredentialsModule : IModule
 {
     public string Name => "Credentials";
 
+    /// <summary>Keys belong to organisations, and the portal's endpoints to signed-in partner users.</summary>
+    public IReadOnlyList<string> DependsOn => ["Identity"];
+
     public void AddServices(IHostApplicationBuilder builder)
     {
         builder.AddModuleDbContext<CredentialsDbContext, SqliteCredentialsDbContext, PostgresCredentialsDbContext>(

@@ -19,6 +19,9 @@ public sealed class NotificationsModule : IModule
 {
     public string Name => "Notifications";
 
+    /// <summary>It writes to organisations' users about their keys.</summary>
+    public IReadOnlyList<string> DependsOn => ["Identity", "Credentials"];
+
     public void AddServices(IHostApplicationBuilder builder)
     {
         var email = EmailOptions.From(builder.Configuration, builder.Environment);

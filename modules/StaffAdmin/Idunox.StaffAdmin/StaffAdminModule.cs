@@ -11,6 +11,9 @@ public sealed class StaffAdminModule : IModule
 {
     public string Name => "StaffAdmin";
 
+    /// <summary>Staff users, organisations and the keys it manages live in these.</summary>
+    public IReadOnlyList<string> DependsOn => ["Identity", "Credentials"];
+
     public void AddServices(IHostApplicationBuilder builder)
     {
         builder.AddModuleDbContext<StaffAdminDbContext, SqliteStaffAdminDbContext, PostgresStaffAdminDbContext>(

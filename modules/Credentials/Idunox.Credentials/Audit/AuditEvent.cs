@@ -11,6 +11,9 @@ internal sealed class AuditEvent : ITenantOwned
 
     public DateTime OccurredAt { get; init; }
 
+    /// <summary>The event's place among those one change records at the same instant (a rotation records two), for a stable order.</summary>
+    public int Position { get; init; }
+
     /// <summary><c>key.created</c>, <c>key.rotated</c>, <c>key.revoked</c> or <c>key.expired</c>.</summary>
     public required string Action { get; init; }
 

@@ -13,6 +13,7 @@ namespace Idunox.Credentials.Audit;
 internal static class ListAudit
 {
     public const int MaxPageSize = 100;
+    public const int MaxPage = 1_000_000;
 
     public static void Map(IEndpointRouteBuilder routes) =>
         routes.MapGet("/v1/partner/audit", Handle)
@@ -28,7 +29,7 @@ internal static class ListAudit
         var number = page ?? 1;
         var size = pageSize ?? 50;
         var errors = new ValidationErrors()
-            .When(number < 1, "page", "Pages are numbered from 1.")
+            .When(number is < 1 or > MaxPage, "page", $"Pages are numbered from 1 to {MaxPage}.")
             .When(size is < 1 or > MaxPageSize, "pageSize", $"A page holds 1 to {MaxPageSize} events.");
         if (!errors.IsValid)
         {
@@ -37,7 +38,7 @@ internal static class ListAudit
 
         var total = await db.AuditEvents.CountAsync(cancellationToken);
         var items = await db.AuditEvents.AsNoTracking()
-            .OrderByDescending(e => e.OccurredAt).ThenByDescending(e => e.Id)
+            .OrderByDescending(e => e.OccurredAt).ThenByDescending(e => e.Position).ThenByDescending(e => e.Id)
             .Skip((number - 1) * size).Take(size)
             .Select(e => new AuditEventResponse(e.Id, e.OccurredAt, e.Action,
                 new AuditActor(e.ActorType, e.ActorId, e.ActorName), e.ClientAddress,

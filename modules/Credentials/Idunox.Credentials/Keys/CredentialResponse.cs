@@ -39,8 +39,14 @@ internal sealed record CredentialResponse(
 internal sealed record CredentialListResponse(IReadOnlyList<CredentialResponse> Items);
 
 /// <summary>The one response that carries a key's plaintext (<c>apiKey</c>); sent with <c>Cache-Control: no-store</c>.</summary>
-internal sealed record CreatedCredentialResponse(string ApiKey, CredentialResponse Credential);
+internal sealed record CreatedCredentialResponse(string ApiKey, CredentialResponse Credential)
+{
+    public override string ToString() => $"CreatedCredentialResponse {{ Credential = {Credential} }}";
+}
 
-internal sealed record RotatedCredentialResponse(string ApiKey, CredentialResponse Credential, CredentialResponse Previous);
+internal sealed record RotatedCredentialResponse(string ApiKey, CredentialResponse Credential, CredentialResponse Previous)
+{
+    public override string ToString() => $"RotatedCredentialResponse {{ Credential = {Credential}, Previous = {Previous} }}";
+}
 
 internal sealed record CredentialEnvelope(CredentialResponse Credential);

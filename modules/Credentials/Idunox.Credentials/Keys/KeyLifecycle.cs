@@ -77,7 +77,7 @@ internal sealed class KeyLifecycle(
         db.ApiKeys.Add(successor);
         Audit(AuditActions.KeyRotated, previous, now, actor, clientAddress,
             $"grace {graceHours}h until {previous.GraceEndsAt:yyyy-MM-dd HH:mm} UTC, successor {successor.Prefix}{ApiKeyFormat.Ellipsis}");
-        Audit(AuditActions.KeyCreated, successor, now, actor, clientAddress, $"successor of {previous.Prefix}{ApiKeyFormat.Ellipsis}");
+        Audit(AuditActions.KeyCreated, successor, now, actor, clientAddress, $"successor of {previous.Prefix}{ApiKeyFormat.Ellipsis}", position: 1);
         db.Publish(new ApiKeyRotated(Guid.CreateVersion7(), previous.TenantId, now, Reference(previous), Reference(successor),
             previous.GraceEndsAt.Value, actor));
         try
@@ -139,12 +139,13 @@ internal sealed class KeyLifecycle(
         return (key, plaintext);
     }
 
-    private void Audit(string action, ApiKey key, DateTime now, Actor actor, string? clientAddress, string? detail) =>
+    private void Audit(string action, ApiKey key, DateTime now, Actor actor, string? clientAddress, string? detail, int position = 0) =>
         db.AuditEvents.Add(new AuditEvent
         {
             Id = Guid.CreateVersion7(),
             TenantId = key.TenantId,
             OccurredAt = now,
+            Position = position,
             Action = action,
             ActorType = actor.Type,
             ActorId = actor.Id,

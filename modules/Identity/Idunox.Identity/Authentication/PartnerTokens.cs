@@ -42,7 +42,13 @@ internal sealed class PartnerTokens(JwtSettings settings, TimeProvider clock)
 internal sealed record AccessToken(string AccessTokenValue, string TokenType, int ExpiresIn, DateTime ExpiresAt)
 {
     public TokenResponse ToResponse() => new(AccessTokenValue, TokenType, ExpiresIn, ExpiresAt);
+
+    public override string ToString() => $"AccessToken {{ ExpiresAt = {ExpiresAt:O} }}";
 }
 
 /// <summary>The sign-in answer: <c>{accessToken, tokenType:"Bearer", expiresIn, expiresAt}</c>.</summary>
-internal sealed record TokenResponse(string AccessToken, string TokenType, int ExpiresIn, DateTime ExpiresAt);
+internal sealed record TokenResponse(string AccessToken, string TokenType, int ExpiresIn, DateTime ExpiresAt)
+{
+    // A bearer token is a secret for its lifetime: never print it.
+    public override string ToString() => $"TokenResponse {{ TokenType = {TokenType}, ExpiresAt = {ExpiresAt:O} }}";
+}

@@ -117,7 +117,7 @@ internal sealed partial class Provisioning(
             EmailConfirmed = true,
             CreatedAt = clock.GetUtcNow().UtcDateTime,
         };
-        var created = await partners.CreateAsync(user, password);
+        var created = await CreateAsync(partners, user, password);
         if (!created.Succeeded)
         {
             return Failure<PartnerUserInfo>(created, email);
@@ -169,7 +169,7 @@ internal sealed partial class Provisioning(
         }
 
         var user = new StaffUser { Id = Guid.CreateVersion7(), Email = email, UserName = email, EmailConfirmed = true, CreatedAt = clock.GetUtcNow().UtcDateTime };
-        var created = await staff.CreateAsync(user, password);
+        var created = await CreateAsync(staff, user, password);
         if (!created.Succeeded)
         {
             return Failure<StaffUserInfo>(created, email);
@@ -183,6 +183,20 @@ internal sealed partial class Provisioning(
     public async Task<IReadOnlyList<PartnerUserInfo>> ListByTenantAsync(Guid tenantId, CancellationToken cancellationToken) =>
         (await db.PartnerUsers.AsNoTracking().Where(u => u.TenantId == tenantId).OrderBy(u => u.Email).ToListAsync(cancellationToken))
             .Select(ToInfo).ToList();
+
+    /// <summary>Creates a user; losing a race for the same e-mail to the unique index is a duplicate, not a crash.</summary>
+    private static async Task<IdentityResult> CreateAsync<TUser>(UserManager<TUser> users, TUser user, string password)
+        where TUser : class
+    {
+        try
+        {
+            return await users.CreateAsync(user, password);
+        }
+        catch (DbUpdateException)
+        {
+            return IdentityResult.Failed(users.ErrorDescriber.DuplicateEmail(string.Empty));
+        }
+    }
 
     private static PartnerUserInfo ToInfo(PartnerUser u) => new(u.Id, u.TenantId, u.Email!, u.DisplayName, u.DisabledAt is null);
 

@@ -1,5 +1,6 @@
 using Idunox.Identity.Authentication;
 using Idunox.Identity.Persistence;
+using Idunox.Identity.SignIn;
 using Idunox.Identity.Users;
 using Idunox.Shared;
 using Idunox.Shared.Errors;
@@ -33,6 +34,7 @@ internal static class ChangePassword
         ITenantContext tenant,
         IdentityModuleDbContext db,
         UserManager<PartnerUser> users,
+        LoginLockout lockout,
         PartnerTokens tokens,
         CancellationToken cancellationToken)
     {
@@ -53,7 +55,23 @@ internal static class ChangePassword
             return ApiProblems.Create(StatusCodes.Status401Unauthorized, "invalid_token", "The access token is not valid.");
         }
 
+        // Guessing the current password with a stolen token meets the same lockout as guessing it at sign-in.
+        var email = user.NormalizedEmail ?? string.Empty;
+        if (await lockout.LockedForAsync(email, cancellationToken) is { } locked)
+        {
+            return Login.TooMany(http, locked, "Too many failed attempts for this account.");
+        }
+
         var result = await users.ChangePasswordAsync(user, request.CurrentPassword!, request.NewPassword!);
+        if (result.Errors.Any(e => e.Code == nameof(IdentityErrorDescriber.PasswordMismatch)))
+        {
+            await lockout.RecordFailureAsync(email, cancellationToken);
+        }
+        else if (result.Succeeded)
+        {
+            await lockout.ResetAsync(email, cancellationToken);
+        }
+
         if (!result.Succeeded)
         {
             foreach (var error in result.Errors)
@@ -70,4 +88,7 @@ internal static class ChangePassword
     }
 }
 
-internal sealed record ChangePasswordRequest(string? CurrentPassword, string? NewPassword);
+internal sealed record ChangePasswordRequest(string? CurrentPassword, string? NewPassword)
+{
+    public override string ToString() => "ChangePasswordRequest { CurrentPassword = ***, NewPassword = *** }";
+}

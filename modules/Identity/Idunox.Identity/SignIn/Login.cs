@@ -66,11 +66,13 @@ internal static class Login
             return TooMany(http, locked, "Too many failed sign-ins for this e-mail address.");
         }
 
-        var user = await db.PartnerUsers.FirstOrDefaultAsync(u => u.NormalizedEmail == email, cancellationToken);
+        // One query for the user and its organisation, known e-mail or not: the same round trips either way.
+        var found = await db.PartnerUsers.Where(u => u.NormalizedEmail == email)
+            .Select(u => new { User = u, Organisation = db.Organisations.FirstOrDefault(o => o.Id == u.TenantId) })
+            .FirstOrDefaultAsync(cancellationToken);
+        var (user, organisation) = (found?.User, found?.Organisation);
         // Unknown addresses verify against a fixed hash, so they cost what a known one costs.
         var verification = hasher.VerifyHashedPassword(user ?? TimingDecoy.User, user?.PasswordHash ?? TimingDecoy.Hash, request.Password!);
-        var organisation = user is null ? null
-            : await db.Organisations.AsNoTracking().FirstOrDefaultAsync(o => o.Id == user.TenantId, cancellationToken);
 
         if (user is null || verification == PasswordVerificationResult.Failed || user.DisabledAt is not null ||
             organisation is not { Status: OrganisationStatus.Active })
@@ -92,7 +94,7 @@ internal static class Login
         return TypedResults.Ok(tokens.Issue(user, organisation).ToResponse());
     }
 
-    private static ProblemHttpResult TooMany(HttpContext http, TimeSpan wait, string title)
+    internal static ProblemHttpResult TooMany(HttpContext http, TimeSpan wait, string title)
     {
         var seconds = Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds));
         http.Response.Headers.RetryAfter = seconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
@@ -108,4 +110,7 @@ internal static class Login
     }
 }
 
-internal sealed record LoginRequest(string? Email, string? Password);
+internal sealed record LoginRequest(string? Email, string? Password)
+{
+    public override string ToString() => $"LoginRequest {{ Email = {Email}, Password = *** }}";
+}

@@ -24,38 +24,38 @@ internal sealed class LoginLockout(IdentityModuleDbContext db, IOptions<LoginOpt
         var hash = Hash(normalizedEmail);
         var now = clock.GetUtcNow().UtcDateTime;
         var window = TimeSpan.FromMinutes(options.Value.LockoutMinutes);
-        var attempt = await db.LoginAttempts.FirstOrDefaultAsync(a => a.EmailHash == hash, cancellationToken);
-        if (attempt is null)
-        {
-            attempt = new LoginAttempt { EmailHash = hash };
-            db.LoginAttempts.Add(attempt);
-        }
+        var max = options.Value.MaxFailedAttempts;
+        DateTime? lockUntil = now + window;
+        var staleBefore = now - window;
 
         // A lockout that ended, or failures long past, start the count afresh.
-        if (attempt.LockedUntil <= now || now - attempt.LastFailedAt > window)
-        {
-            attempt.FailedCount = 0;
-            attempt.LockedUntil = null;
-        }
+        await db.LoginAttempts
+            .Where(a => a.EmailHash == hash && ((a.LockedUntil != null && a.LockedUntil <= now) || a.LastFailedAt < staleBefore))
+            .ExecuteUpdateAsync(s => s.SetProperty(a => a.FailedCount, 0).SetProperty(a => a.LockedUntil, (DateTime?)null), cancellationToken);
 
-        attempt.FailedCount++;
-        attempt.LastFailedAt = now;
-        if (attempt.FailedCount >= options.Value.MaxFailedAttempts)
+        for (var attempt = 0; attempt < 3; attempt++)
         {
-            attempt.LockedUntil = now + window;
-        }
-
-        try
-        {
-            await db.SaveChangesAsync(cancellationToken);
-        }
-        catch (DbUpdateException)
-        {
-            // A concurrent first failure of the same address inserted the row: count this one on top of it.
-            db.ChangeTracker.Clear();
-            await db.LoginAttempts.Where(a => a.EmailHash == hash).ExecuteUpdateAsync(
-                s => s.SetProperty(a => a.FailedCount, a => a.FailedCount + 1).SetProperty(a => a.LastFailedAt, now),
+            // One atomic increment: parallel failures each count, and the one that reaches the limit sets the lock.
+            var updated = await db.LoginAttempts.Where(a => a.EmailHash == hash).ExecuteUpdateAsync(s => s
+                    .SetProperty(a => a.FailedCount, a => a.FailedCount + 1)
+                    .SetProperty(a => a.LastFailedAt, now)
+                    .SetProperty(a => a.LockedUntil, a => a.FailedCount + 1 >= max ? lockUntil : a.LockedUntil),
                 cancellationToken);
+            if (updated > 0)
+            {
+                return;
+            }
+
+            db.LoginAttempts.Add(new LoginAttempt { EmailHash = hash, FailedCount = 1, LastFailedAt = now, LockedUntil = max <= 1 ? lockUntil : null });
+            try
+            {
+                await db.SaveChangesAsync(cancellationToken);
+                return;
+            }
+            catch (DbUpdateException)
+            {
+                db.ChangeTracker.Clear(); // a parallel first failure inserted the row: count this one on it
+            }
         }
     }
 

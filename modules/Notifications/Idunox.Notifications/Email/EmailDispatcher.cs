@@ -28,6 +28,7 @@ internal sealed class EmailDispatcher(NotificationsDbContext db, IEmailTransport
         int sent = 0, failed = 0;
         foreach (var email in due)
         {
+            now = clock.GetUtcNow().UtcDateTime; // each lease counts from its own claim, however long the batch takes
             var claimed = await db.OutgoingEmails.Where(m => m.Id == email.Id && m.SentAt == null && m.NextAttemptAt <= now)
                 .ExecuteUpdateAsync(s => s.SetProperty(m => m.NextAttemptAt, now + Lease).SetProperty(m => m.Attempts, m => m.Attempts + 1), cancellationToken);
             if (claimed == 0)

@@ -28,7 +28,14 @@ internal sealed class SmtpEmailTransport(EmailOptions options) : IEmailTransport
         }
 
         await client.SendAsync(message, cancellationToken);
-        await client.DisconnectAsync(quit: true, cancellationToken);
+        try
+        {
+            await client.DisconnectAsync(quit: true, cancellationToken);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // The server accepted the message; a failed goodbye must not make it count as unsent (and be sent again).
+        }
     }
 }
 

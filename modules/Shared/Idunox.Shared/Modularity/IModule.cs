@@ -11,6 +11,9 @@ public interface IModule
 {
     string Name { get; }
 
+    /// <summary>The modules this one cannot work without; the host refuses to start with one of them switched off.</summary>
+    IReadOnlyList<string> DependsOn => [];
+
     /// <summary>Registers the module's services: its DbContext, options, authentication schemes, jobs, verbs.</summary>
     void AddServices(IHostApplicationBuilder builder);
 

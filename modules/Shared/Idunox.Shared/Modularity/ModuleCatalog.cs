@@ -28,6 +28,17 @@ public sealed class ModuleCatalog
 
         // A module is on unless configuration says Modules:<Name>:Enabled=false.
         var enabled = all.Where(m => configuration.GetValue($"Modules:{m.Name}:Enabled", true)).ToList();
+        foreach (var module in enabled)
+        {
+            var missing = module.DependsOn.Where(d => !enabled.Any(e => string.Equals(e.Name, d, StringComparison.OrdinalIgnoreCase))).ToList();
+            if (missing.Count > 0)
+            {
+                throw new Persistence.StartupConfigurationException(
+                    $"The {module.Name} module needs {string.Join(" and ", missing)}: switch {(missing.Count == 1 ? "it" : "them")} on " +
+                    $"(Modules:{missing[0]}:Enabled=true) or switch {module.Name} off too.");
+            }
+        }
+
         return new ModuleCatalog(enabled, all.Except(enabled).ToList());
     }
 }

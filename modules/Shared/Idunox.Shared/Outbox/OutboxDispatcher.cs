@@ -39,14 +39,15 @@ public sealed class OutboxDispatcher<TContext>(
         var now = clock.GetUtcNow().UtcDateTime;
         var due = await db.Set<OutboxMessage>().AsNoTracking()
             .Where(m => m.ProcessedAt == null && (m.NextAttemptAt == null || m.NextAttemptAt <= now))
-            .OrderBy(m => m.OccurredAt).ThenBy(m => m.Id).Take(Batch)
+            .OrderBy(m => m.Sequence).Take(Batch)
             .ToListAsync(cancellationToken);
 
         int delivered = 0, failed = 0;
         foreach (var message in due)
         {
+            now = clock.GetUtcNow().UtcDateTime; // each lease counts from its own claim, however long the batch takes
             var claimed = await db.Set<OutboxMessage>()
-                .Where(m => m.Id == message.Id && m.ProcessedAt == null && (m.NextAttemptAt == null || m.NextAttemptAt <= now))
+                .Where(m => m.Sequence == message.Sequence && m.ProcessedAt == null && (m.NextAttemptAt == null || m.NextAttemptAt <= now))
                 .ExecuteUpdateAsync(s => s.SetProperty(m => m.NextAttemptAt, now + Lease).SetProperty(m => m.Attempts, m => m.Attempts + 1), cancellationToken);
             if (claimed == 0)
             {
@@ -56,7 +57,7 @@ public sealed class OutboxDispatcher<TContext>(
             try
             {
                 await DeliverAsync(message, cancellationToken);
-                await db.Set<OutboxMessage>().Where(m => m.Id == message.Id)
+                await db.Set<OutboxMessage>().Where(m => m.Sequence == message.Sequence)
                     .ExecuteUpdateAsync(s => s.SetProperty(m => m.ProcessedAt, now).SetProperty(m => m.LastError, (string?)null), cancellationToken);
                 delivered++;
             }
@@ -64,9 +65,9 @@ public sealed class OutboxDispatcher<TContext>(
             {
                 failed++;
                 var retryAt = now + Backoff(message.Attempts + 1);
-                logger.LogWarning(e, "Delivering {EventType} {EventId} failed; retrying at {RetryAt}", message.Type, message.Id, retryAt);
+                logger.LogWarning(e, "Delivering {EventType} {EventId} failed; retrying at {RetryAt}", message.Type, message.EventId, retryAt);
                 var error = Truncate($"{e.GetType().Name}: {e.Message}");
-                await db.Set<OutboxMessage>().Where(m => m.Id == message.Id)
+                await db.Set<OutboxMessage>().Where(m => m.Sequence == message.Sequence)
                     .ExecuteUpdateAsync(s => s.SetProperty(m => m.NextAttemptAt, retryAt).SetProperty(m => m.LastError, error), cancellationToken);
             }
         }

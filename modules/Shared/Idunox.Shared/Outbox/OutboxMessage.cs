@@ -9,7 +9,11 @@ namespace Idunox.Shared.Outbox;
 /// </summary>
 public sealed class OutboxMessage
 {
-    public Guid Id { get; init; }
+    /// <summary>Assigned by the database in insertion order: events are delivered in the order they happened.</summary>
+    public long Sequence { get; init; }
+
+    /// <summary>The event's own id (<see cref="IIntegrationEvent.EventId"/>); unique.</summary>
+    public Guid EventId { get; init; }
 
     public Guid TenantId { get; init; }
 
@@ -34,7 +38,7 @@ public sealed class OutboxMessage
 
     public static OutboxMessage From(IIntegrationEvent @event) => new()
     {
-        Id = @event.EventId,
+        EventId = @event.EventId,
         TenantId = @event.TenantId,
         Type = @event.GetType().Name,
         Payload = JsonSerializer.Serialize(@event, @event.GetType(), Json),
@@ -44,7 +48,7 @@ public sealed class OutboxMessage
     public T Read<T>() where T : IIntegrationEvent => (T)Read(typeof(T));
 
     public object Read(Type eventType) =>
-        JsonSerializer.Deserialize(Payload, eventType, Json) ?? throw new InvalidOperationException($"Outbox message {Id} holds no {eventType.Name}.");
+        JsonSerializer.Deserialize(Payload, eventType, Json) ?? throw new InvalidOperationException($"Outbox message {EventId} holds no {eventType.Name}.");
 }
 
 public static class OutboxModelBuilderExtensions
@@ -55,10 +59,12 @@ public static class OutboxModelBuilderExtensions
         modelBuilder.Entity<OutboxMessage>(m =>
         {
             m.ToTable("outbox_messages");
-            m.HasKey(x => x.Id);
+            m.HasKey(x => x.Sequence);
+            m.Property(x => x.Sequence).ValueGeneratedOnAdd();
+            m.HasIndex(x => x.EventId).IsUnique();
             m.Property(x => x.Type).HasMaxLength(128);
             m.Property(x => x.LastError).HasMaxLength(2000);
-            m.HasIndex(x => new { x.ProcessedAt, x.NextAttemptAt, x.OccurredAt });
+            m.HasIndex(x => new { x.ProcessedAt, x.NextAttemptAt });
         });
         return modelBuilder;
     }

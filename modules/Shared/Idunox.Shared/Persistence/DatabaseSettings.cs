@@ -16,6 +16,9 @@ public enum DatabaseProvider
 /// </summary>
 public sealed record DatabaseSettings(DatabaseProvider Provider, string ConnectionString, bool MigrateOnStartup)
 {
+    // The connection string may hold a password: never print it.
+    public override string ToString() => $"DatabaseSettings {{ Provider = {Provider}, MigrateOnStartup = {MigrateOnStartup} }}";
+
     public const string ConnectionStringName = "Idunox";
 
     public static DatabaseSettings From(IConfiguration configuration, IHostEnvironment environment)

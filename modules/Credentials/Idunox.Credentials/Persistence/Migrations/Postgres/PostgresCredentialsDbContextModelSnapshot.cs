@@ -82,6 +82,10 @@ namespace Idunox.Credentials.Persistence.Migrations.Postgres
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("occurred_at");
 
+                    b.Property<int>("Position")
+                        .HasColumnType("integer")
+                        .HasColumnName("position");
+
                     b.Property<Guid>("TenantId")
                         .HasColumnType("uuid")
                         .HasColumnName("tenant_id");
@@ -186,14 +190,20 @@ namespace Idunox.Credentials.Persistence.Migrations.Postgres
 
             modelBuilder.Entity("Idunox.Shared.Outbox.OutboxMessage", b =>
                 {
-                    b.Property<Guid>("Id")
+                    b.Property<long>("Sequence")
                         .ValueGeneratedOnAdd()
-                        .HasColumnType("uuid")
-                        .HasColumnName("id");
+                        .HasColumnType("bigint")
+                        .HasColumnName("sequence");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Sequence"));
 
                     b.Property<int>("Attempts")
                         .HasColumnType("integer")
                         .HasColumnName("attempts");
+
+                    b.Property<Guid>("EventId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("event_id");
 
                     b.Property<string>("LastError")
                         .HasMaxLength(2000)
@@ -227,11 +237,15 @@ namespace Idunox.Credentials.Persistence.Migrations.Postgres
                         .HasColumnType("character varying(128)")
                         .HasColumnName("type");
 
-                    b.HasKey("Id")
+                    b.HasKey("Sequence")
                         .HasName("pk_outbox_messages");
 
-                    b.HasIndex("ProcessedAt", "NextAttemptAt", "OccurredAt")
-                        .HasDatabaseName("ix_outbox_messages_processed_at_next_attempt_at_occurred_at");
+                    b.HasIndex("EventId")
+                        .IsUnique()
+                        .HasDatabaseName("ix_outbox_messages_event_id");
+
+                    b.HasIndex("ProcessedAt", "NextAttemptAt")
+                        .HasDatabaseName("ix_outbox_messages_processed_at_next_attempt_at");
 
                     b.ToTable("outbox_messages", "credentials");
                 });

@@ -76,6 +76,10 @@ namespace Idunox.Credentials.Persistence.Migrations.Sqlite
                         .HasColumnType("TEXT")
                         .HasColumnName("occurred_at");
 
+                    b.Property<int>("Position")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("position");
+
                     b.Property<Guid>("TenantId")
                         .HasColumnType("TEXT")
                         .HasColumnName("tenant_id");
@@ -180,14 +184,18 @@ namespace Idunox.Credentials.Persistence.Migrations.Sqlite
 
             modelBuilder.Entity("Idunox.Shared.Outbox.OutboxMessage", b =>
                 {
-                    b.Property<Guid>("Id")
+                    b.Property<long>("Sequence")
                         .ValueGeneratedOnAdd()
-                        .HasColumnType("TEXT")
-                        .HasColumnName("id");
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("sequence");
 
                     b.Property<int>("Attempts")
                         .HasColumnType("INTEGER")
                         .HasColumnName("attempts");
+
+                    b.Property<Guid>("EventId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("event_id");
 
                     b.Property<string>("LastError")
                         .HasMaxLength(2000)
@@ -221,11 +229,15 @@ namespace Idunox.Credentials.Persistence.Migrations.Sqlite
                         .HasColumnType("TEXT")
                         .HasColumnName("type");
 
-                    b.HasKey("Id")
+                    b.HasKey("Sequence")
                         .HasName("pk_credentials_outbox_messages");
 
-                    b.HasIndex("ProcessedAt", "NextAttemptAt", "OccurredAt")
-                        .HasDatabaseName("ix_credentials_outbox_messages_processed_at_next_attempt_at_occurred_at");
+                    b.HasIndex("EventId")
+                        .IsUnique()
+                        .HasDatabaseName("ix_credentials_outbox_messages_event_id");
+
+                    b.HasIndex("ProcessedAt", "NextAttemptAt")
+                        .HasDatabaseName("ix_credentials_outbox_messages_processed_at_next_attempt_at");
 
                     b.ToTable("credentials_outbox_messages", (string)null);
                 });

@@ -12,7 +12,7 @@ using Npgsql.EntityFrameworkCore.PostgreSQL.Metadata;
 namespace Idunox.Credentials.Persistence.Migrations.Postgres
 {
     [DbContext(typeof(PostgresCredentialsDbContext))]
-    [Migration("20261128012844_Initial")]
+    [Migration("20261128014546_Initial")]
     partial class Initial
     {
         /// <inheritdoc />
@@ -84,6 +84,10 @@ namespace Idunox.Credentials.Persistence.Migrations.Postgres
                     b.Property<DateTime>("OccurredAt")
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("occurred_at");
+
+                    b.Property<int>("Position")
+                        .HasColumnType("integer")
+                        .HasColumnName("position");
 
                     b.Property<Guid>("TenantId")
                         .HasColumnType("uuid")
@@ -189,14 +193,20 @@ namespace Idunox.Credentials.Persistence.Migrations.Postgres
 
             modelBuilder.Entity("Idunox.Shared.Outbox.OutboxMessage", b =>
                 {
-                    b.Property<Guid>("Id")
+                    b.Property<long>("Sequence")
                         .ValueGeneratedOnAdd()
-                        .HasColumnType("uuid")
-                        .HasColumnName("id");
+                        .HasColumnType("bigint")
+                        .HasColumnName("sequence");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Sequence"));
 
                     b.Property<int>("Attempts")
                         .HasColumnType("integer")
                         .HasColumnName("attempts");
+
+                    b.Property<Guid>("EventId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("event_id");
 
                     b.Property<string>("LastError")
                         .HasMaxLength(2000)
@@ -230,11 +240,15 @@ namespace Idunox.Credentials.Persistence.Migrations.Postgres
                         .HasColumnType("character varying(128)")
                         .HasColumnName("type");
 
-                    b.HasKey("Id")
+                    b.HasKey("Sequence")
                         .HasName("pk_outbox_messages");
 
-                    b.HasIndex("ProcessedAt", "NextAttemptAt", "OccurredAt")
-                        .HasDatabaseName("ix_outbox_messages_processed_at_next_attempt_at_occurred_at");
+                    b.HasIndex("EventId")
+                        .IsUnique()
+                        .HasDatabaseName("ix_outbox_messages_event_id");
+
+                    b.HasIndex("ProcessedAt", "NextAttemptAt")
+                        .HasDatabaseName("ix_outbox_messages_processed_at_next_attempt_at");
 
                     b.ToTable("outbox_messages", "credentials");
                 });

@@ -11,7 +11,7 @@ using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 namespace Idunox.Credentials.Persistence.Migrations.Sqlite
 {
     [DbContext(typeof(SqliteCredentialsDbContext))]
-    [Migration("20261128012848_Initial")]
+    [Migration("20261128014550_Initial")]
     partial class Initial
     {
         /// <inheritdoc />
@@ -78,6 +78,10 @@ namespace Idunox.Credentials.Persistence.Migrations.Sqlite
                     b.Property<DateTime>("OccurredAt")
                         .HasColumnType("TEXT")
                         .HasColumnName("occurred_at");
+
+                    b.Property<int>("Position")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("position");
 
                     b.Property<Guid>("TenantId")
                         .HasColumnType("TEXT")
@@ -183,14 +187,18 @@ namespace Idunox.Credentials.Persistence.Migrations.Sqlite
 
             modelBuilder.Entity("Idunox.Shared.Outbox.OutboxMessage", b =>
                 {
-                    b.Property<Guid>("Id")
+                    b.Property<long>("Sequence")
                         .ValueGeneratedOnAdd()
-                        .HasColumnType("TEXT")
-                        .HasColumnName("id");
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("sequence");
 
                     b.Property<int>("Attempts")
                         .HasColumnType("INTEGER")
                         .HasColumnName("attempts");
+
+                    b.Property<Guid>("EventId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("event_id");
 
                     b.Property<string>("LastError")
                         .HasMaxLength(2000)
@@ -224,11 +232,15 @@ namespace Idunox.Credentials.Persistence.Migrations.Sqlite
                         .HasColumnType("TEXT")
                         .HasColumnName("type");
 
-                    b.HasKey("Id")
+                    b.HasKey("Sequence")
                         .HasName("pk_credentials_outbox_messages");
 
-                    b.HasIndex("ProcessedAt", "NextAttemptAt", "OccurredAt")
-                        .HasDatabaseName("ix_credentials_outbox_messages_processed_at_next_attempt_at_occurred_at");
+                    b.HasIndex("EventId")
+                        .IsUnique()
+                        .HasDatabaseName("ix_credentials_outbox_messages_event_id");
+
+                    b.HasIndex("ProcessedAt", "NextAttemptAt")
+                        .HasDatabaseName("ix_credentials_outbox_messages_processed_at_next_attempt_at");
 
                     b.ToTable("credentials_outbox_messages", (string)null);
                 });

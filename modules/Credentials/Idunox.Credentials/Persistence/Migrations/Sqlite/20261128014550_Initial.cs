@@ -43,6 +43,7 @@ namespace Idunox.Credentials.Persistence.Migrations.Sqlite
                     id = table.Column<Guid>(type: "TEXT", nullable: false),
                     tenant_id = table.Column<Guid>(type: "TEXT", nullable: false),
                     occurred_at = table.Column<DateTime>(type: "TEXT", nullable: false),
+                    position = table.Column<int>(type: "INTEGER", nullable: false),
                     action = table.Column<string>(type: "TEXT", maxLength: 32, nullable: false),
                     actor_type = table.Column<string>(type: "TEXT", maxLength: 16, nullable: false),
                     actor_id = table.Column<Guid>(type: "TEXT", nullable: true),
@@ -62,7 +63,9 @@ namespace Idunox.Credentials.Persistence.Migrations.Sqlite
                 name: "credentials_outbox_messages",
                 columns: table => new
                 {
-                    id = table.Column<Guid>(type: "TEXT", nullable: false),
+                    sequence = table.Column<long>(type: "INTEGER", nullable: false)
+                        .Annotation("Sqlite:Autoincrement", true),
+                    event_id = table.Column<Guid>(type: "TEXT", nullable: false),
                     tenant_id = table.Column<Guid>(type: "TEXT", nullable: false),
                     type = table.Column<string>(type: "TEXT", maxLength: 128, nullable: false),
                     payload = table.Column<string>(type: "TEXT", nullable: false),
@@ -74,7 +77,7 @@ namespace Idunox.Credentials.Persistence.Migrations.Sqlite
                 },
                 constraints: table =>
                 {
-                    table.PrimaryKey("pk_credentials_outbox_messages", x => x.id);
+                    table.PrimaryKey("pk_credentials_outbox_messages", x => x.sequence);
                 });
 
             migrationBuilder.CreateIndex(
@@ -100,9 +103,15 @@ namespace Idunox.Credentials.Persistence.Migrations.Sqlite
                 columns: new[] { "tenant_id", "occurred_at" });
 
             migrationBuilder.CreateIndex(
-                name: "ix_credentials_outbox_messages_processed_at_next_attempt_at_occurred_at",
+                name: "ix_credentials_outbox_messages_event_id",
                 table: "credentials_outbox_messages",
-                columns: new[] { "processed_at", "next_attempt_at", "occurred_at" });
+                column: "event_id",
+                unique: true);
+
+            migrationBuilder.CreateIndex(
+                name: "ix_credentials_outbox_messages_processed_at_next_attempt_at",
+                table: "credentials_outbox_messages",
+                columns: new[] { "processed_at", "next_attempt_at" });
         }
 
         /// <inheritdoc />

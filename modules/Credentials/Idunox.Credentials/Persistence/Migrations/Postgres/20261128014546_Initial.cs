@@ -1,5 +1,6 @@
 ﻿using System;
 using Microsoft.EntityFrameworkCore.Migrations;
+using Npgsql.EntityFrameworkCore.PostgreSQL.Metadata;
 
 #nullable disable
 
@@ -48,6 +49,7 @@ namespace Idunox.Credentials.Persistence.Migrations.Postgres
                     id = table.Column<Guid>(type: "uuid", nullable: false),
                     tenant_id = table.Column<Guid>(type: "uuid", nullable: false),
                     occurred_at = table.Column<DateTime>(type: "timestamp with time zone", nullable: false),
+                    position = table.Column<int>(type: "integer", nullable: false),
                     action = table.Column<string>(type: "character varying(32)", maxLength: 32, nullable: false),
                     actor_type = table.Column<string>(type: "character varying(16)", maxLength: 16, nullable: false),
                     actor_id = table.Column<Guid>(type: "uuid", nullable: true),
@@ -68,7 +70,9 @@ namespace Idunox.Credentials.Persistence.Migrations.Postgres
                 schema: "credentials",
                 columns: table => new
                 {
-                    id = table.Column<Guid>(type: "uuid", nullable: false),
+                    sequence = table.Column<long>(type: "bigint", nullable: false)
+                        .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
+                    event_id = table.Column<Guid>(type: "uuid", nullable: false),
                     tenant_id = table.Column<Guid>(type: "uuid", nullable: false),
                     type = table.Column<string>(type: "character varying(128)", maxLength: 128, nullable: false),
                     payload = table.Column<string>(type: "text", nullable: false),
@@ -80,7 +84,7 @@ namespace Idunox.Credentials.Persistence.Migrations.Postgres
                 },
                 constraints: table =>
                 {
-                    table.PrimaryKey("pk_outbox_messages", x => x.id);
+                    table.PrimaryKey("pk_outbox_messages", x => x.sequence);
                 });
 
             migrationBuilder.CreateIndex(
@@ -110,10 +114,17 @@ namespace Idunox.Credentials.Persistence.Migrations.Postgres
                 columns: new[] { "tenant_id", "occurred_at" });
 
             migrationBuilder.CreateIndex(
-                name: "ix_outbox_messages_processed_at_next_attempt_at_occurred_at",
+                name: "ix_outbox_messages_event_id",
                 schema: "credentials",
                 table: "outbox_messages",
-                columns: new[] { "processed_at", "next_attempt_at", "occurred_at" });
+                column: "event_id",
+                unique: true);
+
+            migrationBuilder.CreateIndex(
+                name: "ix_outbox_messages_processed_at_next_attempt_at",
+                schema: "credentials",
+                table: "outbox_messages",
+                columns: new[] { "processed_at", "next_attempt_at" });
         }
 
         /// <inheritdoc />

@@ -1,0 +1,22 @@
+using BenchmarkDotNet.Running;
+using Idunox.Benchmarks;
+
+// build/bench.sh [keys|login|all]: each measurement runs its subject side by side with a baseline and reports the ratio.
+var what = args.FirstOrDefault() ?? "all";
+if (what is "keys" or "all")
+{
+    BenchmarkRunner.Run<KeyVerificationBenchmarks>(args: args.Skip(1).ToArray());
+}
+
+if (what is "login" or "all")
+{
+    await LoginTiming.RunAsync();
+}
+
+if (what is not ("keys" or "login" or "all"))
+{
+    Console.Error.WriteLine("usage: build/bench.sh [keys|login|all]");
+    return 2;
+}
+
+return 0;
