@@ -5,4 +5,6 @@
 #   build/bench.sh         both
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# The in-memory host finds its content root (appsettings) here; the test projects learn it from their build.
+export ASPNETCORE_TEST_CONTENTROOT_IDUNOX_HOST="$PWD/host/Idunox.Host"
 dotnet run -c Release --project bench/Idunox.Benchmarks -- "$@"

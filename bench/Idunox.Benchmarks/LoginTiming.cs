@@ -22,6 +22,7 @@ internal static class LoginTiming
             {
                 // Measure the refusal itself, not the lockout that would follow the fifth failure.
                 ["Identity:Login:MaxFailedAttempts"] = "1000000",
+                ["Logging:LogLevel:Default"] = "Warning",
             });
             var partner = await app.PartnerAsync();
             var client = app.CreateClient();
