@@ -37,16 +37,6 @@ internal static class ProblemDetailsSetup
         app.UseMiddleware<RequestBodyLimitMiddleware>();
         return app;
     }
-
-    public static Task WriteProblemAsync(HttpContext http, int status, string code, string title, string? detail)
-    {
-        http.Response.StatusCode = status;
-        var problem = new ProblemDetails { Status = status, Title = title, Detail = detail, Type = ApiProblems.TypeFor(status) };
-        problem.Extensions[ApiProblems.CodeKey] = code;
-        return http.RequestServices.GetRequiredService<IProblemDetailsService>()
-            .WriteAsync(new ProblemDetailsContext { HttpContext = http, ProblemDetails = problem })
-            .AsTask();
-    }
 }
 
 /// <summary>Client mistakes the framework raises (unreadable JSON, wrong content type, too large) become 4xx problems.</summary>
@@ -70,7 +60,7 @@ internal sealed class BadRequestExceptionHandler(ILogger<BadRequestExceptionHand
             _ => (ProblemCodes.MalformedRequest, "The request could not be read.",
                 "The body must be a well-formed JSON object of the documented shape."),
         };
-        await ProblemDetailsSetup.WriteProblemAsync(http, bad.StatusCode, code, title, detail);
+        await ApiProblems.WriteAsync(http, bad.StatusCode, code, title, detail);
         return true;
     }
 }
@@ -93,7 +83,7 @@ internal sealed class UnhandledExceptionHandler(ILogger<UnhandledExceptionHandle
         }
 
         logger.LogError(exception, "Unhandled exception on {Method} {Path}", http.Request.Method, http.Request.Path);
-        await ProblemDetailsSetup.WriteProblemAsync(http, StatusCodes.Status500InternalServerError, ProblemCodes.InternalError,
+        await ApiProblems.WriteAsync(http, StatusCodes.Status500InternalServerError, ProblemCodes.InternalError,
             "An unexpected error occurred.", "Quote the traceId when contacting support.");
         return true;
     }
@@ -111,7 +101,7 @@ internal sealed class RequestBodyLimitMiddleware(RequestDelegate next, IConfigur
     {
         if (http.Request.ContentLength > _limit)
         {
-            return ProblemDetailsSetup.WriteProblemAsync(http, StatusCodes.Status413PayloadTooLarge, ProblemCodes.PayloadTooLarge,
+            return ApiProblems.WriteAsync(http, StatusCodes.Status413PayloadTooLarge, ProblemCodes.PayloadTooLarge,
                 "The request body is too large.", $"The body may be at most {_limit} bytes.");
         }
 

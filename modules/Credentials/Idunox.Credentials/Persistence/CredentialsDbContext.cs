@@ -60,12 +60,6 @@ internal sealed class SqliteCredentialsDbContext(DbContextOptions<SqliteCredenti
 internal sealed class PostgresCredentialsDbContext(DbContextOptions<PostgresCredentialsDbContext> options, ITenantContext tenant)
     : CredentialsDbContext(options, tenant);
 
-internal sealed class SqliteCredentialsDesignTimeFactory() : ModuleDesignTimeFactory<SqliteCredentialsDbContext>(DatabaseProvider.Sqlite, CredentialsDbContext.SchemaName)
-{
-    protected override SqliteCredentialsDbContext Create(DbContextOptions<SqliteCredentialsDbContext> options, ITenantContext tenant) => new(options, tenant);
-}
+internal sealed class SqliteCredentialsDesignTimeFactory() : ModuleDesignTimeFactory<SqliteCredentialsDbContext>(DatabaseProvider.Sqlite, CredentialsDbContext.SchemaName);
 
-internal sealed class PostgresCredentialsDesignTimeFactory() : ModuleDesignTimeFactory<PostgresCredentialsDbContext>(DatabaseProvider.Postgres, CredentialsDbContext.SchemaName)
-{
-    protected override PostgresCredentialsDbContext Create(DbContextOptions<PostgresCredentialsDbContext> options, ITenantContext tenant) => new(options, tenant);
-}
+internal sealed class PostgresCredentialsDesignTimeFactory() : ModuleDesignTimeFactory<PostgresCredentialsDbContext>(DatabaseProvider.Postgres, CredentialsDbContext.SchemaName);

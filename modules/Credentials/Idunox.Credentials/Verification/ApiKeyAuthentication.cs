@@ -59,18 +59,9 @@ internal sealed class ApiKeyAuthenticationHandler(
     protected override async Task HandleChallengeAsync(AuthenticationProperties properties)
     {
         var code = Context.Items[RefusalItem] as string ?? VerificationCodes.Missing;
-        Response.StatusCode = StatusCodes.Status401Unauthorized;
         Response.Headers.WWWAuthenticate = "ApiKey";
-        var problem = new ProblemDetails
-        {
-            Status = StatusCodes.Status401Unauthorized,
-            Type = ApiProblems.TypeFor(StatusCodes.Status401Unauthorized),
-            Title = Titles.GetValueOrDefault(code, "The API key was refused."),
-            Detail = Details.GetValueOrDefault(code),
-        };
-        problem.Extensions[ApiProblems.CodeKey] = code;
-        await Context.RequestServices.GetRequiredService<IProblemDetailsService>()
-            .WriteAsync(new ProblemDetailsContext { HttpContext = Context, ProblemDetails = problem });
+        await ApiProblems.WriteAsync(Context, StatusCodes.Status401Unauthorized, code,
+            Titles.GetValueOrDefault(code, "The API key was refused."), Details.GetValueOrDefault(code));
     }
 
     private AuthenticateResult Refuse(string code)

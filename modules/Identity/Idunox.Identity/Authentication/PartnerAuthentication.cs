@@ -100,19 +100,11 @@ internal static class PartnerAuthentication
         context.HandleResponse();
         var http = context.HttpContext;
         var presented = context.AuthenticateFailure is not null || !string.IsNullOrEmpty(context.Error);
-        http.Response.StatusCode = StatusCodes.Status401Unauthorized;
         http.Response.Headers.WWWAuthenticate = presented ? "Bearer error=\"invalid_token\"" : "Bearer";
-        var problem = new ProblemDetails
-        {
-            Status = StatusCodes.Status401Unauthorized,
-            Type = ApiProblems.TypeFor(StatusCodes.Status401Unauthorized),
-            Title = presented ? "The access token is not valid." : "Sign-in required.",
-            Detail = presented
-                ? "The token is expired, malformed, signed by someone else, or no longer valid for its user. Sign in again."
-                : "Sign in with POST /v1/partner/auth/login and send 'Authorization: Bearer <accessToken>'.",
-        };
-        problem.Extensions[ApiProblems.CodeKey] = presented ? "invalid_token" : "unauthorized";
-        await http.RequestServices.GetRequiredService<IProblemDetailsService>()
-            .WriteAsync(new ProblemDetailsContext { HttpContext = http, ProblemDetails = problem });
+        await (presented
+            ? ApiProblems.WriteAsync(http, StatusCodes.Status401Unauthorized, "invalid_token", "The access token is not valid.",
+                "The token is expired, malformed, signed by someone else, or no longer valid for its user. Sign in again.")
+            : ApiProblems.WriteAsync(http, StatusCodes.Status401Unauthorized, "unauthorized", "Sign-in required.",
+                "Sign in with POST /v1/partner/auth/login and send 'Authorization: Bearer <accessToken>'."));
     }
 }

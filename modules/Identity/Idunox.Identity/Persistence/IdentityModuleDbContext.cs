@@ -101,12 +101,6 @@ internal sealed class SqliteIdentityModuleDbContext(DbContextOptions<SqliteIdent
 internal sealed class PostgresIdentityModuleDbContext(DbContextOptions<PostgresIdentityModuleDbContext> options, ITenantContext tenant)
     : IdentityModuleDbContext(options, tenant);
 
-internal sealed class SqliteIdentityDesignTimeFactory() : ModuleDesignTimeFactory<SqliteIdentityModuleDbContext>(DatabaseProvider.Sqlite, IdentityModuleDbContext.SchemaName)
-{
-    protected override SqliteIdentityModuleDbContext Create(DbContextOptions<SqliteIdentityModuleDbContext> options, ITenantContext tenant) => new(options, tenant);
-}
+internal sealed class SqliteIdentityDesignTimeFactory() : ModuleDesignTimeFactory<SqliteIdentityModuleDbContext>(DatabaseProvider.Sqlite, IdentityModuleDbContext.SchemaName);
 
-internal sealed class PostgresIdentityDesignTimeFactory() : ModuleDesignTimeFactory<PostgresIdentityModuleDbContext>(DatabaseProvider.Postgres, IdentityModuleDbContext.SchemaName)
-{
-    protected override PostgresIdentityModuleDbContext Create(DbContextOptions<PostgresIdentityModuleDbContext> options, ITenantContext tenant) => new(options, tenant);
-}
+internal sealed class PostgresIdentityDesignTimeFactory() : ModuleDesignTimeFactory<PostgresIdentityModuleDbContext>(DatabaseProvider.Postgres, IdentityModuleDbContext.SchemaName);

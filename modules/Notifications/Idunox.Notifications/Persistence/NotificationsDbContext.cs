@@ -46,12 +46,6 @@ internal sealed class SqliteNotificationsDbContext(DbContextOptions<SqliteNotifi
 internal sealed class PostgresNotificationsDbContext(DbContextOptions<PostgresNotificationsDbContext> options, ITenantContext tenant)
     : NotificationsDbContext(options, tenant);
 
-internal sealed class SqliteNotificationsDesignTimeFactory() : ModuleDesignTimeFactory<SqliteNotificationsDbContext>(DatabaseProvider.Sqlite, NotificationsDbContext.SchemaName)
-{
-    protected override SqliteNotificationsDbContext Create(DbContextOptions<SqliteNotificationsDbContext> options, ITenantContext tenant) => new(options, tenant);
-}
+internal sealed class SqliteNotificationsDesignTimeFactory() : ModuleDesignTimeFactory<SqliteNotificationsDbContext>(DatabaseProvider.Sqlite, NotificationsDbContext.SchemaName);
 
-internal sealed class PostgresNotificationsDesignTimeFactory() : ModuleDesignTimeFactory<PostgresNotificationsDbContext>(DatabaseProvider.Postgres, NotificationsDbContext.SchemaName)
-{
-    protected override PostgresNotificationsDbContext Create(DbContextOptions<PostgresNotificationsDbContext> options, ITenantContext tenant) => new(options, tenant);
-}
+internal sealed class PostgresNotificationsDesignTimeFactory() : ModuleDesignTimeFactory<PostgresNotificationsDbContext>(DatabaseProvider.Postgres, NotificationsDbContext.SchemaName);

@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Idunox.Shared.Errors;
 
@@ -33,6 +34,17 @@ public static class ApiProblems
             title: "The request is invalid.",
             type: TypeFor(StatusCodes.Status400BadRequest),
             extensions: new Dictionary<string, object?> { [CodeKey] = ProblemCodes.ValidationFailed });
+
+    /// <summary>Writes a problem outside an endpoint (middleware, authentication challenges), through the host's problem details service.</summary>
+    public static Task WriteAsync(HttpContext http, int status, string code, string title, string? detail)
+    {
+        http.Response.StatusCode = status;
+        var problem = new ProblemDetails { Status = status, Title = title, Detail = detail, Type = TypeFor(status) };
+        problem.Extensions[CodeKey] = code;
+        return http.RequestServices.GetRequiredService<IProblemDetailsService>()
+            .WriteAsync(new ProblemDetailsContext { HttpContext = http, ProblemDetails = problem })
+            .AsTask();
+    }
 
     /// <summary>The RFC 9110 section for a status, as ASP.NET Core's defaults use.</summary>
     public static string TypeFor(int status) => status switch

@@ -24,8 +24,7 @@ public abstract class ModuleDesignTimeFactory<TContext>(DatabaseProvider provide
             PersistenceServiceCollectionExtensions.ConfigurePostgres(options, connectionString ?? "Host=localhost;Database=idunox_design", schema);
         }
 
-        return Create(options.Options, new TenantContext());
+        // Every module context takes (its options, the tenant context): one factory serves them all.
+        return (TContext)Activator.CreateInstance(typeof(TContext), options.Options, new TenantContext())!;
     }
-
-    protected abstract TContext Create(DbContextOptions<TContext> options, ITenantContext tenant);
 }

@@ -35,12 +35,6 @@ internal sealed class SqliteStaffAdminDbContext(DbContextOptions<SqliteStaffAdmi
 internal sealed class PostgresStaffAdminDbContext(DbContextOptions<PostgresStaffAdminDbContext> options, ITenantContext tenant)
     : StaffAdminDbContext(options, tenant);
 
-internal sealed class SqliteStaffAdminDesignTimeFactory() : ModuleDesignTimeFactory<SqliteStaffAdminDbContext>(DatabaseProvider.Sqlite, StaffAdminDbContext.SchemaName)
-{
-    protected override SqliteStaffAdminDbContext Create(DbContextOptions<SqliteStaffAdminDbContext> options, ITenantContext tenant) => new(options, tenant);
-}
+internal sealed class SqliteStaffAdminDesignTimeFactory() : ModuleDesignTimeFactory<SqliteStaffAdminDbContext>(DatabaseProvider.Sqlite, StaffAdminDbContext.SchemaName);
 
-internal sealed class PostgresStaffAdminDesignTimeFactory() : ModuleDesignTimeFactory<PostgresStaffAdminDbContext>(DatabaseProvider.Postgres, StaffAdminDbContext.SchemaName)
-{
-    protected override PostgresStaffAdminDbContext Create(DbContextOptions<PostgresStaffAdminDbContext> options, ITenantContext tenant) => new(options, tenant);
-}
+internal sealed class PostgresStaffAdminDesignTimeFactory() : ModuleDesignTimeFactory<PostgresStaffAdminDbContext>(DatabaseProvider.Postgres, StaffAdminDbContext.SchemaName);
