@@ -75,5 +75,9 @@ public sealed class EmbeddedDefaultTests : IAsyncLifetime
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Contains("Idunox jobs", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+
+        // The dashboard's form endpoints answer a request without a form as the caller's mistake, not with a 500.
+        await (await app.CreateClient().GetAsync(new Uri("/hangfire/stats", UriKind.Relative)))
+            .AssertProblemAsync(HttpStatusCode.UnsupportedMediaType, "unsupported_media_type");
     }
 }

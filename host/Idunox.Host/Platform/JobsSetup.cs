@@ -217,6 +217,7 @@ internal sealed class RecurringJobRunner(IServiceScopeFactory scopes, IEnumerabl
     public static IEnumerable<string> Names(IEnumerable<RecurringJobRegistration> registrations) => registrations.Select(r => r.Name);
 
     [AutomaticRetry(Attempts = 3)]
+    [System.ComponentModel.DisplayName("{0}")]
     public async Task<string> RunAsync(string name, CancellationToken cancellationToken)
     {
         var registration = registrations.FirstOrDefault(r => r.Name == name)

@@ -44,7 +44,21 @@ internal sealed class BadRequestExceptionHandler(ILogger<BadRequestExceptionHand
 {
     public async ValueTask<bool> TryHandleAsync(HttpContext http, Exception exception, CancellationToken cancellationToken)
     {
-        if (exception is not BadHttpRequestException bad || http.Response.HasStarted)
+        if (http.Response.HasStarted)
+        {
+            return false;
+        }
+
+        if (exception is InvalidOperationException { Source: "Microsoft.AspNetCore.Http" } form &&
+            form.Message.StartsWith("Incorrect Content-Type", StringComparison.Ordinal))
+        {
+            // A form endpoint (the job dashboard's) read without a form body: the caller's mistake, not ours.
+            await ApiProblems.WriteAsync(http, StatusCodes.Status415UnsupportedMediaType, ProblemCodes.UnsupportedMediaType,
+                "Unsupported content type.", "Send the body as application/x-www-form-urlencoded.");
+            return true;
+        }
+
+        if (exception is not BadHttpRequestException bad)
         {
             return false;
         }
