@@ -214,8 +214,6 @@ internal sealed class RecurringJobSchedule(
 /// <summary>What Hangfire (and the <c>jobs run</c> verb) calls: one run of one named job, in a service scope of its own.</summary>
 internal sealed class RecurringJobRunner(IServiceScopeFactory scopes, IEnumerable<RecurringJobRegistration> registrations, ILogger<RecurringJobRunner> logger)
 {
-    public static IEnumerable<string> Names(IEnumerable<RecurringJobRegistration> registrations) => registrations.Select(r => r.Name);
-
     [AutomaticRetry(Attempts = 3)]
     [System.ComponentModel.DisplayName("{0}")]
     public async Task<string> RunAsync(string name, CancellationToken cancellationToken)

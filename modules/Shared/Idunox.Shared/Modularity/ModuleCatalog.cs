@@ -15,8 +15,6 @@ public sealed class ModuleCatalog
 
     public IReadOnlyList<IModule> Disabled { get; }
 
-    public bool IsEnabled(string name) => Enabled.Any(m => string.Equals(m.Name, name, StringComparison.OrdinalIgnoreCase));
-
     public static ModuleCatalog From(IConfiguration configuration, IEnumerable<IModule> modules)
     {
         var all = modules.ToList();
