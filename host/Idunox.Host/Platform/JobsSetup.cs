@@ -52,34 +52,18 @@ internal static class JobsSetup
     {
         var jobs = JobsSettings.From(builder.Configuration, database);
         builder.Services.AddSingleton(jobs);
+        // Hangfire keeps its storage, activator and filters in process-wide statics, and AddHangfire hands out
+        // JobStorage.Current and JobActivator.Current as they are when first asked. Several hosts in one process (the
+        // tests) would then share, or swap, each other's storage and scopes. Each host registers its own storage and
+        // activator before AddHangfire (whose TryAdd keeps them); the one process-wide filter is added once, under a lock.
+        builder.Services.AddSingleton<JobStorage>(_ => CreateStorage(jobs, database));
+        builder.Services.AddSingleton<JobActivator>(services =>
+            new Hangfire.AspNetCore.AspNetCoreJobActivator(services.GetRequiredService<IServiceScopeFactory>()));
         builder.Services.AddHangfire((services, configuration) =>
         {
             // Hangfire's log provider is process-wide: keep it harmless once its host is gone (tests run many hosts).
             configuration.UseLogProvider(new ResilientLogProvider(services.GetRequiredService<ILoggerFactory>()));
-            configuration.SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
-                .UseSimpleAssemblyNameTypeSerializer()
-                .UseRecommendedSerializerSettings();
-            if (!GlobalJobFilters.Filters.Any(f => f.Instance is TenantJobFilter))
-            {
-                configuration.UseFilter(new TenantJobFilter());
-            }
-
-            if (jobs.Storage == JobStorageKind.Postgres)
-            {
-                configuration.UsePostgreSqlStorage(o => o.UseNpgsqlConnection(jobs.ConnectionString), new PostgreSqlStorageOptions
-                {
-                    SchemaName = JobsSettings.Schema,
-                    PrepareSchemaIfNecessary = database.MigrateOnStartup,
-                    QueuePollInterval = TimeSpan.FromSeconds(5),
-                    UseSlidingInvisibilityTimeout = true,
-                    InvisibilityTimeout = TimeSpan.FromMinutes(5),
-                    DistributedLockTimeout = TimeSpan.FromMinutes(1),
-                });
-            }
-            else
-            {
-                configuration.UseInMemoryStorage();
-            }
+            ProcessWideJobState.EnsureConfigured();
         });
 
         if (jobs.ServerEnabled)
@@ -97,6 +81,25 @@ internal static class JobsSetup
         builder.Services.AddTransient<RecurringJobRunner>();
         builder.Services.AddSingleton<IHostVerb, JobsVerb>();
         return builder;
+    }
+
+    private static JobStorage CreateStorage(JobsSettings jobs, DatabaseSettings database)
+    {
+        if (jobs.Storage != JobStorageKind.Postgres)
+        {
+            return new Hangfire.InMemory.InMemoryStorage();
+        }
+
+        var options = new PostgreSqlStorageOptions
+        {
+            SchemaName = JobsSettings.Schema,
+            PrepareSchemaIfNecessary = database.MigrateOnStartup,
+            QueuePollInterval = TimeSpan.FromSeconds(5),
+            UseSlidingInvisibilityTimeout = true,
+            InvisibilityTimeout = TimeSpan.FromMinutes(5),
+            DistributedLockTimeout = TimeSpan.FromMinutes(1),
+        };
+        return new PostgreSqlStorage(new Hangfire.PostgreSql.Factories.NpgsqlConnectionFactory(jobs.ConnectionString!, options), options);
     }
 
     /// <summary>Readiness: the job storage answers (for PostgreSQL: the hangfire schema exists).</summary>
@@ -144,6 +147,26 @@ internal static class JobsSetup
         PostgreSqlObjectsInstaller.Install(connection, JobsSettings.Schema);
         return "hangfire: schema up to date";
     }
+}
+
+/// <summary>
+/// The parts of Hangfire's configuration that only exist process-wide (serializer settings, the global filter list).
+/// Set once, under a lock, before any host of this process uses Hangfire: Hangfire enumerates the global filters while
+/// it creates and performs jobs, so adding to them while another host runs is the race that made the suite flaky.
+/// </summary>
+internal static class ProcessWideJobState
+{
+    private static readonly Lazy<bool> Configured = new(() =>
+    {
+        GlobalConfiguration.Configuration
+            .SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
+            .UseSimpleAssemblyNameTypeSerializer()
+            .UseRecommendedSerializerSettings()
+            .UseFilter(new TenantJobFilter());
+        return true;
+    }, LazyThreadSafetyMode.ExecutionAndPublication);
+
+    public static void EnsureConfigured() => _ = Configured.Value;
 }
 
 /// <summary>
