@@ -33,6 +33,17 @@ public sealed class ProbeTests(PostgresAppFixture fixture) : IClassFixture<Postg
     }
 
     [Fact]
+    public async Task A_garbage_key_costs_no_query_where_a_well_formed_one_does()
+    {
+        // The positive control for the "no query" tests above: the counter does see the query a well-formed key costs.
+        var before = SqlCommands();
+
+        await (await PartnerSession.Probe(App, ApiKeyFormat.Generate("test"))).AssertProblemAsync(HttpStatusCode.Unauthorized, "api_key_invalid");
+
+        Assert.True(SqlCommands() > before, "A well-formed key is looked up in the database, and the counter sees it.");
+    }
+
+    [Fact]
     public async Task A_key_with_one_character_changed_fails_its_checksum_without_a_database_query()
     {
         var session = await PartnerSession.StartAsync(App);
@@ -102,5 +113,109 @@ public sealed class ProbeTests(PostgresAppFixture fixture) : IClassFixture<Postg
         Assert.Equal(HttpStatusCode.OK, (await session.ProbeAsync($"  {key} ")).StatusCode);
     }
 
+    [Theory]
+    [InlineData("\u00A0{0}")] // no-break space
+    [InlineData("{0}\u00A0")]
+    [InlineData("{0}\u000B")] // vertical tab
+    [InlineData("\u000B{0}")]
+    [InlineData("{0}\u2003")] // em space
+    [InlineData("\u3000{0}")] // ideographic space
+    [InlineData("{0}\u200B")] // zero-width space
+    public async Task A_key_with_any_whitespace_but_spaces_and_tabs_around_it_is_malformed(string format)
+    {
+        var session = await PartnerSession.StartAsync(App);
+        var (key, _) = await session.CreateKeyAsync();
+
+        var response = await session.ProbeAsync(string.Format(System.Globalization.CultureInfo.InvariantCulture, format, key));
+
+        await response.AssertProblemAsync(HttpStatusCode.Unauthorized, "api_key_malformed");
+        Assert.Equal(HttpStatusCode.OK, (await session.ProbeAsync($"\t {key}\t ")).StatusCode);
+    }
+
+    [Fact]
+    public async Task A_key_header_on_routes_outside_the_data_API_costs_no_database_query()
+    {
+        var session = await PartnerSession.StartAsync(App);
+        var (key, _) = await session.CreateKeyAsync();
+        var unknown = Idunox.Credentials.Keys.ApiKeyFormat.Generate("test");
+        var client = App.CreateClient();
+
+        foreach (var path in new[] { "/health/live", "/no/such/route", "/v1/partner/config" })
+        {
+            var request = new HttpRequestMessage(HttpMethod.Get, new Uri(path, UriKind.Relative));
+            request.Headers.Add("X-Api-Key", unknown);
+            var before = SqlCommands();
+            var response = await client.SendAsync(request);
+            Assert.Equal(before, SqlCommands());
+            Assert.NotEqual(HttpStatusCode.Unauthorized, response.StatusCode);
+        }
+
+        // The positive control: on the data API the same header costs a query, and a known key is found.
+        var probeBefore = SqlCommands();
+        await (await PartnerSession.Probe(App, unknown)).AssertProblemAsync(HttpStatusCode.Unauthorized, "api_key_invalid");
+        Assert.True(SqlCommands() > probeBefore);
+        Assert.Equal(HttpStatusCode.OK, (await session.ProbeAsync(key)).StatusCode);
+    }
+
+    [Fact]
+    public async Task Refused_keys_are_logged_below_information_so_a_flood_cannot_fill_the_logs()
+    {
+        var unknown = Idunox.Credentials.Keys.ApiKeyFormat.Generate("test");
+
+        await (await PartnerSession.Probe(App, unknown)).AssertProblemAsync(HttpStatusCode.Unauthorized, "api_key_invalid");
+
+        var refusals = App.Logs.Lines.Where(l => l.Contains("Refused an API key", StringComparison.Ordinal)).ToList();
+        Assert.NotEmpty(refusals);
+        Assert.All(refusals, l => Assert.StartsWith("Debug ", l, StringComparison.Ordinal));
+    }
+
     private int SqlCommands() => App.Logs.Lines.Count(l => l.Contains("Executed DbCommand", StringComparison.Ordinal));
+}
+
+public sealed class RefusalLimitFixture : PostgresAppFixture
+{
+    protected override IReadOnlyDictionary<string, string?> Settings => new Dictionary<string, string?>
+    {
+        ["Credentials:Verification:RefusalsPerAddressPerMinute"] = "3",
+    };
+}
+
+/// <summary>Anyone can mint well-formed keys; an address that keeps presenting refused ones is made to wait.</summary>
+public sealed class RefusalLimitTests(RefusalLimitFixture fixture) : IClassFixture<RefusalLimitFixture>
+{
+    private IdunoxApp App => fixture.App;
+
+    [Fact]
+    public async Task An_address_past_its_refusals_gets_429_with_Retry_After_until_the_minute_ends_and_others_are_unaffected()
+    {
+        var session = await PartnerSession.StartAsync(App);
+        var (good, _) = await session.CreateKeyAsync();
+        var guesser = $"203.0.113.{Random.Shared.Next(1, 250)}";
+
+        for (var i = 0; i < 3; i++)
+        {
+            await (await ProbeFrom(guesser, ApiKeyFormat.Generate("test"))).AssertProblemAsync(HttpStatusCode.Unauthorized, "api_key_invalid");
+        }
+
+        var limited = await ProbeFrom(guesser, ApiKeyFormat.Generate("test"));
+        await limited.AssertProblemAsync(HttpStatusCode.TooManyRequests, "too_many_attempts");
+        var retryAfter = limited.Headers.RetryAfter?.Delta;
+        Assert.NotNull(retryAfter);
+        Assert.InRange(retryAfter.Value, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(60));
+        // While limited, nothing is checked for that address, a good key included.
+        await (await ProbeFrom(guesser, good)).AssertProblemAsync(HttpStatusCode.TooManyRequests, "too_many_attempts");
+
+        Assert.Equal(HttpStatusCode.OK, (await ProbeFrom("198.51.100.7", good)).StatusCode);
+
+        App.Clock.Advance(retryAfter.Value);
+        Assert.Equal(HttpStatusCode.OK, (await ProbeFrom(guesser, good)).StatusCode);
+    }
+
+    private Task<HttpResponseMessage> ProbeFrom(string address, string key)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Get, new Uri("/v1/partner-auth-probe", UriKind.Relative));
+        request.Headers.TryAddWithoutValidation("X-Api-Key", key);
+        request.Headers.Add(IdunoxApp.ClientAddressHeader, address);
+        return App.CreateClient().SendAsync(request);
+    }
 }

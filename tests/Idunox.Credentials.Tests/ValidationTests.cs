@@ -15,6 +15,13 @@ public sealed class ValidationTests(PostgresAppFixture fixture) : IClassFixture<
         { """{}""", "name" },
         { $$"""{"name":"{{new string('n', 101)}}"}""", "name" },
         { """{"name":"line\nbreak"}""", "name" },
+        // Characters that change how a name reads: a right-to-left override, zero-width ones, line and paragraph separators.
+        { """{"name":"invoice\u202Egpj.exe"}""", "name" },
+        { """{"name":"pay\u200Broll"}""", "name" },
+        { """{"name":"\uFEFFbilling"}""", "name" },
+        { """{"name":"first\u2028second"}""", "name" },
+        { """{"name":"first\u2029second"}""", "name" },
+        { """{"name":"soft\u00ADhyphen"}""", "name" },
         { """{"name":"ok","expiresInDays":0}""", "expiresInDays" },
         { """{"name":"ok","expiresInDays":-5}""", "expiresInDays" },
         { """{"name":"ok","expiresInDays":366}""", "expiresInDays" },
@@ -68,6 +75,7 @@ public sealed class ValidationTests(PostgresAppFixture fixture) : IClassFixture<
     [InlineData("/v1/partner/credentials", """{"name":"ok","expiresInDays":"soon"}""")]
     [InlineData("/v1/partner/credentials", """{"name":"ok","expiresInDays":1.5}""")]
     [InlineData("/v1/partner/credentials", """[1,2,3]""")]
+    [InlineData("/v1/partner/credentials", """{"name":"lone \uD800 surrogate"}""")]
     [InlineData("/v1/partner/credentials/{id}/rotate", """{"graceHours":"a day"}""")]
     [InlineData("/v1/partner/credentials/{id}/rotate", """{"graceHours":""")]
     public async Task Malformed_bodies_are_400_problems_and_change_nothing(string path, string body)
@@ -84,7 +92,25 @@ public sealed class ValidationTests(PostgresAppFixture fixture) : IClassFixture<
     }
 
     [Theory]
+    [InlineData("Café Zürich sync")]
+    [InlineData("日本の請求システム")]
+    [InlineData("نظام الفواتير")]
+    [InlineData("می‌خواهم")] // Persian: a zero-width non-joiner between letters is part of the spelling
+    [InlineData("deploy 🚀 bot")]
+    [InlineData("family 👨‍👩‍👧 app")] // emoji joined by zero-width joiners
+    public async Task Names_in_any_script_and_with_emoji_are_accepted(string name)
+    {
+        var session = await PartnerSession.StartAsync(App);
+
+        var (_, credential) = await session.CreateKeyAsync(name);
+
+        Assert.Equal(name, credential.GetProperty("name").GetString());
+    }
+
+    [Theory]
     [InlineData("?page=0", "page")]
+    [InlineData("?page=201", "page")] // 200 pages of 50 reach the deepest offset allowed
+    [InlineData("?page=101&pageSize=100", "page")]
     [InlineData("?pageSize=0", "pageSize")]
     [InlineData("?pageSize=101", "pageSize")]
     public async Task Audit_paging_out_of_range_is_a_validation_problem(string query, string field)

@@ -107,6 +107,48 @@ public sealed class LoginTests(PostgresAppFixture fixture) : IClassFixture<Postg
         Assert.Equal(HttpStatusCode.OK, (await client.PostLoginAsync(partner.Email, partner.Password)).StatusCode);
     }
 
+    [Theory]
+    [InlineData(30)]
+    [InlineData(50)]
+    public async Task A_burst_of_parallel_wrong_passwords_gets_no_more_password_checks_than_the_limit(int burst)
+    {
+        var partner = await App.PartnerAsync();
+        using var gate = new SemaphoreSlim(0);
+        var guesses = Enumerable.Range(0, burst).Select(async i =>
+        {
+            await gate.WaitAsync();
+            return await App.CreateClient().PostLoginAsync(partner.Email, $"guess number {i} of many");
+        }).ToList();
+
+        gate.Release(burst);
+        var answers = await Task.WhenAll(guesses);
+
+        // Each 401 is a password that was checked; everything past the limit was refused before any check.
+        Assert.Equal(5, answers.Count(a => a.StatusCode == HttpStatusCode.Unauthorized));
+        Assert.Equal(burst - 5, answers.Count(a => a.StatusCode == HttpStatusCode.TooManyRequests));
+        await (await App.CreateClient().PostLoginAsync(partner.Email, partner.Password)).AssertProblemAsync(HttpStatusCode.TooManyRequests, "too_many_attempts");
+    }
+
+    [Fact]
+    public async Task A_burst_of_wrong_current_passwords_on_change_password_meets_the_same_limit()
+    {
+        var partner = await App.PartnerAsync();
+        var client = App.ClientWithToken(await App.SignInAsync(partner));
+        using var gate = new SemaphoreSlim(0);
+        var guesses = Enumerable.Range(0, 30).Select(async i =>
+        {
+            await gate.WaitAsync();
+            return await client.PostAsJsonAsync(new Uri("/v1/partner/auth/change-password", UriKind.Relative),
+                new { currentPassword = $"guess number {i} of many", newPassword = "a brand new long passphrase" });
+        }).ToList();
+
+        gate.Release(30);
+        var answers = await Task.WhenAll(guesses);
+
+        Assert.Equal(5, answers.Count(a => a.StatusCode == HttpStatusCode.BadRequest));
+        Assert.Equal(25, answers.Count(a => a.StatusCode == HttpStatusCode.TooManyRequests));
+    }
+
     [Fact]
     public async Task A_success_clears_earlier_failures()
     {

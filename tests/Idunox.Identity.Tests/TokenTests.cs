@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Http.Json;
 using System.Security.Claims;
 using System.Text;
 using Idunox.Identity.Contracts;
@@ -57,7 +58,7 @@ public sealed class TokenTests(PostgresAppFixture fixture) : IClassFixture<Postg
         var victim = await App.PartnerAsync();
         var genuine = await App.SignInAsync(partner);
         Assert.Equal(HttpStatusCode.OK, (await App.ClientWithToken(genuine).GetAsync(Me)).StatusCode);
-        var stamp = new JsonWebToken(genuine).GetClaim("sstamp").Value;
+        var stamp = genuine; // the forgeries copy its stamps
 
         var token = forgery switch
         {
@@ -82,7 +83,7 @@ public sealed class TokenTests(PostgresAppFixture fixture) : IClassFixture<Postg
     public async Task A_correctly_forged_token_is_accepted_so_the_forgeries_above_fail_for_their_own_reason()
     {
         var partner = await App.PartnerAsync();
-        var stamp = new JsonWebToken(await App.SignInAsync(partner)).GetClaim("sstamp").Value;
+        var stamp = await App.SignInAsync(partner);
 
         Assert.Equal(HttpStatusCode.OK, (await App.ClientWithToken(Forge(partner, stamp)).GetAsync(Me)).StatusCode);
     }
@@ -102,16 +103,38 @@ public sealed class TokenTests(PostgresAppFixture fixture) : IClassFixture<Postg
     }
 
     [Fact]
-    public async Task Suspending_the_organisation_ends_its_users_tokens_until_it_is_activated()
+    public async Task Suspending_the_organisation_ends_its_users_tokens_for_good_and_activating_it_does_not_revive_them()
     {
         var partner = await App.PartnerAsync();
-        var client = App.ClientWithToken(await App.SignInAsync(partner));
+        var signedIn = App.ClientWithToken(await App.SignInAsync(partner));
+        // A token from the other way one is issued: changing the password.
+        var changed = await signedIn.PostAsJsonAsync(new Uri("/v1/partner/auth/change-password", UriKind.Relative),
+            new { currentPassword = partner.Password, newPassword = "another long passphrase" });
+        Assert.Equal(HttpStatusCode.OK, changed.StatusCode);
+        var fromChange = App.ClientWithToken((await changed.Content.ReadFromJsonAsync<System.Text.Json.JsonElement>()).GetProperty("accessToken").GetString()!);
+        Assert.Equal(HttpStatusCode.OK, (await fromChange.GetAsync(Me)).StatusCode);
 
         await App.ProvisionAsync(p => p.SetOrganisationStatusAsync(partner.Organisation.Slug, OrganisationStatus.Suspended, CancellationToken.None));
-        await (await client.GetAsync(Me)).AssertProblemAsync(HttpStatusCode.Unauthorized, "invalid_token");
+        await (await fromChange.GetAsync(Me)).AssertProblemAsync(HttpStatusCode.Unauthorized, "invalid_token");
 
         await App.ProvisionAsync(p => p.SetOrganisationStatusAsync(partner.Organisation.Slug, OrganisationStatus.Active, CancellationToken.None));
-        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync(Me)).StatusCode);
+        await (await fromChange.GetAsync(Me)).AssertProblemAsync(HttpStatusCode.Unauthorized, "invalid_token");
+        var fresh = App.ClientWithToken(await App.SignInAsync(partner.Email, "another long passphrase"));
+        Assert.Equal(HttpStatusCode.OK, (await fresh.GetAsync(Me)).StatusCode);
+    }
+
+    [Fact]
+    public async Task A_correctly_signed_token_whose_user_and_tenant_disagree_is_refused()
+    {
+        var partner = await App.PartnerAsync();
+        var other = await App.PartnerAsync();
+        var genuine = await App.SignInAsync(partner);
+
+        var token = Forge(partner, genuine, tenant: other.Organisation.Id);
+
+        await (await App.ClientWithToken(token).GetAsync(Me)).AssertProblemAsync(HttpStatusCode.Unauthorized, "invalid_token");
+        await (await App.ClientWithToken(token).GetAsync(new Uri("/v1/partner/credentials", UriKind.Relative)))
+            .AssertProblemAsync(HttpStatusCode.Unauthorized, "invalid_token");
     }
 
     private string Forge(
@@ -122,7 +145,8 @@ public sealed class TokenTests(PostgresAppFixture fixture) : IClassFixture<Postg
         string issuer = "https://idunox.com/partner-platform",
         string audience = "idunox-partner-portal",
         DateTime? notBefore = null,
-        bool noExpiry = false)
+        bool noExpiry = false,
+        Guid? tenant = null)
     {
         var now = App.Clock.GetUtcNow().UtcDateTime;
         var descriptor = new SecurityTokenDescriptor
@@ -133,7 +157,7 @@ public sealed class TokenTests(PostgresAppFixture fixture) : IClassFixture<Postg
             NotBefore = notBefore ?? now,
             Expires = noExpiry ? null : now.AddMinutes(30),
             SigningCredentials = new SigningCredentials(key ?? TestKey, algorithm),
-            Subject = Claims(partner, stamp),
+            Subject = Claims(partner, stamp, tenant),
         };
         return new JsonWebTokenHandler { SetDefaultTimesOnTokenCreation = false }.CreateToken(descriptor);
     }
@@ -159,13 +183,19 @@ public sealed class TokenTests(PostgresAppFixture fixture) : IClassFixture<Postg
         return $"{parts[0]}.{Base64UrlEncoder.Encode(payload)}.{parts[2]}";
     }
 
-    private static ClaimsIdentity Claims(TestPartner partner, string stamp) => new(
-    [
-        new Claim("sub", partner.User.Id.ToString()),
-        new Claim("email", partner.Email),
-        new Claim("tenant", partner.Organisation.Id.ToString()),
-        new Claim("sstamp", stamp),
-    ]);
+    /// <summary>The claims of <paramref name="partner"/>, with the stamps of a genuine token (<paramref name="genuine"/>).</summary>
+    private static ClaimsIdentity Claims(TestPartner partner, string genuine, Guid? tenant = null)
+    {
+        var token = new JsonWebToken(genuine);
+        return new(
+        [
+            new Claim("sub", partner.User.Id.ToString()),
+            new Claim("email", partner.Email),
+            new Claim("tenant", (tenant ?? partner.Organisation.Id).ToString()),
+            new Claim("sstamp", token.GetClaim("sstamp").Value),
+            new Claim("ostamp", token.GetClaim("ostamp").Value),
+        ]);
+    }
 
     private static SymmetricSecurityKey TestKey => new(Convert.FromBase64String(IdunoxApp.JwtSigningKey));
 

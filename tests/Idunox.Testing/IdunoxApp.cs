@@ -38,8 +38,9 @@ public class IdunoxApp(string environment, IReadOnlyDictionary<string, string?> 
             ["Database:MigrateOnStartup"] = "true",
             ["Credentials:Environment"] = "test",
             ["Jwt:SigningKey"] = JwtSigningKey,
-            // Every request of a test host comes from one address: keep the per-address limit out of the way.
+            // Every request of a test host comes from one address: keep the per-address limits out of the way.
             ["Identity:Login:AttemptsPerAddressPerMinute"] = "100000",
+            ["Credentials:Verification:RefusalsPerAddressPerMinute"] = "100000",
         }, extra));
 
     /// <summary>A host on a SQLite file of its own, migrated at start-up.</summary>
@@ -51,8 +52,9 @@ public class IdunoxApp(string environment, IReadOnlyDictionary<string, string?> 
             ["Database:MigrateOnStartup"] = "true",
             ["Credentials:Environment"] = "test",
             ["Jwt:SigningKey"] = JwtSigningKey,
-            // Every request of a test host comes from one address: keep the per-address limit out of the way.
+            // Every request of a test host comes from one address: keep the per-address limits out of the way.
             ["Identity:Login:AttemptsPerAddressPerMinute"] = "100000",
+            ["Credentials:Verification:RefusalsPerAddressPerMinute"] = "100000",
         }, extra));
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)

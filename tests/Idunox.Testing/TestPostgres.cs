@@ -40,6 +40,15 @@ public sealed class TestDatabase(string name, string connectionString) : IAsyncD
 
     public string ConnectionString => connectionString;
 
+    /// <summary>Runs SQL of the test's own on this database (to arrange a fault, say).</summary>
+    public async Task ExecuteAsync(string sql)
+    {
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(sql, connection);
+        await command.ExecuteNonQueryAsync();
+    }
+
     public async ValueTask DisposeAsync()
     {
         NpgsqlConnection.ClearAllPools();

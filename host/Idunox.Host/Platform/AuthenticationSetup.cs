@@ -1,33 +1,28 @@
 using Idunox.Shared.Security;
+using Idunox.Shared.Errors;
 using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.HttpOverrides;
 using Microsoft.Extensions.Options;
 
 namespace Idunox.Host.Platform;
 
 /// <summary>
-/// One default scheme for the whole host: a request with an X-Api-Key header is the data API's, any other the
-/// portal's bearer token. Modules register the schemes themselves; the tenant is resolved from whichever answered.
+/// No credential is read unless an endpoint asks for it: the default scheme authenticates nobody, and each endpoint's
+/// policy names its own scheme (bearer token for the portal API, X-Api-Key for the data API). So an X-Api-Key on
+/// /health/live, a 404 or a portal route costs nothing and decides nothing, and the tenant always comes from the
+/// principal of the endpoint's own scheme. The default policy refuses everyone: an endpoint that says only
+/// <c>RequireAuthorization()</c> is closed, never open to whichever credential happens to be on the request.
 /// </summary>
 internal static class AuthenticationSetup
 {
     public static WebApplicationBuilder AddIdunoxAuthentication(this WebApplicationBuilder builder)
     {
         builder.Services.AddAuthentication(IdunoxAuthentication.DefaultScheme)
-            .AddPolicyScheme(IdunoxAuthentication.DefaultScheme, "API key or bearer token", _ => { });
-        builder.Services.AddOptions<PolicySchemeOptions>(IdunoxAuthentication.DefaultScheme)
-            .Configure<IOptions<AuthenticationOptions>>((o, authentication) =>
-            {
-                var registered = new Lazy<HashSet<string>>(() => authentication.Value.Schemes.Select(s => s.Name).ToHashSet(StringComparer.Ordinal));
-                o.ForwardDefaultSelector = http =>
-                    http.Request.Headers.ContainsKey(IdunoxAuthentication.ApiKeyHeader) && registered.Value.Contains(IdunoxAuthentication.ApiKeyScheme)
-                        ? IdunoxAuthentication.ApiKeyScheme
-                        : registered.Value.Contains(IdunoxAuthentication.PartnerScheme)
-                            ? IdunoxAuthentication.PartnerScheme
-                            : NoScheme.Name;
-            });
-        builder.Services.AddAuthentication().AddScheme<AuthenticationSchemeOptions, NoScheme>(NoScheme.Name, null);
-        builder.Services.AddAuthorization();
+            .AddScheme<AuthenticationSchemeOptions, NoScheme>(IdunoxAuthentication.DefaultScheme, null);
+        builder.Services.AddAuthorization(o => o.DefaultPolicy = new AuthorizationPolicyBuilder(IdunoxAuthentication.DefaultScheme)
+            .RequireAssertion(_ => false)
+            .Build());
 
         // Behind a reverse proxy, the client address (rate limits, audit) comes from X-Forwarded-For of trusted proxies only.
         builder.Services.Configure<ForwardedHeadersOptions>(o =>
@@ -44,12 +39,16 @@ internal static class AuthenticationSetup
         return builder;
     }
 
-    /// <summary>Authenticates nobody: the default when no module offers a scheme.</summary>
+    /// <summary>Authenticates nobody; refuses with a problem document (401, or 403 for a principal a policy refused).</summary>
     private sealed class NoScheme(IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger, System.Text.Encodings.Web.UrlEncoder encoder)
         : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
     {
-        public const string Name = "None";
-
         protected override Task<AuthenticateResult> HandleAuthenticateAsync() => Task.FromResult(AuthenticateResult.NoResult());
+
+        protected override Task HandleChallengeAsync(AuthenticationProperties properties) =>
+            ApiProblems.WriteAsync(Context, StatusCodes.Status401Unauthorized, ProblemCodes.Unauthorized, "Sign-in required.", null);
+
+        protected override Task HandleForbiddenAsync(AuthenticationProperties properties) =>
+            ApiProblems.WriteAsync(Context, StatusCodes.Status403Forbidden, ProblemCodes.Forbidden, "Not allowed.", null);
     }
 }

@@ -37,12 +37,20 @@ public sealed class CredentialsModule : IModule
             .Validate(o => o.ExpiringThresholdDays >= 0 && o.MaxActiveKeysPerTenant >= 1,
                 "Credentials:ExpiringThresholdDays must be 0 or more and Credentials:MaxActiveKeysPerTenant at least 1.")
             .ValidateOnStart();
-        builder.Services.AddScoped<KeyLifecycle>();
+        builder.Services.AddScoped<KeyStore>();
+        builder.Services.AddScoped<ListKeys>();
+        builder.Services.AddScoped<CreateKey>();
+        builder.Services.AddScoped<RotateKey>();
+        builder.Services.AddScoped<RevokeKey>();
         builder.Services.AddScoped<ICredentialDirectory, CredentialDirectory>();
         builder.Services.AddOutbox<CredentialsDbContext>();
         builder.Services.AddRecurringJob<GraceSweep>(GraceSweep.JobName, "*/5 * * * *");
         builder.Services.AddScoped<ApiKeyVerifier>();
         builder.Services.AddSingleton<LastUsedRecorder>();
+        builder.Services.AddOptions<VerificationOptions>().Bind(builder.Configuration.GetSection(VerificationOptions.SectionName))
+            .Validate(o => o.RefusalsPerAddressPerMinute >= 1, "Credentials:Verification:RefusalsPerAddressPerMinute must be at least 1.")
+            .ValidateOnStart();
+        builder.Services.AddSingleton<KeyRefusalLimiter>();
         builder.Services.AddAuthentication()
             .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(IdunoxAuthentication.ApiKeyScheme, null);
         builder.Services.AddClaimTenantStrategy(IdunoxAuthentication.ApiKeyScheme, TenantSources.ApiKey);

@@ -48,6 +48,9 @@ public sealed record ProvisioningError(string Code, string Message)
     public const string OrganisationNotFound = "organisation_not_found";
     public const string UserNotFound = "user_not_found";
     public const string Invalid = "invalid";
+
+    /// <summary>The change was not saved (e.g. a concurrent change of the same user): nothing changed; try again.</summary>
+    public const string Conflict = "conflict";
 }
 
 public sealed class ProvisioningResult<T>

@@ -13,7 +13,9 @@ namespace Idunox.Credentials.Audit;
 internal static class ListAudit
 {
     public const int MaxPageSize = 100;
-    public const int MaxPage = 1_000_000;
+
+    /// <summary>Offsets beyond this are refused: a deep OFFSET costs the database more than anyone reads.</summary>
+    public const int MaxOffset = 10_000;
 
     public static void Map(IEndpointRouteBuilder routes) =>
         routes.MapGet("/v1/partner/audit", Handle)
@@ -28,9 +30,7 @@ internal static class ListAudit
     {
         var number = page ?? 1;
         var size = pageSize ?? 50;
-        var errors = new ValidationErrors()
-            .When(number is < 1 or > MaxPage, "page", $"Pages are numbered from 1 to {MaxPage}.")
-            .When(size is < 1 or > MaxPageSize, "pageSize", $"A page holds 1 to {MaxPageSize} events.");
+        var errors = Paging.Validate(number, size, MaxPageSize, MaxOffset, "events");
         if (!errors.IsValid)
         {
             return ApiProblems.Validation(errors.ToDictionary());

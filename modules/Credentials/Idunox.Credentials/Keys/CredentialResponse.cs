@@ -36,7 +36,8 @@ internal sealed record CredentialResponse(
     }
 }
 
-internal sealed record CredentialListResponse(IReadOnlyList<CredentialResponse> Items);
+/// <summary>One page of keys: <c>total</c> counts every key the filter matches.</summary>
+internal sealed record CredentialListResponse(IReadOnlyList<CredentialResponse> Items, int Page, int PageSize, int Total);
 
 /// <summary>The one response that carries a key's plaintext (<c>apiKey</c>); sent with <c>Cache-Control: no-store</c>.</summary>
 internal sealed record CreatedCredentialResponse(string ApiKey, CredentialResponse Credential)

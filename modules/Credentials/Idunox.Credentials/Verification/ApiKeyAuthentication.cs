@@ -21,6 +21,10 @@ internal sealed class ApiKeyAuthenticationHandler(
     : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
 {
     private const string RefusalItem = "idunox.api-key-refusal";
+    private const string RetryAfterItem = "idunox.api-key-retry-after";
+
+    /// <summary>The answer to an address past its refusal limit (429, the code sign-in uses too).</summary>
+    public const string TooManyAttempts = "too_many_attempts";
 
     protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
     {
@@ -30,18 +34,32 @@ internal sealed class ApiKeyAuthenticationHandler(
             return Refuse(VerificationCodes.Malformed);
         }
 
-        var verifier = Context.RequestServices.GetRequiredService<ApiKeyVerifier>();
-        var verification = await verifier.VerifyAsync(headers.FirstOrDefault()?.Trim(), Context.RequestAborted);
-        if (verification.Code == VerificationCodes.Missing)
+        // HTTP allows spaces and tabs around a field value, and nothing else: any other whitespace is part of the value.
+        var presented = headers.FirstOrDefault()?.Trim(' ', '\t');
+        if (string.IsNullOrEmpty(presented))
         {
             Context.Items[RefusalItem] = VerificationCodes.Missing;
             return AuthenticateResult.NoResult();
         }
 
+        // An address that keeps presenting refused keys is guessing: it waits before anything is checked for it again.
+        var limiter = Context.RequestServices.GetRequiredService<KeyRefusalLimiter>();
+        var clientAddress = Context.Connection.RemoteIpAddress?.ToString() ?? "unknown";
+        if (limiter.IsLimited(clientAddress, out var wait))
+        {
+            Context.Items[RetryAfterItem] = wait;
+            VerificationMetrics.Record(TooManyAttempts);
+            return Refuse(TooManyAttempts);
+        }
+
+        var verifier = Context.RequestServices.GetRequiredService<ApiKeyVerifier>();
+        var verification = await verifier.VerifyAsync(presented, Context.RequestAborted);
+        VerificationMetrics.Record(verification.Code ?? "accepted");
         if (!verification.Succeeded)
         {
-            // The code and prefix-free facts only: never the presented value.
-            Logger.LogInformation("Refused an API key: {Code}", verification.Code);
+            limiter.Record(clientAddress);
+            // Refusals are counted in metrics; a log line each would let anyone fill the logs. Never the presented value.
+            Logger.LogDebug("Refused an API key: {Code}", verification.Code);
             return Refuse(verification.Code!);
         }
 
@@ -59,6 +77,15 @@ internal sealed class ApiKeyAuthenticationHandler(
     protected override async Task HandleChallengeAsync(AuthenticationProperties properties)
     {
         var code = Context.Items[RefusalItem] as string ?? VerificationCodes.Missing;
+        if (code == TooManyAttempts && Context.Items[RetryAfterItem] is TimeSpan wait)
+        {
+            var seconds = Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds));
+            Response.Headers.RetryAfter = seconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            await ApiProblems.WriteAsync(Context, StatusCodes.Status429TooManyRequests, code,
+                "Too many refused API keys from this address.", $"Check the key your system sends, then try again in {seconds} seconds.");
+            return;
+        }
+
         Response.Headers.WWWAuthenticate = "ApiKey";
         await ApiProblems.WriteAsync(Context, StatusCodes.Status401Unauthorized, code,
             Titles.GetValueOrDefault(code, "The API key was refused."), Details.GetValueOrDefault(code));

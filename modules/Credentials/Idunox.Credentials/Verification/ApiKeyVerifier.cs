@@ -1,10 +1,12 @@
 using System.Collections.Concurrent;
+using System.Data.Common;
 using Idunox.Credentials.Contracts;
 using Idunox.Credentials.Keys;
 using Idunox.Credentials.Persistence;
 using Idunox.Identity.Contracts;
 using Idunox.Shared.Persistence;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
 namespace Idunox.Credentials.Verification;
@@ -18,7 +20,8 @@ internal sealed class ApiKeyVerifier(
     IOrganisationDirectory organisations,
     IOptions<KeyPolicyOptions> policy,
     TimeProvider clock,
-    LastUsedRecorder lastUsed)
+    LastUsedRecorder lastUsed,
+    ILogger<ApiKeyVerifier> logger)
 {
     private static readonly string[] TenantFilter = [ModuleDbContext.TenantFilter];
 
@@ -57,9 +60,19 @@ internal sealed class ApiKeyVerifier(
 
         if (lastUsed.ShouldWrite(key.Id, key.LastUsedAt, now))
         {
-            await db.ApiKeys.IgnoreQueryFilters(TenantFilter).Where(k => k.Id == key.Id)
-                .ExecuteUpdateAsync(s => s.SetProperty(k => k.LastUsedAt, now), cancellationToken);
+            try
+            {
+                await db.ApiKeys.IgnoreQueryFilters(TenantFilter).Where(k => k.Id == key.Id)
+                    .ExecuteUpdateAsync(s => s.SetProperty(k => k.LastUsedAt, now), cancellationToken);
+            }
+            catch (Exception e) when (e is DbException or InvalidOperationException or TimeoutException)
+            {
+                // "Last used" is a convenience: a failed write never refuses a good key. The next request tries again.
+                lastUsed.Forget(key.Id, now);
+                logger.LogWarning("Could not record when key {KeyId} was last used: {Error}", key.Id, e.Message);
+            }
         }
+
         return Verification.Accepted(key, status, organisation);
     }
 }
@@ -93,6 +106,9 @@ internal sealed class LastUsedRecorder
     public static readonly TimeSpan Resolution = TimeSpan.FromMinutes(1);
 
     private readonly ConcurrentDictionary<Guid, DateTime> _written = new();
+
+    /// <summary>A write that failed: the minute is not taken, so the next request writes again.</summary>
+    public void Forget(Guid keyId, DateTime attempted) => _written.TryRemove(new KeyValuePair<Guid, DateTime>(keyId, attempted));
 
     /// <summary>True for exactly one caller per key and minute: that one writes.</summary>
     public bool ShouldWrite(Guid keyId, DateTime? stored, DateTime now)

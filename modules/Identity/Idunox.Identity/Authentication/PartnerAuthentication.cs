@@ -74,24 +74,39 @@ internal static class PartnerAuthentication
             return;
         }
 
-        var stamp = principal.FindFirst(PartnerTokens.SecurityStampClaim)?.Value;
         var db = context.HttpContext.RequestServices.GetRequiredService<IdentityModuleDbContext>();
-        var current = await db.PartnerUsers.AsNoTracking()
-            .Where(u => u.Id == userId)
-            .Select(u => new
-            {
-                u.SecurityStamp,
-                u.DisabledAt,
-                u.TenantId,
-                OrganisationStatus = db.Organisations.Where(o => o.Id == u.TenantId).Select(o => (OrganisationStatus?)o.Status).FirstOrDefault(),
-            })
-            .FirstOrDefaultAsync(context.HttpContext.RequestAborted);
-
-        if (current is null || current.DisabledAt is not null || current.TenantId != tenantId ||
-            current.OrganisationStatus != OrganisationStatus.Active ||
-            !string.Equals(current.SecurityStamp, stamp, StringComparison.Ordinal))
+        if (!await SessionCheck.IsStillValidAsync(db, userId, tenantId, principal.FindFirst(PartnerTokens.SecurityStampClaim)?.Value,
+                principal.FindFirst(PartnerTokens.OrganisationStampClaim)?.Value, context.HttpContext.RequestAborted))
         {
             context.Fail("The token is no longer valid.");
+        }
+    }
+
+    internal static class SessionCheck
+    {
+        /// <summary>
+        /// The one check every signed-in request runs, whatever carries the session (bearer token now, portal cookie
+        /// later): the user exists, is enabled and belongs to the tenant of the token, its security stamp is unchanged,
+        /// and its organisation is active and not suspended since the token was issued. One query.
+        /// </summary>
+        public static async Task<bool> IsStillValidAsync(IdentityModuleDbContext db, Guid userId, Guid tenantId, string? userStamp,
+            string? organisationStamp, CancellationToken cancellationToken)
+        {
+            var current = await db.PartnerUsers.AsNoTracking()
+                .Where(u => u.Id == userId)
+                .Select(u => new
+                {
+                    u.SecurityStamp,
+                    u.DisabledAt,
+                    u.TenantId,
+                    Organisation = db.Organisations.Where(o => o.Id == u.TenantId).Select(o => new { o.Status, o.SessionStamp }).FirstOrDefault(),
+                })
+                .FirstOrDefaultAsync(cancellationToken);
+
+            return current is not null && current.DisabledAt is null && current.TenantId == tenantId &&
+                   current.Organisation is { Status: OrganisationStatus.Active } organisation &&
+                   string.Equals(organisation.SessionStamp, organisationStamp, StringComparison.Ordinal) &&
+                   string.Equals(current.SecurityStamp, userStamp, StringComparison.Ordinal);
         }
     }
 

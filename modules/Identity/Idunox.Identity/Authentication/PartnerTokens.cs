@@ -12,6 +12,9 @@ internal sealed class PartnerTokens(JwtSettings settings, TimeProvider clock)
 {
     public const string SecurityStampClaim = "sstamp";
 
+    /// <summary>The organisation's session stamp: renewed by suspension, so older tokens never come back.</summary>
+    public const string OrganisationStampClaim = "ostamp";
+
     private readonly JsonWebTokenHandler _handler = new();
 
     public AccessToken Issue(PartnerUser user, Organisation organisation)
@@ -32,6 +35,7 @@ internal sealed class PartnerTokens(JwtSettings settings, TimeProvider clock)
                 new Claim(IdunoxClaimTypes.Email, user.Email ?? string.Empty),
                 new Claim(IdunoxClaimTypes.Tenant, organisation.Id.ToString()),
                 new Claim(SecurityStampClaim, user.SecurityStamp ?? string.Empty),
+                new Claim(OrganisationStampClaim, organisation.SessionStamp),
                 new Claim(JwtRegisteredClaimNames.Jti, Guid.NewGuid().ToString("N")),
             ]),
         });

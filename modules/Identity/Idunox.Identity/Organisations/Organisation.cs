@@ -19,5 +19,13 @@ internal sealed class Organisation
 
     public DateTime CreatedAt { get; init; }
 
+    /// <summary>
+    /// Every access token and portal session carries the stamp of its organisation; suspension renews it, so whatever was
+    /// issued before a suspension stays refused after the organisation is activated again.
+    /// </summary>
+    public string SessionStamp { get; set; } = NewSessionStamp();
+
+    public static string NewSessionStamp() => Guid.NewGuid().ToString("N");
+
     public OrganisationInfo ToInfo() => new(Id, Name, Slug, Status, CreatedAt);
 }

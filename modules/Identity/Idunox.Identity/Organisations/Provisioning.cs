@@ -2,6 +2,8 @@ using System.Text.RegularExpressions;
 using Idunox.Identity.Contracts;
 using Idunox.Identity.Persistence;
 using Idunox.Identity.Users;
+using Idunox.Shared.Persistence;
+using Idunox.Shared.Text;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
@@ -17,6 +19,9 @@ internal sealed partial class Provisioning(
     TimeProvider clock,
     ILogger<Provisioning> logger) : IOrganisationProvisioning, IPartnerUserDirectory
 {
+    private const string DisplayTextMessage =
+        "The name may not contain control characters, invisible formatting characters or line separators.";
+
     [GeneratedRegex("^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")]
     private static partial Regex SlugPattern();
 
@@ -28,9 +33,13 @@ internal sealed partial class Provisioning(
         name = name.Trim();
         slug = string.IsNullOrWhiteSpace(slug) ? SlugFrom(name) : slug.Trim();
         var errors = new Dictionary<string, string[]>();
-        if (name.Length is 0 or > Organisation.MaxNameLength || name.Any(char.IsControl))
+        if (name.Length is 0 or > Organisation.MaxNameLength)
         {
-            errors["name"] = [$"The name must be 1 to {Organisation.MaxNameLength} printable characters."];
+            errors["name"] = [$"The name must be 1 to {Organisation.MaxNameLength} characters."];
+        }
+        else if (DisplayText.HasHiddenOrControlCharacters(name))
+        {
+            errors["name"] = [DisplayTextMessage];
         }
 
         if (!SlugPattern().IsMatch(slug))
@@ -54,7 +63,7 @@ internal sealed partial class Provisioning(
         {
             await db.SaveChangesAsync(cancellationToken);
         }
-        catch (DbUpdateException)
+        catch (DbUpdateException e) when (db.IsUniqueViolation<Organisation>(e, nameof(Organisation.Slug)))
         {
             return SlugTaken(slug); // lost a race with another provisioning of the same slug
         }
@@ -74,6 +83,12 @@ internal sealed partial class Provisioning(
             return ProvisioningResult<OrganisationInfo>.Fail(ProvisioningError.OrganisationNotFound, $"No organisation has the slug '{slug}'.");
         }
 
+        if (status == OrganisationStatus.Suspended)
+        {
+            // Ends every token and session issued so far, for good: activating again does not bring them back.
+            organisation.SessionStamp = Organisation.NewSessionStamp();
+        }
+
         organisation.Status = status;
         await db.SaveChangesAsync(cancellationToken);
         logger.LogInformation("Organisation {TenantId} is now {Status}", organisation.Id, status);
@@ -91,9 +106,13 @@ internal sealed partial class Provisioning(
             errors["email"] = ["Give a valid e-mail address, e.g. it@partner.example."];
         }
 
-        if (displayName.Length > PartnerUser.MaxDisplayNameLength || displayName.Any(char.IsControl))
+        if (displayName.Length > PartnerUser.MaxDisplayNameLength)
         {
-            errors["name"] = [$"The display name must be at most {PartnerUser.MaxDisplayNameLength} printable characters."];
+            errors["name"] = [$"The display name must be at most {PartnerUser.MaxDisplayNameLength} characters."];
+        }
+        else if (DisplayText.HasHiddenOrControlCharacters(displayName))
+        {
+            errors["name"] = [DisplayTextMessage];
         }
 
         if (errors.Count > 0)
@@ -136,8 +155,15 @@ internal sealed partial class Provisioning(
         }
 
         user.DisabledAt = enabled ? null : user.DisabledAt ?? clock.GetUtcNow().UtcDateTime;
-        // A new stamp ends the tokens the user holds.
-        await partners.UpdateSecurityStampAsync(user);
+        // A new stamp ends the tokens the user holds. The change is saved with it, or not at all: never report a
+        // disabled user whose tokens still work.
+        var updated = await partners.UpdateSecurityStampAsync(user);
+        if (!updated.Succeeded)
+        {
+            return ProvisioningResult<PartnerUserInfo>.Fail(ProvisioningError.Conflict,
+                $"The portal user '{email}' was not {(enabled ? "enabled" : "disabled")}: {Describe(updated)} Try again.");
+        }
+
         logger.LogInformation("Portal user {UserId} {State}", user.Id, enabled ? "enabled" : "disabled");
         return ProvisioningResult<PartnerUserInfo>.Ok(ToInfo(user));
     }
@@ -163,9 +189,13 @@ internal sealed partial class Provisioning(
             return ProvisioningResult<StaffUserInfo>.Invalid(errors);
         }
 
-        foreach (var role in wanted.Where(r => !roles.Roles.Any(x => x.Name == r)))
+        foreach (var role in wanted.Where(r => !roles.Roles.Any(x => x.Name == r)).ToList())
         {
-            await roles.CreateAsync(new StaffRole { Id = Guid.CreateVersion7(), Name = role });
+            var createdRole = await roles.CreateAsync(new StaffRole { Id = Guid.CreateVersion7(), Name = role });
+            if (!createdRole.Succeeded && !await roles.RoleExistsAsync(role))
+            {
+                return ProvisioningResult<StaffUserInfo>.Fail(ProvisioningError.Conflict, $"The role '{role}' could not be created: {Describe(createdRole)}");
+            }
         }
 
         var user = new StaffUser { Id = Guid.CreateVersion7(), Email = email, UserName = email, EmailConfirmed = true, CreatedAt = clock.GetUtcNow().UtcDateTime };
@@ -175,7 +205,15 @@ internal sealed partial class Provisioning(
             return Failure<StaffUserInfo>(created, email);
         }
 
-        await staff.AddToRolesAsync(user, wanted);
+        var assigned = await staff.AddToRolesAsync(user, wanted);
+        if (!assigned.Succeeded)
+        {
+            // A staff user without the roles asked for is not what was asked: take it back and say so.
+            await staff.DeleteAsync(user);
+            return ProvisioningResult<StaffUserInfo>.Fail(ProvisioningError.Conflict,
+                $"The staff user '{email}' was not created: its roles could not be assigned ({Describe(assigned)}).");
+        }
+
         logger.LogInformation("Staff user {UserId} created with roles {Roles}", user.Id, string.Join(",", wanted));
         return ProvisioningResult<StaffUserInfo>.Ok(new StaffUserInfo(user.Id, email, wanted));
     }
@@ -185,18 +223,28 @@ internal sealed partial class Provisioning(
             .Select(ToInfo).ToList();
 
     /// <summary>Creates a user; losing a race for the same e-mail to the unique index is a duplicate, not a crash.</summary>
-    private static async Task<IdentityResult> CreateAsync<TUser>(UserManager<TUser> users, TUser user, string password)
+    private async Task<IdentityResult> CreateAsync<TUser>(UserManager<TUser> users, TUser user, string password)
         where TUser : class
     {
         try
         {
             return await users.CreateAsync(user, password);
         }
-        catch (DbUpdateException)
+        catch (DbUpdateException e) when (IsDuplicateEmail(e))
         {
             return IdentityResult.Failed(users.ErrorDescriber.DuplicateEmail(string.Empty));
         }
+
+        bool IsDuplicateEmail(DbUpdateException e) => user switch
+        {
+            PartnerUser => db.IsUniqueViolation<PartnerUser>(e, nameof(PartnerUser.NormalizedEmail)) ||
+                           db.IsUniqueViolation<PartnerUser>(e, nameof(PartnerUser.NormalizedUserName)),
+            _ => db.IsUniqueViolation<StaffUser>(e, nameof(StaffUser.NormalizedEmail)) ||
+                 db.IsUniqueViolation<StaffUser>(e, nameof(StaffUser.NormalizedUserName)),
+        };
     }
+
+    private static string Describe(IdentityResult result) => string.Join(" ", result.Errors.Select(e => e.Description));
 
     private static PartnerUserInfo ToInfo(PartnerUser u) => new(u.Id, u.TenantId, u.Email!, u.DisplayName, u.DisabledAt is null);
 

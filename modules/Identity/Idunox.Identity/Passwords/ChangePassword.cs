@@ -57,7 +57,7 @@ internal static class ChangePassword
 
         // Guessing the current password with a stolen token meets the same lockout as guessing it at sign-in.
         var email = user.NormalizedEmail ?? string.Empty;
-        if (await lockout.LockedForAsync(email, cancellationToken) is { } locked)
+        if (await lockout.ReserveAttemptAsync(email, cancellationToken) is { } locked)
         {
             return Login.TooMany(http, locked, "Too many failed attempts for this account.");
         }
@@ -67,9 +67,9 @@ internal static class ChangePassword
         {
             await lockout.RecordFailureAsync(email, cancellationToken);
         }
-        else if (result.Succeeded)
+        else
         {
-            await lockout.ResetAsync(email, cancellationToken);
+            await lockout.ResetAsync(email, cancellationToken); // the current password was right, whatever the new one's fate
         }
 
         if (!result.Succeeded)

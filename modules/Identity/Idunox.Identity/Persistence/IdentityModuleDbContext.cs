@@ -32,6 +32,7 @@ internal abstract class IdentityModuleDbContext(DbContextOptions options, ITenan
             o.Property(x => x.Slug).HasMaxLength(Organisation.MaxSlugLength);
             o.HasIndex(x => x.Slug).IsUnique();
             o.Property(x => x.Status).HasConversion<string>().HasMaxLength(16);
+            o.Property(x => x.SessionStamp).HasMaxLength(64);
         });
 
         modelBuilder.Entity<PartnerUser>(u =>

@@ -61,7 +61,7 @@ internal static class Login
         }
 
         var email = users.NormalizeEmail(request.Email!.Trim()) ?? string.Empty;
-        if (await lockout.LockedForAsync(email, cancellationToken) is { } locked)
+        if (await lockout.ReserveAttemptAsync(email, cancellationToken) is { } locked)
         {
             return TooMany(http, locked, "Too many failed sign-ins for this e-mail address.");
         }
@@ -84,9 +84,12 @@ internal static class Login
         }
 
         await lockout.ResetAsync(email, cancellationToken);
-        if (verification == PasswordVerificationResult.SuccessRehashNeeded)
+        if (verification == PasswordVerificationResult.SuccessRehashNeeded &&
+            await users.RehashPasswordAsync(user, request.Password!) is { Succeeded: false } rehash)
         {
-            await users.RehashPasswordAsync(user, request.Password!);
+            // The old hash still works; the next sign-in tries again.
+            logger.LogWarning("Could not store a stronger password hash for user {UserId}: {Errors}", user.Id,
+                string.Join(" ", rehash.Errors.Select(e => e.Code)));
         }
 
         logger.LogInformation("User {UserId} of tenant {TenantId} signed in", user.Id, user.TenantId);

@@ -27,10 +27,10 @@ internal static class UserRules
         password.RequiredUniqueChars = 1;
     }
 
-    public static async Task RehashPasswordAsync(this UserManager<PartnerUser> users, PartnerUser user, string password)
+    public static Task<IdentityResult> RehashPasswordAsync(this UserManager<PartnerUser> users, PartnerUser user, string password)
     {
         user.PasswordHash = users.PasswordHasher.HashPassword(user, password);
-        await users.UpdateAsync(user);
+        return users.UpdateAsync(user);
     }
 }
 

@@ -120,11 +120,22 @@ public abstract class ModuleDbContext : DbContext
         return Expression.Lambda(Expression.Equal(tenantId, current), e);
     }
 
+    /// <summary>
+    /// Every timestamp is UTC. A local time is converted; an unspecified one (SQLite reads, values built from parts) is
+    /// taken as UTC as it is — converting it would shift it by the server's time zone.
+    /// </summary>
+    internal static DateTime AsUtc(DateTime value) => value.Kind switch
+    {
+        DateTimeKind.Utc => value,
+        DateTimeKind.Local => value.ToUniversalTime(),
+        _ => DateTime.SpecifyKind(value, DateTimeKind.Utc),
+    };
+
     private sealed class UtcDateTimeConverter() : ValueConverter<DateTime, DateTime>(
-        v => v.Kind == DateTimeKind.Utc ? v : v.ToUniversalTime(),
+        v => AsUtc(v),
         v => DateTime.SpecifyKind(v, DateTimeKind.Utc));
 
     private sealed class NullableUtcDateTimeConverter() : ValueConverter<DateTime?, DateTime?>(
-        v => v.HasValue ? (v.Value.Kind == DateTimeKind.Utc ? v : v.Value.ToUniversalTime()) : v,
+        v => v.HasValue ? AsUtc(v.Value) : v,
         v => v.HasValue ? DateTime.SpecifyKind(v.Value, DateTimeKind.Utc) : v);
 }

@@ -3,7 +3,7 @@ namespace Idunox.Shared.Security;
 /// <summary>The authentication schemes and authorization policies the modules share by name.</summary>
 public static class IdunoxAuthentication
 {
-    /// <summary>The host's default scheme: forwards to <see cref="ApiKeyScheme"/> when an X-Api-Key header is present, else to <see cref="PartnerScheme"/>.</summary>
+    /// <summary>The host's default scheme: authenticates nobody. Endpoints name their scheme through their policy.</summary>
     public const string DefaultScheme = "Idunox";
 
     /// <summary>The portal's JWT bearer scheme (Identity module).</summary>

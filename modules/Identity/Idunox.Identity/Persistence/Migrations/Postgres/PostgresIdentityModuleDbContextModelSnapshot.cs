@@ -40,6 +40,12 @@ namespace Idunox.Identity.Persistence.Migrations.Postgres
                         .HasColumnType("character varying(200)")
                         .HasColumnName("name");
 
+                    b.Property<string>("SessionStamp")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("session_stamp");
+
                     b.Property<string>("Slug")
                         .IsRequired()
                         .HasMaxLength(63)

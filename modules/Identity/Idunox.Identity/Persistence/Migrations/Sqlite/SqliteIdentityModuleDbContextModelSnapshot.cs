@@ -34,6 +34,12 @@ namespace Idunox.Identity.Persistence.Migrations.Sqlite
                         .HasColumnType("TEXT")
                         .HasColumnName("name");
 
+                    b.Property<string>("SessionStamp")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("session_stamp");
+
                     b.Property<string>("Slug")
                         .IsRequired()
                         .HasMaxLength(63)

@@ -1,0 +1,77 @@
+using Idunox.Credentials.Audit;
+using Idunox.Credentials.Contracts;
+using Idunox.Shared.Errors;
+using Idunox.Shared.Text;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.Logging;
+
+namespace Idunox.Credentials.Keys;
+
+/// <summary>Creating a key: a name, a validity, and the organisation's key cap. The plaintext is answered once.</summary>
+internal sealed class CreateKey(KeyStore store, ILogger<CreateKey> logger)
+{
+    public const string KeyLimitReached = "key_limit_reached";
+
+    public async Task<Outcome<IssuedKey>> RunAsync(CreateKeyCommand command, Actor actor, string? clientAddress, CancellationToken cancellationToken)
+    {
+        var policy = store.Policy;
+        var name = command.Name?.Trim();
+        var days = command.ExpiresInDays ?? policy.DefaultValidityDays;
+        var errors = KeyNames.Validate(name)
+            .When(days < 1 || days > policy.MaxValidityDays, "expiresInDays", $"Give a whole number of days from 1 to {policy.MaxValidityDays}.");
+        if (!errors.IsValid)
+        {
+            return UseCaseFailure.Invalid(errors);
+        }
+
+        await using var transaction = await store.BeginTenantTransactionAsync(cancellationToken);
+        var now = store.Now;
+        if (await store.CountUsableAsync(now, cancellationToken) >= policy.MaxActiveKeysPerTenant)
+        {
+            return new UseCaseFailure(FailureKind.Conflict, KeyLimitReached, "Your organisation has as many keys as it may.",
+                $"An organisation may hold {policy.MaxActiveKeysPerTenant} usable keys. Revoke one you no longer need, then create a new one.");
+        }
+
+        var (key, plaintext) = store.NewKey(name!, now, days, actor, rotatedFrom: null);
+        store.Db.ApiKeys.Add(key);
+        store.Audit(AuditActions.KeyCreated, key, now, actor, clientAddress, $"valid {days} days");
+        store.Db.Publish(new ApiKeyCreated(Guid.CreateVersion7(), key.TenantId, now, KeyStore.Reference(key), actor));
+        await store.Db.SaveChangesAsync(cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        logger.LogInformation("API key {KeyId} ({Prefix}) created in tenant {TenantId} by {ActorType} {ActorId}",
+            key.Id, key.Prefix, key.TenantId, actor.Type, actor.Id);
+        return Outcome<IssuedKey>.Ok(new IssuedKey(key, plaintext));
+    }
+
+    /// <summary><c>POST /v1/partner/credentials</c>.</summary>
+    internal static async Task<Results<Created<CreatedCredentialResponse>, ProblemHttpResult>> Handle(
+        CreateCredentialRequest request, HttpContext http, CreateKey createKey, KeyStore store, CancellationToken ct)
+    {
+        var outcome = await createKey.RunAsync(new CreateKeyCommand(request.Name, request.ExpiresInDays), KeyEndpoints.ActorOf(http),
+            KeyEndpoints.ClientAddress(http), ct);
+        if (outcome.Value is not { } issued)
+        {
+            return outcome.Failure!.ToProblem();
+        }
+
+        KeyEndpoints.DoNotStore(http);
+        return TypedResults.Created($"/v1/partner/credentials/{issued.Key.Id}",
+            new CreatedCredentialResponse(issued.Plaintext, CredentialResponse.From(issued.Key, store.Now, store.Policy.ExpiringThresholdDays)));
+    }
+}
+
+internal sealed record CreateKeyCommand(string? Name, int? ExpiresInDays);
+
+internal sealed record CreateCredentialRequest(string? Name, int? ExpiresInDays);
+
+/// <summary>The rule for key names, shared by every surface that names a key.</summary>
+internal static class KeyNames
+{
+    public static ValidationErrors Validate(string? name) => new ValidationErrors()
+        .When(string.IsNullOrEmpty(name), "name", "Give the key a name, e.g. the system that will use it.")
+        .When(name is { Length: > ApiKey.MaxNameLength }, "name", $"The name may be at most {ApiKey.MaxNameLength} characters.")
+        .When(DisplayText.HasHiddenOrControlCharacters(name), "name",
+            "The name may not contain control characters, invisible formatting characters or line separators.");
+}

@@ -1,0 +1,40 @@
+using System.Diagnostics.Metrics;
+using Idunox.Shared.Security;
+using Microsoft.Extensions.Options;
+
+namespace Idunox.Credentials.Verification;
+
+/// <summary><c>Credentials:Verification</c>: how many refused keys one client address may present a minute.</summary>
+internal sealed class VerificationOptions
+{
+    public const string SectionName = "Credentials:Verification";
+
+    public int RefusalsPerAddressPerMinute { get; set; } = 60;
+}
+
+/// <summary>
+/// Anyone can mint keys that pass the free checks (CRC-32 is public), and each then costs a query. An address whose keys
+/// were refused this many times in a minute gets 429 until the minute ends; other addresses are not affected.
+/// </summary>
+internal sealed class KeyRefusalLimiter(IOptions<VerificationOptions> options, TimeProvider clock)
+{
+    private readonly FixedWindowLimiter _limiter = new(clock, TimeSpan.FromMinutes(1));
+
+    public bool IsLimited(string clientAddress, out TimeSpan retryAfter) =>
+        _limiter.IsLimited(clientAddress, options.Value.RefusalsPerAddressPerMinute, out retryAfter);
+
+    public void Record(string clientAddress) => _limiter.Record(clientAddress);
+}
+
+/// <summary>Key verifications by outcome (<c>accepted</c> or the refusal code): low-cardinality, for dashboards and alerts.</summary>
+internal static class VerificationMetrics
+{
+    public const string MeterName = "Idunox.Credentials";
+
+    private static readonly Meter Meter = new(MeterName);
+
+    private static readonly Counter<long> Verifications = Meter.CreateCounter<long>(
+        "idunox.api_key.verifications", unit: "{verification}", description: "API key verifications on the data API, by outcome.");
+
+    public static void Record(string outcome) => Verifications.Add(1, new KeyValuePair<string, object?>("outcome", outcome));
+}

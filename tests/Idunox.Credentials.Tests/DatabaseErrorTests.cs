@@ -1,0 +1,128 @@
+using System.Net;
+using Idunox.Identity.Contracts;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Idunox.Credentials.Tests;
+
+/// <summary>
+/// A database error is a fault the caller sees, never a rule's answer; and what is only a convenience never fails a
+/// request. Each fault is a real PostgreSQL error, arranged with a constraint or a trigger on this class's own database.
+/// </summary>
+public sealed class DatabaseErrorTests(PostgresAppFixture fixture) : IClassFixture<PostgresAppFixture>
+{
+    private IdunoxApp App => fixture.App;
+
+    private TestDatabase Database => fixture.Database;
+
+    [Fact]
+    public async Task A_failed_rotation_write_is_a_500_not_a_key_not_rotatable_and_changes_nothing()
+    {
+        var session = await PartnerSession.StartAsync(App);
+        var (_, created) = await session.CreateKeyAsync("poisoned");
+        // Existing rows stay; a new row with this name (the successor) is refused by the database.
+        await Database.ExecuteAsync("ALTER TABLE credentials.api_keys ADD CONSTRAINT test_no_poison CHECK (name <> 'poisoned') NOT VALID");
+        try
+        {
+            var response = await session.PostRotateAsync(created.Id(), new { graceHours = 48 });
+
+            await response.AssertProblemAsync(HttpStatusCode.InternalServerError, "internal_error");
+        }
+        finally
+        {
+            await Database.ExecuteAsync("ALTER TABLE credentials.api_keys DROP CONSTRAINT test_no_poison");
+        }
+
+        var key = await session.GetAsync(created.Id());
+        Assert.Equal("active", key.Status());
+        Assert.Equal(System.Text.Json.JsonValueKind.Null, key.GetProperty("replacedById").ValueKind);
+        Assert.Single(await session.ListAsync());
+    }
+
+    [Fact]
+    public async Task A_failed_organisation_insert_is_an_error_not_a_slug_taken()
+    {
+        await Database.ExecuteAsync("ALTER TABLE identity.organisations ADD CONSTRAINT test_no_poison CHECK (name <> 'Poisoned Ltd') NOT VALID");
+        try
+        {
+            await using var scope = App.Services.CreateAsyncScope();
+            var provisioning = scope.ServiceProvider.GetRequiredService<IOrganisationProvisioning>();
+
+            await Assert.ThrowsAnyAsync<DbUpdateException>(() =>
+                provisioning.AddOrganisationAsync("Poisoned Ltd", $"poisoned-{Guid.NewGuid():N}"[..20], CancellationToken.None));
+        }
+        finally
+        {
+            await Database.ExecuteAsync("ALTER TABLE identity.organisations DROP CONSTRAINT test_no_poison");
+        }
+    }
+
+    [Fact]
+    public async Task A_slug_taken_by_a_concurrent_insert_is_still_slug_taken()
+    {
+        var slug = $"race-{Guid.NewGuid():N}"[..20];
+        var results = await Task.WhenAll(Enumerable.Range(0, 4).Select(async _ =>
+        {
+            await using var scope = App.Services.CreateAsyncScope();
+            return await scope.ServiceProvider.GetRequiredService<IOrganisationProvisioning>().AddOrganisationAsync("Racing Ltd", slug, CancellationToken.None);
+        }));
+
+        Assert.Single(results, r => r.Succeeded);
+        Assert.All(results.Where(r => !r.Succeeded), r => Assert.Equal(ProvisioningError.SlugTaken, r.Error!.Code));
+    }
+
+    [Fact]
+    public async Task A_failed_last_used_write_never_refuses_a_good_key_and_is_tried_again_on_the_next_request()
+    {
+        var session = await PartnerSession.StartAsync(App);
+        var (key, created) = await session.CreateKeyAsync("last used");
+        await Database.ExecuteAsync("""
+            CREATE FUNCTION test_refuse_last_used() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN RAISE EXCEPTION 'last_used_at is not writable in this test'; END $$;
+            CREATE TRIGGER test_refuse_last_used BEFORE UPDATE OF last_used_at ON credentials.api_keys
+              FOR EACH ROW EXECUTE FUNCTION test_refuse_last_used();
+            """);
+        try
+        {
+            Assert.Equal(HttpStatusCode.OK, (await session.ProbeAsync(key)).StatusCode);
+            Assert.Contains(App.Logs.Lines, l => l.StartsWith("Warning", StringComparison.Ordinal) && l.Contains(created.Id().ToString(), StringComparison.Ordinal));
+        }
+        finally
+        {
+            await Database.ExecuteAsync("DROP TRIGGER test_refuse_last_used ON credentials.api_keys; DROP FUNCTION test_refuse_last_used();");
+        }
+
+        Assert.Equal(System.Text.Json.JsonValueKind.Null, (await session.GetAsync(created.Id())).GetProperty("lastUsedAt").ValueKind);
+        Assert.Equal(HttpStatusCode.OK, (await session.ProbeAsync(key)).StatusCode); // same minute: the failed write did not take it
+        Assert.Equal(App.Clock.GetUtcNow().UtcDateTime, (await session.GetAsync(created.Id())).GetProperty("lastUsedAt").GetDateTime().ToUniversalTime());
+    }
+
+    [Fact]
+    public async Task Disabling_a_user_whose_row_could_not_be_updated_is_reported_as_not_done_and_the_user_keeps_working()
+    {
+        var partner = await App.PartnerAsync();
+        var token = await App.SignInAsync(partner);
+        // The row is left as it is (a BEFORE trigger answering NULL skips the update): what a lost concurrent update looks like.
+        await Database.ExecuteAsync($"""
+            CREATE FUNCTION test_skip_update() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NULL; END $$;
+            CREATE TRIGGER test_skip_update BEFORE UPDATE ON identity.partner_users
+              FOR EACH ROW WHEN (OLD.id = '{partner.User.Id}') EXECUTE FUNCTION test_skip_update();
+            """);
+        ProvisioningResult<PartnerUserInfo> result;
+        try
+        {
+            await using var scope = App.Services.CreateAsyncScope();
+            result = await scope.ServiceProvider.GetRequiredService<IOrganisationProvisioning>()
+                .SetPartnerUserEnabledAsync(partner.Email, false, CancellationToken.None);
+        }
+        finally
+        {
+            await Database.ExecuteAsync("DROP TRIGGER test_skip_update ON identity.partner_users; DROP FUNCTION test_skip_update();");
+        }
+
+        Assert.False(result.Succeeded);
+        Assert.Equal(ProvisioningError.Conflict, result.Error!.Code);
+        Assert.Contains("not disabled", result.Error.Message, StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.OK, (await App.ClientWithToken(token).GetAsync(new Uri("/v1/partner/me", UriKind.Relative))).StatusCode);
+    }
+}
