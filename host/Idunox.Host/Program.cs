@@ -5,16 +5,17 @@ using Idunox.Notifications;
 using Idunox.Shared.Modularity;
 using Idunox.StaffAdmin;
 
-// The modules of the platform, listed explicitly; each can be switched off with Modules:<Name>:Enabled=false.
-IModule[] modules =
-[
-    new IdentityModule(),
-    new CredentialsModule(),
-    new NotificationsModule(),
-    new StaffAdminModule(),
-];
+return await IdunoxHost.RunAsync(args, Program.Modules);
 
-return await IdunoxHost.RunAsync(args, modules);
-
-/// <summary>The entry point, visible to WebApplicationFactory in the tests.</summary>
-public partial class Program;
+/// <summary>The entry point, visible to WebApplicationFactory and the architecture tests.</summary>
+public partial class Program
+{
+    /// <summary>The modules of the platform, listed explicitly; each can be switched off with Modules:&lt;Name&gt;:Enabled=false.</summary>
+    public static IReadOnlyList<IModule> Modules { get; } =
+    [
+        new IdentityModule(),
+        new CredentialsModule(),
+        new NotificationsModule(),
+        new StaffAdminModule(),
+    ];
+}

@@ -6,9 +6,10 @@ namespace Idunox.Architecture.Tests;
 /// <summary>The platform's modules, found from the host's own list, each with its implementation and Contracts assembly.</summary>
 internal static class Modules
 {
-    public static readonly string[] Names = ["Identity", "Credentials", "Notifications", "StaffAdmin"];
+    /// <summary>Read from the host's own list, so a module added there is checked here without anyone remembering to.</summary>
+    public static readonly string[] Names = [.. Program.Modules.Select(m => m.Name)];
 
-    public static Assembly Implementation(string name) => Assembly.Load($"Idunox.{name}");
+    public static Assembly Implementation(string name) => Program.Modules.Single(m => m.Name == name).GetType().Assembly;
 
     public static Assembly Contracts(string name) => Assembly.Load($"Idunox.{name}.Contracts");
 

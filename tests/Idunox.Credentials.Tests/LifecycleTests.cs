@@ -205,7 +205,13 @@ public sealed class LifecycleTests(PostgresAppFixture fixture) : IClassFixture<P
         {
             var (_, created) = await session.CreateKeyAsync($"race {round}");
 
-            var answers = await Task.WhenAll(session.PostRotateAsync(created.Id()), session.PostRotateAsync(created.Id()));
+            // Both requests are inside the use case, at its tenant lock, before either goes on: they truly overlap.
+            HttpResponseMessage[] answers;
+            using (fixture.Gate.Arm("pg_advisory_xact_lock", parties: 2))
+            {
+                answers = await Task.WhenAll(session.PostRotateAsync(created.Id()), session.PostRotateAsync(created.Id()));
+                Assert.Equal(2, fixture.Gate.Arrived);
+            }
 
             Assert.Equal([HttpStatusCode.Created, HttpStatusCode.Conflict], answers.Select(a => a.StatusCode).Order());
             await answers.Single(a => a.StatusCode == HttpStatusCode.Conflict).AssertProblemAsync(HttpStatusCode.Conflict, "key_not_rotatable");
@@ -252,7 +258,12 @@ public sealed class KeyLimitTests(KeyLimitFixture fixture) : IClassFixture<KeyLi
     {
         var session = await PartnerSession.StartAsync(fixture.App);
 
-        var answers = await Task.WhenAll(Enumerable.Range(0, 4).Select(i => session.PostCreateAsync(new { name = $"racer {i}" })));
+        HttpResponseMessage[] answers;
+        using (fixture.Gate.Arm("pg_advisory_xact_lock", parties: 4))
+        {
+            answers = await Task.WhenAll(Enumerable.Range(0, 4).Select(i => session.PostCreateAsync(new { name = $"racer {i}" })));
+            Assert.Equal(4, fixture.Gate.Arrived);
+        }
 
         Assert.Equal(2, answers.Count(a => a.StatusCode == HttpStatusCode.Created));
         Assert.Equal(2, answers.Count(a => a.StatusCode == HttpStatusCode.Conflict));

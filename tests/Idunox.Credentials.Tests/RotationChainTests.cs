@@ -58,14 +58,12 @@ public sealed class RotationChainTests(KeyLimitFixture fixture) : IClassFixture<
         var (_, second, _) = await session.RotateAsync(first.Id(), graceHours: 24);
         await session.RevokeAsync(first.Id());
 
-        using var gate = new SemaphoreSlim(0);
-        var racers = Enumerable.Range(0, 2).Select(async _ =>
+        HttpResponseMessage[] answers;
+        using (fixture.Gate.Arm("pg_advisory_xact_lock", parties: 2))
         {
-            await gate.WaitAsync();
-            return await session.PostRotateAsync(second.Id(), new { graceHours = 72 });
-        }).ToList();
-        gate.Release(2);
-        var answers = await Task.WhenAll(racers);
+            answers = await Task.WhenAll(Enumerable.Range(0, 2).Select(_ => session.PostRotateAsync(second.Id(), new { graceHours = 72 })));
+            Assert.Equal(2, fixture.Gate.Arrived);
+        }
 
         Assert.Equal([HttpStatusCode.Created, HttpStatusCode.Conflict], answers.Select(a => a.StatusCode).Order());
         var successors = (await session.ListAsync()).Count(c =>

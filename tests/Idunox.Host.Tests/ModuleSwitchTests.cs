@@ -23,7 +23,43 @@ public sealed class ModuleSwitchTests
         await (await client.GetAsync(new Uri("/v1/partner/credentials", UriKind.Relative))).AssertProblemAsync(HttpStatusCode.NotFound, "not_found");
         await (await app.CreateClient().GetAsync(new Uri("/v1/partner-auth-probe", UriKind.Relative))).AssertProblemAsync(HttpStatusCode.NotFound, "not_found");
         Assert.Equal(["identity"], app.Services.GetServices<IModuleDatabase>().Select(d => d.Schema));
+        Assert.Equal(["identity"], await SchemasWithTablesAsync(database, "identity", "credentials", "notifications", "staffadmin"));
         Assert.Equal(HttpStatusCode.OK, (await app.CreateClient().GetAsync(new Uri("/health/ready", UriKind.Relative))).StatusCode);
+    }
+
+    private static async Task<List<string>> SchemasWithTablesAsync(TestDatabase database, params string[] schemas)
+    {
+        await using var connection = new Npgsql.NpgsqlConnection(database.ConnectionString);
+        await connection.OpenAsync();
+        await using var command = new Npgsql.NpgsqlCommand(
+            "SELECT DISTINCT table_schema FROM information_schema.tables WHERE table_schema = ANY(@schemas) ORDER BY 1", connection);
+        command.Parameters.AddWithValue("schemas", schemas);
+        var found = new List<string>();
+        await using var reader = await command.ExecuteReaderAsync();
+        while (await reader.ReadAsync())
+        {
+            found.Add(reader.GetString(0));
+        }
+
+        return found;
+    }
+
+    [Fact]
+    public async Task A_web_host_announces_where_everything_is_and_one_that_does_not_exit_in_time_is_killed()
+    {
+        var database = Path.Combine(Path.GetTempPath(), $"idunox-hung-{Guid.NewGuid():N}.db");
+        // A web host never exits by itself: the helper must end it when its time is up, and not leave it running.
+        var timedOut = await Assert.ThrowsAsync<HostProcessTimeoutException>(() => HostProcess.RunAsync(["--urls", "http://127.0.0.1:0"],
+            new Dictionary<string, string?>
+            {
+                ["ASPNETCORE_ENVIRONMENT"] = "Development",
+                ["ConnectionStrings__Idunox"] = $"Data Source={database}",
+            }, timeout: TimeSpan.FromSeconds(30)));
+
+        Assert.Throws<ArgumentException>(() => System.Diagnostics.Process.GetProcessById(timedOut.ProcessId));
+        Assert.Contains("Idunox Partner Platform is running (Development, Sqlite).", timedOut.Message, StringComparison.Ordinal);
+        Assert.Matches(@"API reference\s+http://localhost:\d+/docs", timedOut.Message);
+        Assert.Contains("partner@demo.test / demo-partner-password", timedOut.Message, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -57,14 +57,24 @@ public sealed class ProductionStartupTests
             ["Jwt__SigningKey"] = IdunoxApp.JwtSigningKey,
             ["Email__Mode"] = "Pickup",
         };
+        // Any other verb on an unmigrated production database: one line that names the fix.
+        var early = await HostProcess.RunAsync(["tenants", "list"], environment);
+        Assert.Equal(1, early.ExitCode);
+        Assert.Equal("idunox: the database is not migrated (identity, credentials, notifications, staffadmin pending): run `idunox migrate` first.",
+            early.Error.Trim());
+        Assert.Empty(early.Out);
+
         var first = await HostProcess.RunAsync(["migrate"], environment);
         Assert.True(first.ExitCode == 0, first.Error);
         Assert.Matches(@"(?m)^identity: applied [1-9]\d* migration\(s\): \d{14}_Initial", first.Out);
+        Assert.Contains("hangfire: created the job schema", first.Out, StringComparison.Ordinal);
         Assert.Contains("Database (Postgres) is up to date.", first.Out, StringComparison.Ordinal);
+        Assert.Empty(first.Error); // a first migration is quiet: no "Failed executing DbCommand" for the missing history tables
 
         var second = await HostProcess.RunAsync(["migrate"], environment);
         Assert.Equal(0, second.ExitCode);
         Assert.Contains("identity: up to date", second.Out, StringComparison.Ordinal);
+        Assert.Contains("hangfire: job schema up to date", second.Out, StringComparison.Ordinal);
 
         await using var migrated = IdunoxApp.OnPostgres(database, "Production", production);
         var answer = await migrated.CreateClient().GetAsync(new Uri("/health/ready", UriKind.Relative));
@@ -106,6 +116,62 @@ public sealed class ProductionStartupTests
 
         var stray = await HostProcess.RunAsync(["migrate", "now"], environment);
         Assert.Equal(2, stray.ExitCode);
-        Assert.Contains("usage: migrate", stray.Error, StringComparison.Ordinal);
+        Assert.StartsWith("usage:\n  migrate ", stray.Error, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task Help_lists_every_verb_in_aligned_columns_and_each_verb_explains_itself()
+    {
+        var environment = DevelopmentOnFreshSqlite();
+
+        var help = await HostProcess.RunAsync(["help"], environment);
+        Assert.Equal(0, help.ExitCode);
+        var rows = help.Out.Split('\n').Where(l => l.StartsWith("  ", StringComparison.Ordinal)).ToList();
+        Assert.Equal(["help", "jobs", "migrate", "partners", "staff", "tenants"], rows.Select(r => r.Trim().Split(' ')[0]).Order());
+        Assert.Single(rows.Select(r => r.IndexOf(r.Trim().Split(' ', 2)[1].Trim(), 2, StringComparison.Ordinal)).Distinct());
+
+        foreach (var verb in new[] { "tenants", "partners", "staff", "jobs", "migrate" })
+        {
+            var verbHelp = await HostProcess.RunAsync([verb, "--help"], environment);
+            Assert.True(verbHelp.ExitCode == 0, $"{verb} --help: {verbHelp.Error}");
+            Assert.Contains($"  {verb} ", verbHelp.Out, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public async Task On_a_fresh_embedded_default_a_verb_migrates_first_and_its_output_is_only_its_answer()
+    {
+        var environment = DevelopmentOnFreshSqlite();
+
+        var list = await HostProcess.RunAsync(["tenants", "list"], environment);
+
+        Assert.True(list.ExitCode == 0, list.Error);
+        Assert.StartsWith("SLUG ", list.Out, StringComparison.Ordinal);
+        Assert.Equal("idunox: migrated the database first (identity, credentials, notifications, staffadmin), as the web host would.", list.Error.Trim());
+        Assert.DoesNotContain("info:", list.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_port_in_use_is_one_line_and_exit_1_before_any_start_up_work()
+    {
+        using var holder = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
+        holder.Start();
+        var port = ((IPEndPoint)holder.LocalEndpoint).Port;
+        var environment = DevelopmentOnFreshSqlite();
+        environment["Urls"] = $"http://127.0.0.1:{port}";
+
+        var (exitCode, _, error) = await HostProcess.RunAsync([], environment);
+
+        Assert.Equal(1, exitCode);
+        Assert.Equal($"idunox: cannot start: port {port} (127.0.0.1) is in use; set Urls (e.g. Urls=http://localhost:5081) or stop the other process.",
+            error.Trim());
+        Assert.False(File.Exists(new Microsoft.Data.Sqlite.SqliteConnectionStringBuilder(environment["ConnectionStrings__Idunox"]).DataSource),
+            "nothing was migrated before the port was checked");
+    }
+
+    private static Dictionary<string, string?> DevelopmentOnFreshSqlite() => new()
+    {
+        ["ASPNETCORE_ENVIRONMENT"] = "Development",
+        ["ConnectionStrings__Idunox"] = $"Data Source={Path.Combine(Path.GetTempPath(), $"idunox-verb-{Guid.NewGuid():N}.db")}",
+    };
 }

@@ -93,7 +93,7 @@ public sealed class NoticeTests(SmtpAppFixture fixture) : IClassFixture<SmtpAppF
         using var connection = storage.GetConnection();
         var jobs = Hangfire.Storage.StorageConnectionExtensions.GetRecurringJobs(connection);
 
-        Assert.Equal(["email-dispatch", "expiry-reminders", "grace-sweep", "outbox-dispatch"], jobs.Select(j => j.Id).Order());
+        Assert.Equal(["email-dispatch", "expiry-reminders", "grace-sweep", "outbox-dispatch", "retention"], jobs.Select(j => j.Id).Order());
         Assert.Equal("*/5 * * * *", jobs.Single(j => j.Id == "grace-sweep").Cron);
         Assert.Equal("0 * * * *", jobs.Single(j => j.Id == "expiry-reminders").Cron);
     }

@@ -6,7 +6,7 @@ namespace Idunox.Testing;
 public static class HostProcess
 {
     public static async Task<(int ExitCode, string Out, string Error)> RunAsync(
-        IReadOnlyList<string> args, IReadOnlyDictionary<string, string?> environment, string? stdin = null)
+        IReadOnlyList<string> args, IReadOnlyDictionary<string, string?> environment, string? stdin = null, TimeSpan? timeout = null)
     {
         var hostDll = Path.Combine(AppContext.BaseDirectory, "Idunox.Host.dll");
         var start = new ProcessStartInfo("dotnet")
@@ -45,8 +45,26 @@ public static class HostProcess
         }
 
         process.StandardInput.Close();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
-        await process.WaitForExitAsync(timeout.Token);
+        using var limit = new CancellationTokenSource(timeout ?? TimeSpan.FromMinutes(2));
+        try
+        {
+            await process.WaitForExitAsync(limit.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            // A hung host must not outlive the test, nor the test run: end it and everything it started.
+            process.Kill(entireProcessTree: true);
+            await process.WaitForExitAsync();
+            throw new HostProcessTimeoutException(process.Id, timeout ?? TimeSpan.FromMinutes(2), await output, await error);
+        }
+
         return (process.ExitCode, await output, await error);
     }
+}
+
+/// <summary>The host did not exit in time; it was killed (with its child processes) before this was thrown.</summary>
+public sealed class HostProcessTimeoutException(int processId, TimeSpan timeout, string output, string error)
+    : TimeoutException($"The host process {processId} did not exit within {timeout.TotalSeconds:0} s and was killed.\nstdout: {output}\nstderr: {error}")
+{
+    public int ProcessId => processId;
 }

@@ -26,6 +26,9 @@ public class IdunoxApp(string environment, IReadOnlyDictionary<string, string?> 
 
     public CapturedLogs Logs { get; } = new();
 
+    /// <summary>Services a test adds to the host (before it starts), e.g. a <see cref="CommandGate"/>.</summary>
+    public List<Action<IServiceCollection>> TestServices { get; } = [];
+
     /// <summary>Where this host writes e-mails (pickup mode, unless a test chooses SMTP).</summary>
     public string MailDirectory { get; } = Path.Combine(Path.GetTempPath(), $"idunox-mail-{Guid.NewGuid():N}");
 
@@ -76,6 +79,10 @@ public class IdunoxApp(string environment, IReadOnlyDictionary<string, string?> 
             services.AddSingleton<Microsoft.AspNetCore.Hosting.IStartupFilter, ClientAddressFilter>();
             services.RemoveAll<TimeProvider>();
             services.AddSingleton<TimeProvider>(Clock);
+            foreach (var add in TestServices)
+            {
+                add(services);
+            }
         });
     }
 

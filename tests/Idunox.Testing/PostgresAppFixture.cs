@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using Xunit;
 
 namespace Idunox.Testing;
@@ -10,16 +11,26 @@ public class PostgresAppFixture : IAsyncLifetime
 
     public TestDatabase Database => _database ?? throw new InvalidOperationException("The fixture has not started.");
 
+    /// <summary>Armed by a test to prove that requests overlapped (see <see cref="CommandGate"/>).</summary>
+    public CommandGate Gate { get; } = new();
+
     public IdunoxApp App => _app ?? throw new InvalidOperationException("The fixture has not started.");
 
     protected virtual string Environment => "Testing";
 
     protected virtual IReadOnlyDictionary<string, string?> Settings => new Dictionary<string, string?>();
 
+    /// <summary>Adds to the host before it starts (test services, say).</summary>
+    protected virtual void ConfigureApp(IdunoxApp app)
+    {
+    }
+
     public async Task InitializeAsync()
     {
         _database = await TestPostgres.CreateDatabaseAsync();
         _app = IdunoxApp.OnPostgres(_database, Environment, Settings);
+        _app.TestServices.Add(services => services.AddSingleton<Microsoft.EntityFrameworkCore.Diagnostics.IInterceptor>(Gate));
+        ConfigureApp(_app);
         _ = _app.Server; // start the host: migrations and start-up tasks run now
     }
 

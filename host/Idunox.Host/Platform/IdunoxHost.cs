@@ -15,6 +15,8 @@ public static class IdunoxHost
 {
     public static async Task<int> RunAsync(string[] args, IReadOnlyList<IModule> modules)
     {
+        var verbose = args.Any(a => a is "-v" or "--verbose");
+        args = [.. args.Where(a => a is not ("-v" or "--verbose"))];
         var verbMode = args.Length > 0 && !args[0].StartsWith('-');
         WebApplication app;
         try
@@ -23,12 +25,27 @@ public static class IdunoxHost
             var builder = WebApplication.CreateBuilder(verbMode ? [] : args);
             if (verbMode)
             {
+                // A verb's output is its answer; logs go to stderr, and only warnings unless asked for (-v).
                 builder.Logging.ClearProviders();
-                builder.Logging.AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
-                builder.Logging.SetMinimumLevel(LogLevel.Warning);
+                builder.Logging.AddSimpleConsole(o => o.SingleLine = true);
+                builder.Services.Configure<Microsoft.Extensions.Logging.Console.ConsoleLoggerOptions>(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
+                builder.Services.Configure<LoggerFilterOptions>(o =>
+                {
+                    o.Rules.Clear();
+                    o.MinLevel = verbose ? LogLevel.Information : LogLevel.Warning;
+                    // EF Core reports the missing history table of a first migration as a failed command: expected, not news.
+                    o.AddFilter("Microsoft.EntityFrameworkCore.Database.Command", verbose ? LogLevel.Information : LogLevel.None);
+                });
             }
 
             builder.AddIdunoxPlatform(modules);
+            if (verbMode)
+            {
+                // Production's JSON log lines are for log shippers; a person runs verbs.
+                builder.Services.Configure<Microsoft.Extensions.Logging.Console.ConsoleLoggerOptions>(o =>
+                    o.FormatterName = Microsoft.Extensions.Logging.Console.ConsoleFormatterNames.Simple);
+            }
+
             app = builder.Build();
         }
         catch (StartupConfigurationException e)
@@ -43,12 +60,41 @@ public static class IdunoxHost
         }
 
         app.UseIdunoxPlatform();
-        await app.RunAsync();
+        if (Listening.PortInUse(app.Configuration) is { } inUse)
+        {
+            await Console.Error.WriteLineAsync($"idunox: cannot start: {inUse} is in use; set Urls (e.g. Urls=http://localhost:5081) or stop the other process.");
+            return VerbExitCodes.Failed;
+        }
+
+        Listening.AnnounceWhenStarted(app);
+        try
+        {
+            await app.RunAsync();
+        }
+        catch (IOException e) when (e.InnerException is System.Net.Sockets.SocketException { SocketErrorCode: System.Net.Sockets.SocketError.AddressAlreadyInUse })
+        {
+            await Console.Error.WriteLineAsync($"idunox: cannot start: {e.Message.TrimEnd('.')}; set Urls or stop the other process.");
+            return VerbExitCodes.Failed;
+        }
+
         return 0;
+    }
+
+    /// <summary>JSON answers end with a newline, so a pasted <c>curl</c> block prints one answer a line.</summary>
+    private static async Task EndJsonWithNewline(HttpContext context, RequestDelegate next)
+    {
+        await next(context);
+        var type = context.Response.ContentType;
+        if (context.Response.HasStarted && context.Response.ContentLength is null && !HttpMethods.IsHead(context.Request.Method) &&
+            type is not null && (type.StartsWith("application/json", StringComparison.Ordinal) || type.StartsWith("application/problem+json", StringComparison.Ordinal)))
+        {
+            await context.Response.WriteAsync("\n", context.RequestAborted);
+        }
     }
 
     public static WebApplicationBuilder AddIdunoxPlatform(this WebApplicationBuilder builder, IReadOnlyList<IModule> modules)
     {
+        Listening.FollowUrlsInDevelopment(builder);
         var catalog = ModuleCatalog.From(builder.Configuration, modules);
         builder.Services.AddSingleton(catalog);
         // The database settings are checked first: without a database nothing else matters.
@@ -62,7 +108,7 @@ public static class IdunoxHost
             {
                 o.IncludeScopes = true;
                 o.UseUtcTimestamp = true;
-                o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ ";
+                o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ";
             });
         }
 
@@ -103,6 +149,7 @@ public static class IdunoxHost
 
     public static WebApplication UseIdunoxPlatform(this WebApplication app)
     {
+        app.Use(EndJsonWithNewline);
         app.UseIdunoxProblemDetails();
         app.UseForwardedHeaders();
         app.UseAuthentication();

@@ -8,11 +8,14 @@ namespace Idunox.Host.Verbs;
 /// <summary><c>jobs list</c> and <c>jobs run &lt;name&gt;</c>: one recurring job, once, now — for operators and checks.</summary>
 internal sealed class JobsVerb(RecurringJobRunner runner, IEnumerable<RecurringJobRegistration> registrations) : IHostVerb
 {
-    private const string Usage = "usage: jobs list | jobs run <job-name>";
-
     public string Name => "jobs";
 
-    public string Summary => "jobs list | jobs run <name>          list the recurring jobs, or run one now";
+    public string Description => "list the recurring jobs, or run one now";
+
+    public string Usage => """
+        jobs list                    the recurring jobs and their schedules (cron, UTC)
+        jobs run <name>              run one job now; exit code 1 when part of it failed (it is retried later)
+        """;
 
     public async Task<int> RunAsync(IReadOnlyList<string> args, VerbConsole console, CancellationToken cancellationToken)
     {

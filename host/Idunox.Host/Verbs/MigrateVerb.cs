@@ -8,11 +8,17 @@ internal sealed class MigrateVerb(IServiceProvider services, IEnumerable<IModule
 {
     public string Name => "migrate";
 
-    public string Summary => "migrate                      apply every module's pending database migrations";
+    public string Description => "apply every module's pending database migrations and create the job schema";
+
+    public string Usage => """
+        migrate                      apply every enabled module's pending migrations (and, on PostgreSQL, create
+                                     Hangfire's schema); on PostgreSQL the role needs CREATEDB when the database
+                                     does not exist yet
+        """;
 
     public async Task<int> RunAsync(IReadOnlyList<string> args, VerbConsole console, CancellationToken cancellationToken)
     {
-        VerbArguments.Parse(args).ExpectPositional(0, "usage: migrate (takes no arguments)");
+        VerbArguments.Parse(args).ExpectPositional(0, Usage);
         foreach (var database in databases)
         {
             var pending = await database.GetPendingMigrationsAsync(services, cancellationToken);

@@ -23,6 +23,14 @@ internal static class VerbRunner
             return VerbExitCodes.Usage;
         }
 
+        if (args.Skip(1).Any(a => a is "--help" or "-h" or "help"))
+        {
+            await console.Out.WriteLineAsync($"{verb.Name}: {verb.Description}");
+            await console.Out.WriteLineAsync();
+            await console.Out.WriteAsync(Indent(verb.Usage));
+            return VerbExitCodes.Done;
+        }
+
         using var cancellation = new CancellationTokenSource();
         Console.CancelKeyPress += (_, e) =>
         {
@@ -32,11 +40,22 @@ internal static class VerbRunner
 
         try
         {
+            if (verb is not MigrateVerb && !await DatabaseReady.EnsureAsync(app.Services, console, cancellation.Token))
+            {
+                return VerbExitCodes.Failed;
+            }
+
             return await verb.RunAsync(args.Skip(1).ToList(), console, cancellation.Token);
+        }
+        catch (VerbUsageException e) when (e.Message == verb.Usage)
+        {
+            await console.Error.WriteLineAsync($"usage:");
+            await console.Error.WriteAsync(Indent(verb.Usage));
+            return VerbExitCodes.Usage;
         }
         catch (VerbUsageException e)
         {
-            await console.Error.WriteLineAsync($"idunox {verb.Name}: {e.Message}");
+            await console.Error.WriteLineAsync($"idunox {verb.Name}: {e.Message} (idunox {verb.Name} --help shows how to use it)");
             return VerbExitCodes.Usage;
         }
         catch (Microsoft.EntityFrameworkCore.DbUpdateException)
@@ -58,13 +77,17 @@ internal static class VerbRunner
 
     private static async Task WriteUsageAsync(TextWriter writer, IEnumerable<IHostVerb> verbs)
     {
-        await writer.WriteLineAsync("usage: dotnet run --project host/Idunox.Host -- <verb> [arguments]");
-        await writer.WriteLineAsync("verbs:");
-        foreach (var verb in verbs.OrderBy(v => v.Name, StringComparer.Ordinal))
+        await writer.WriteLineAsync("usage: build/idunox <verb> [arguments]   (or: dotnet run --project host/Idunox.Host -- <verb> [arguments])");
+        await writer.WriteLineAsync("<verb> --help shows a verb's forms; -v shows the host's informational logs.");
+        await writer.WriteLineAsync();
+        var rows = verbs.OrderBy(v => v.Name, StringComparer.Ordinal).Select(v => (Name: v.Name, Description: v.Description)).Append((Name: "help", Description: "show this text")).ToList();
+        var width = rows.Max(r => r.Name.Length) + 2;
+        foreach (var (name, description) in rows)
         {
-            await writer.WriteLineAsync($"  {verb.Summary}");
+            await writer.WriteLineAsync($"  {name.PadRight(width)}{description}");
         }
-
-        await writer.WriteLineAsync("  help                         show this text");
     }
+
+    private static string Indent(string text) =>
+        string.Concat(text.Split('\n').Where(l => l.Length > 0).Select(l => $"  {l.TrimEnd()}{Environment.NewLine}"));
 }

@@ -37,6 +37,7 @@ public sealed class CredentialsModule : IModule
             .Validate(o => o.ExpiringThresholdDays >= 0 && o.MaxActiveKeysPerTenant >= 1,
                 "Credentials:ExpiringThresholdDays must be 0 or more and Credentials:MaxActiveKeysPerTenant at least 1.")
             .ValidateOnStart();
+        builder.Services.AddSingleton<IKeyPolicyPublisher, KeyPolicyPublisher>();
         builder.Services.AddScoped<KeyStore>();
         builder.Services.AddScoped<ListKeys>();
         builder.Services.AddScoped<CreateKey>();

@@ -1,4 +1,3 @@
-using Idunox.Credentials.Contracts;
 using Idunox.Identity.Authentication;
 using Idunox.Identity.Cli;
 using Idunox.Identity.Configuration;
@@ -31,7 +30,6 @@ public sealed class IdentityModule : IModule
         builder.AddModuleDbContext<IdentityModuleDbContext, SqliteIdentityModuleDbContext, PostgresIdentityModuleDbContext>(
             IdentityModuleDbContext.SchemaName);
         builder.Services.AddOptions<PortalOptions>().Bind(builder.Configuration.GetSection(PortalOptions.SectionName));
-        builder.Services.AddOptions<KeyPolicyOptions>().Bind(builder.Configuration.GetSection(KeyPolicyOptions.SectionName));
         builder.Services.AddOptions<LoginOptions>().Bind(builder.Configuration.GetSection(LoginOptions.SectionName))
             .Validate(o => o.MaxFailedAttempts >= 1 && o.LockoutMinutes >= 1 && o.AttemptsPerAddressPerMinute >= 1,
                 "Identity:Login:MaxFailedAttempts, LockoutMinutes and AttemptsPerAddressPerMinute must each be at least 1.")
@@ -49,6 +47,7 @@ public sealed class IdentityModule : IModule
 
         builder.AddPartnerAuthentication(jwt);
         builder.Services.AddScoped<LoginLockout>();
+        builder.Services.AddScoped<Idunox.Shared.Jobs.IRetentionPolicy, StaleLoginAttemptRetention>();
         builder.Services.AddSingleton<LoginRateLimiter>();
         builder.Services.AddScoped<Provisioning>();
         builder.Services.AddScoped<IOrganisationProvisioning>(sp => sp.GetRequiredService<Provisioning>());

@@ -32,6 +32,7 @@ public sealed class NotificationsModule : IModule
         builder.Services.AddSingleton(new EmailTemplates(Brand.From(builder.Configuration)));
         builder.Services.AddScoped<EmailQueue>();
         builder.Services.AddScoped<EmailDispatcher>();
+        builder.Services.AddScoped<IRetentionPolicy, SentEmailRetention>();
         builder.Services.AddOptions<ReminderOptions>().Bind(builder.Configuration.GetSection(ReminderOptions.SectionName))
             .Validate(o => o.Thresholds.All(t => t is >= 1 and <= 365), "Notifications:ReminderThresholdDays must each be 1 to 365 days.")
             .ValidateOnStart();

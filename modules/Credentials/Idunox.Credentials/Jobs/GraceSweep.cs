@@ -40,7 +40,7 @@ internal sealed class GraceSweep(IServiceScopeFactory scopes, CredentialsDbConte
             }
         }
 
-        return new JobOutcome($"recorded the end of grace of {recorded} key(s)");
+        return new JobOutcome($"recorded the end of grace of {recorded} key(s)", DidNothing: recorded == 0);
     }
 
     private async Task<bool> RecordAsync(Guid keyId, Guid tenantId, DateTime now, CancellationToken cancellationToken)

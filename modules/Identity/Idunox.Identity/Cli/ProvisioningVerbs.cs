@@ -8,11 +8,16 @@ namespace Idunox.Identity.Cli;
 /// <summary><c>tenants add|list|suspend|activate</c>: organisations, for operators.</summary>
 internal sealed class TenantsVerb(IServiceScopeFactory scopes) : IHostVerb
 {
-    private const string Usage = "usage: tenants add --name <name> [--slug <slug>] | tenants list | tenants suspend <slug> | tenants activate <slug>";
-
     public string Name => "tenants";
 
-    public string Summary => "tenants add|list|suspend|activate   manage organisations (tenants)";
+    public string Description => "manage partner organisations (tenants)";
+
+    public string Usage => """
+        tenants add --name <name> [--slug <slug>]   create an organisation (the slug is derived from the name when not given)
+        tenants list                                list organisations: slug, status, id, created, name
+        tenants suspend <slug>                      suspend: its users cannot sign in, their tokens and its keys stop working
+        tenants activate <slug>                     activate again (tokens issued before the suspension stay ended)
+        """;
 
     public async Task<int> RunAsync(IReadOnlyList<string> args, VerbConsole console, CancellationToken cancellationToken)
     {
@@ -48,7 +53,7 @@ internal sealed class TenantsVerb(IServiceScopeFactory scopes) : IHostVerb
         }
     }
 
-    private static void NoOptions(VerbArguments parsed)
+    private void NoOptions(VerbArguments parsed)
     {
         if (parsed.Option("name") is not null || parsed.Option("slug") is not null)
         {
@@ -73,11 +78,17 @@ internal sealed class TenantsVerb(IServiceScopeFactory scopes) : IHostVerb
 /// <summary><c>partners add|disable|enable</c>: portal users of an organisation.</summary>
 internal sealed class PartnersVerb(IServiceScopeFactory scopes) : IHostVerb
 {
-    private const string Usage = "usage: partners add --tenant <slug> --email <email> [--name <display name>] [--password-stdin] | partners disable <email> | partners enable <email>";
-
     public string Name => "partners";
 
-    public string Summary => "partners add|disable|enable         manage an organisation's portal users";
+    public string Description => "manage an organisation's portal users";
+
+    public string Usage => """
+        partners add --tenant <slug> --email <email> [--name <display name>] [--password-stdin]
+                                     create a portal user; without --password-stdin a strong password is generated
+                                     and printed once, with it the first line of standard input is the password
+        partners disable <email>     the user cannot sign in, and every token it holds stops working
+        partners enable <email>      the user can sign in again (its old tokens stay ended)
+        """;
 
     public async Task<int> RunAsync(IReadOnlyList<string> args, VerbConsole console, CancellationToken cancellationToken)
     {
@@ -109,11 +120,14 @@ internal sealed class PartnersVerb(IServiceScopeFactory scopes) : IHostVerb
 /// <summary><c>staff add</c>: the Idunox staff who use the admin area and the job dashboard.</summary>
 internal sealed class StaffVerb(IServiceScopeFactory scopes) : IHostVerb
 {
-    private const string Usage = "usage: staff add --email <email> [--role ops] [--password-stdin]";
-
     public string Name => "staff";
 
-    public string Summary => "staff add                            add an Idunox staff user (role staff, optionally ops)";
+    public string Description => "add Idunox staff users (role staff, and ops for the job dashboard)";
+
+    public string Usage => """
+        staff add --email <email> [--role ops] [--password-stdin]
+                                     create a staff user; every staff user has the role staff, --role ops adds ops
+        """;
 
     public async Task<int> RunAsync(IReadOnlyList<string> args, VerbConsole console, CancellationToken cancellationToken)
     {

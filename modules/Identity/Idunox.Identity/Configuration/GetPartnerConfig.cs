@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 
 namespace Idunox.Identity.Configuration;
@@ -17,30 +18,26 @@ internal static class GetPartnerConfig
             .WithSummary("Public configuration of the partner portal: environment, brand, URLs, support e-mail and key policy.")
             .AllowAnonymous();
 
-    internal static Ok<PartnerConfigResponse> Handle(
-        IOptions<PortalOptions> portal, IOptions<KeyPolicyOptions> keys, HttpContext http)
+    /// <remarks>The key policy is the Credentials module's to publish; with that module switched off there is none.</remarks>
+    internal static Ok<PartnerConfigResponse> Handle(IOptions<PortalOptions> portal, HttpContext http)
     {
         var p = portal.Value;
-        var k = keys.Value;
+        var keys = http.RequestServices.GetService<IKeyPolicyPublisher>()?.Published;
         http.Response.Headers.CacheControl = "public, max-age=300";
         return TypedResults.Ok(new PartnerConfigResponse(
-            k.Environment,
+            keys?.Environment,
             new BrandResponse(p.Brand.Name, p.Brand.ProductName, p.Brand.PrimaryColor, [.. p.Brand.Themes]),
             new UrlsResponse(p.Urls.Portal, p.Urls.Api, p.Urls.Docs, p.Urls.Admin),
             p.SupportEmail,
-            new KeyPolicyResponse(
-                k.KeyPrefix,
-                k.DefaultValidityDays,
-                k.MaxValidityDays,
-                [.. KeyPolicyOptions.GraceHoursOptions],
-                KeyPolicyOptions.DefaultGraceHours,
-                k.ExpiringThresholdDays,
-                k.MaxActiveKeysPerTenant)));
+            keys is null
+                ? null
+                : new KeyPolicyResponse(keys.KeyPrefix, keys.DefaultValidityDays, keys.MaxValidityDays, keys.GraceHoursOptions,
+                    keys.DefaultGraceHours, keys.ExpiringThresholdDays, keys.MaxActiveKeys)));
     }
 }
 
 internal sealed record PartnerConfigResponse(
-    string Environment, BrandResponse Brand, UrlsResponse Urls, string SupportEmail, KeyPolicyResponse KeyPolicy);
+    string? Environment, BrandResponse Brand, UrlsResponse Urls, string SupportEmail, KeyPolicyResponse? KeyPolicy);
 
 internal sealed record BrandResponse(string Name, string ProductName, string PrimaryColor, IReadOnlyList<string> Themes);
 

@@ -75,3 +75,20 @@ internal sealed class LoginLockout(IdentityModuleDbContext db, IOptions<LoginOpt
 
     private static byte[] Hash(string normalizedEmail) => SHA256.HashData(Encoding.UTF8.GetBytes(normalizedEmail));
 }
+
+/// <summary>
+/// Sign-in counters matter only while they can still lock: a day after an address's last failure, and with no lock in
+/// force, its row is removed (a spray of made-up addresses must not grow the table for good).
+/// </summary>
+internal sealed class StaleLoginAttemptRetention(IdentityModuleDbContext db) : Idunox.Shared.Jobs.IRetentionPolicy
+{
+    public static readonly TimeSpan KeptFor = TimeSpan.FromDays(1);
+
+    public string What => "stale sign-in counters";
+
+    public Task<int> PurgeAsync(DateTime now, TimeSpan retention, CancellationToken cancellationToken)
+    {
+        var before = now - KeptFor;
+        return db.LoginAttempts.Where(a => a.LastFailedAt < before && (a.LockedUntil == null || a.LockedUntil < now)).ExecuteDeleteAsync(cancellationToken);
+    }
+}

@@ -25,37 +25,32 @@ internal sealed class EmailDispatcher(NotificationsDbContext db, IEmailTransport
             .OrderBy(m => m.NextAttemptAt).ThenBy(m => m.CreatedAt).Take(Batch)
             .ToListAsync(cancellationToken);
 
-        int sent = 0, failed = 0;
-        foreach (var email in due)
-        {
-            now = clock.GetUtcNow().UtcDateTime; // each lease counts from its own claim, however long the batch takes
-            var claimed = await db.OutgoingEmails.Where(m => m.Id == email.Id && m.SentAt == null && m.NextAttemptAt <= now)
-                .ExecuteUpdateAsync(s => s.SetProperty(m => m.NextAttemptAt, now + Lease).SetProperty(m => m.Attempts, m => m.Attempts + 1), cancellationToken);
-            if (claimed == 0)
-            {
-                continue;
-            }
+        return await LeasedDelivery.RunAsync(due, new Steps(this, db, transport, logger), clock, cancellationToken);
+    }
 
-            try
-            {
-                await transport.SendAsync(ToMime(email, now), cancellationToken);
-                await db.OutgoingEmails.Where(m => m.Id == email.Id)
-                    .ExecuteUpdateAsync(s => s.SetProperty(m => m.SentAt, now).SetProperty(m => m.LastError, (string?)null), cancellationToken);
-                sent++;
-            }
-            catch (Exception e) when (e is not OperationCanceledException)
-            {
-                failed++;
-                var retryAt = now + OutboxDispatcher<NotificationsDbContext>.Backoff(email.Attempts + 1);
-                var error = $"{e.GetType().Name}: {e.Message}";
-                logger.LogWarning("Sending e-mail {EmailId} ({Kind}) failed, retrying at {RetryAt}: {Error}", email.Id, email.Kind, retryAt, error);
-                await db.OutgoingEmails.Where(m => m.Id == email.Id)
-                    .ExecuteUpdateAsync(s => s.SetProperty(m => m.NextAttemptAt, retryAt)
-                        .SetProperty(m => m.LastError, error.Length > 2000 ? error[..2000] : error), cancellationToken);
-            }
+    private sealed class Steps(EmailDispatcher dispatcher, NotificationsDbContext db, IEmailTransport transport, ILogger logger) : LeaseSteps<OutgoingEmail>
+    {
+        private DbSet<OutgoingEmail> Emails => db.OutgoingEmails;
+
+        public override async Task<bool> ClaimAsync(OutgoingEmail email, DateTime now, CancellationToken cancellationToken) =>
+            await Emails.Where(m => m.Id == email.Id && m.SentAt == null && m.NextAttemptAt <= now)
+                .ExecuteUpdateAsync(s => s.SetProperty(m => m.NextAttemptAt, now + Lease).SetProperty(m => m.Attempts, m => m.Attempts + 1), cancellationToken) > 0;
+
+        public override Task WorkAsync(OutgoingEmail email, DateTime now, CancellationToken cancellationToken) =>
+            transport.SendAsync(dispatcher.ToMime(email, now), cancellationToken);
+
+        public override Task MarkDoneAsync(OutgoingEmail email, DateTime now, CancellationToken cancellationToken) =>
+            Emails.Where(m => m.Id == email.Id)
+                .ExecuteUpdateAsync(s => s.SetProperty(m => m.SentAt, now).SetProperty(m => m.LastError, (string?)null), cancellationToken);
+
+        public override Task MarkFailedAsync(OutgoingEmail email, DateTime retryAt, string error, Exception exception, CancellationToken cancellationToken)
+        {
+            logger.LogWarning("Sending e-mail {EmailId} ({Kind}) failed, retrying at {RetryAt}: {Error}", email.Id, email.Kind, retryAt, error);
+            return Emails.Where(m => m.Id == email.Id)
+                .ExecuteUpdateAsync(s => s.SetProperty(m => m.NextAttemptAt, retryAt).SetProperty(m => m.LastError, error), cancellationToken);
         }
 
-        return (sent, failed);
+        public override int AttemptsBefore(OutgoingEmail email) => email.Attempts;
     }
 
     private MimeMessage ToMime(OutgoingEmail email, DateTime now)
@@ -85,11 +80,23 @@ internal sealed class EmailDispatchJob(EmailDispatcher dispatcher) : IRecurringJ
 internal static class EmailOutcome
 {
     /// <summary>A job whose e-mails could not all be sent fails, so the dashboard shows it; the e-mails are retried.</summary>
-    public static JobOutcome Of(string prefix, (int Sent, int Failed) result)
+    public static JobOutcome Of(string prefix, (int Sent, int Failed) result, int planned = 0)
     {
         var summary = $"{prefix}sent {result.Sent} e-mail(s), {result.Failed} failed";
         return result.Failed > 0
             ? throw new JobRetryException($"{summary}; failed e-mails are retried with backoff.")
-            : new JobOutcome(summary);
+            : new JobOutcome(summary, DidNothing: result.Sent == 0 && planned == 0);
+    }
+}
+
+/// <summary>Sent e-mails are kept for the retention period (to answer "did it go out?"), then removed.</summary>
+internal sealed class SentEmailRetention(NotificationsDbContext db) : IRetentionPolicy
+{
+    public string What => "sent e-mails";
+
+    public Task<int> PurgeAsync(DateTime now, TimeSpan retention, CancellationToken cancellationToken)
+    {
+        var before = now - retention;
+        return db.OutgoingEmails.Where(m => m.SentAt != null && m.SentAt < before).ExecuteDeleteAsync(cancellationToken);
     }
 }

@@ -3,6 +3,7 @@ using Idunox.Notifications.Email;
 using Idunox.Notifications.Persistence;
 using Idunox.Notifications.Templates;
 using Idunox.Shared;
+using Idunox.Shared.Persistence;
 using Microsoft.EntityFrameworkCore;
 
 namespace Idunox.Notifications.Notices;
@@ -41,7 +42,7 @@ internal sealed class SecurityNotices(NotificationsDbContext db, EmailQueue queu
         {
             await db.SaveChangesAsync(ct);
         }
-        catch (DbUpdateException)
+        catch (DbUpdateException error) when (db.IsUniqueViolation<OutgoingEmail>(error, nameof(OutgoingEmail.DedupeKey)))
         {
             db.ChangeTracker.Clear(); // a concurrent delivery queued them: nothing to add
             return;

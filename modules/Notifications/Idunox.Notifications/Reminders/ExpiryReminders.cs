@@ -4,6 +4,7 @@ using Idunox.Notifications.Persistence;
 using Idunox.Notifications.Templates;
 using Idunox.Shared.Jobs;
 using Idunox.Shared.MultiTenancy;
+using Idunox.Shared.Persistence;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -54,7 +55,7 @@ internal sealed class ExpiryReminders(
             }
         }
 
-        return EmailOutcome.Of($"planned {planned} reminder(s); ", await dispatcher.DeliverDueAsync(cancellationToken));
+        return EmailOutcome.Of($"planned {planned} reminder(s); ", await dispatcher.DeliverDueAsync(cancellationToken), planned);
     }
 
     private async Task<bool> PlanAsync(ExpiringKey key, int threshold, int days, DateTime now, CancellationToken cancellationToken)
@@ -77,7 +78,8 @@ internal sealed class ExpiryReminders(
         {
             await db.SaveChangesAsync(cancellationToken);
         }
-        catch (DbUpdateException)
+        catch (DbUpdateException e) when (db.IsUniqueViolation<SentReminder>(e, nameof(SentReminder.ApiKeyId), nameof(SentReminder.ThresholdDays)) ||
+                                          db.IsUniqueViolation<OutgoingEmail>(e, nameof(OutgoingEmail.DedupeKey)))
         {
             return false; // another run recorded this reminder first
         }

@@ -12,8 +12,8 @@ public interface IRecurringJob
     Task<JobOutcome> RunAsync(CancellationToken cancellationToken);
 }
 
-/// <summary>What a run did, in a line for operators.</summary>
-public sealed record JobOutcome(string Summary);
+/// <summary>What a run did, in a line for operators; <paramref name="DidNothing"/> runs are not worth a log line.</summary>
+public sealed record JobOutcome(string Summary, bool DidNothing = false);
 
 public static class RecurringJobServiceCollectionExtensions
 {

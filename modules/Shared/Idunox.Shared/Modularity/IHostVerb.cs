@@ -9,8 +9,11 @@ public interface IHostVerb
     /// <summary>The first word on the command line, e.g. <c>tenants</c>.</summary>
     string Name { get; }
 
-    /// <summary>One line for the host's usage text.</summary>
-    string Summary { get; }
+    /// <summary>What the verb is for, in a few words (the <c>help</c> table).</summary>
+    string Description { get; }
+
+    /// <summary>Every form the verb takes, one per line, with what each does (<c>&lt;verb&gt; --help</c>).</summary>
+    string Usage { get; }
 
     /// <summary>Runs the verb in its own service scope; <paramref name="args"/> excludes the verb itself.</summary>
     Task<int> RunAsync(IReadOnlyList<string> args, VerbConsole console, CancellationToken cancellationToken);

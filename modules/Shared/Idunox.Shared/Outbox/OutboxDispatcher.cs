@@ -42,37 +42,32 @@ public sealed class OutboxDispatcher<TContext>(
             .OrderBy(m => m.Sequence).Take(Batch)
             .ToListAsync(cancellationToken);
 
-        int delivered = 0, failed = 0;
-        foreach (var message in due)
-        {
-            now = clock.GetUtcNow().UtcDateTime; // each lease counts from its own claim, however long the batch takes
-            var claimed = await db.Set<OutboxMessage>()
-                .Where(m => m.Sequence == message.Sequence && m.ProcessedAt == null && (m.NextAttemptAt == null || m.NextAttemptAt <= now))
-                .ExecuteUpdateAsync(s => s.SetProperty(m => m.NextAttemptAt, now + Lease).SetProperty(m => m.Attempts, m => m.Attempts + 1), cancellationToken);
-            if (claimed == 0)
-            {
-                continue; // another server has it
-            }
+        return await LeasedDelivery.RunAsync(due, new Steps(this, db, logger), clock, cancellationToken);
+    }
 
-            try
-            {
-                await DeliverAsync(message, cancellationToken);
-                await db.Set<OutboxMessage>().Where(m => m.Sequence == message.Sequence)
-                    .ExecuteUpdateAsync(s => s.SetProperty(m => m.ProcessedAt, now).SetProperty(m => m.LastError, (string?)null), cancellationToken);
-                delivered++;
-            }
-            catch (Exception e) when (e is not OperationCanceledException)
-            {
-                failed++;
-                var retryAt = now + Backoff(message.Attempts + 1);
-                logger.LogWarning(e, "Delivering {EventType} {EventId} failed; retrying at {RetryAt}", message.Type, message.EventId, retryAt);
-                var error = Truncate($"{e.GetType().Name}: {e.Message}");
-                await db.Set<OutboxMessage>().Where(m => m.Sequence == message.Sequence)
-                    .ExecuteUpdateAsync(s => s.SetProperty(m => m.NextAttemptAt, retryAt).SetProperty(m => m.LastError, error), cancellationToken);
-            }
+    private sealed class Steps(OutboxDispatcher<TContext> outbox, TContext db, ILogger logger) : LeaseSteps<OutboxMessage>
+    {
+        private DbSet<OutboxMessage> Messages => db.Set<OutboxMessage>();
+
+        public override async Task<bool> ClaimAsync(OutboxMessage message, DateTime now, CancellationToken cancellationToken) =>
+            await Messages.Where(m => m.Sequence == message.Sequence && m.ProcessedAt == null && (m.NextAttemptAt == null || m.NextAttemptAt <= now))
+                .ExecuteUpdateAsync(s => s.SetProperty(m => m.NextAttemptAt, now + Lease).SetProperty(m => m.Attempts, m => m.Attempts + 1), cancellationToken) > 0;
+
+        public override Task WorkAsync(OutboxMessage message, DateTime now, CancellationToken cancellationToken) =>
+            outbox.DeliverAsync(message, cancellationToken);
+
+        public override Task MarkDoneAsync(OutboxMessage message, DateTime now, CancellationToken cancellationToken) =>
+            Messages.Where(m => m.Sequence == message.Sequence)
+                .ExecuteUpdateAsync(s => s.SetProperty(m => m.ProcessedAt, now).SetProperty(m => m.LastError, (string?)null), cancellationToken);
+
+        public override Task MarkFailedAsync(OutboxMessage message, DateTime retryAt, string error, Exception exception, CancellationToken cancellationToken)
+        {
+            logger.LogWarning(exception, "Delivering {EventType} {EventId} failed; retrying at {RetryAt}", message.Type, message.EventId, retryAt);
+            return Messages.Where(m => m.Sequence == message.Sequence)
+                .ExecuteUpdateAsync(s => s.SetProperty(m => m.NextAttemptAt, retryAt).SetProperty(m => m.LastError, error), cancellationToken);
         }
 
-        return (delivered, failed);
+        public override int AttemptsBefore(OutboxMessage message) => message.Attempts;
     }
 
     private async Task DeliverAsync(OutboxMessage message, CancellationToken cancellationToken)
@@ -94,10 +89,19 @@ public sealed class OutboxDispatcher<TContext>(
         }
     }
 
-    /// <summary>1, 2, 4, … minutes, at most an hour.</summary>
-    public static TimeSpan Backoff(int attempt) => TimeSpan.FromMinutes(Math.Min(60, Math.Pow(2, Math.Max(0, attempt - 1))));
+}
 
-    private static string Truncate(string text) => text.Length <= 2000 ? text : text[..2000];
+/// <summary>Delivered events are kept for the retention period (to look into a delivery), then removed.</summary>
+public sealed class DeliveredOutboxRetention<TContext>(TContext db) : IRetentionPolicy
+    where TContext : ModuleDbContext
+{
+    public string What => $"delivered {db.Schema} events";
+
+    public Task<int> PurgeAsync(DateTime now, TimeSpan retention, CancellationToken cancellationToken)
+    {
+        var before = now - retention;
+        return db.Set<OutboxMessage>().Where(m => m.ProcessedAt != null && m.ProcessedAt < before).ExecuteDeleteAsync(cancellationToken);
+    }
 }
 
 /// <summary>The integration event types some module subscribes to, by the name the outbox stores.</summary>
@@ -121,16 +125,19 @@ public sealed class OutboxDispatchJob(IEnumerable<IOutboxDispatcher> outboxes) :
     public async Task<JobOutcome> RunAsync(CancellationToken cancellationToken)
     {
         var parts = new List<string>();
-        var failed = 0;
+        int failed = 0, delivered = 0;
         foreach (var outbox in outboxes)
         {
             var result = await outbox.DispatchAsync(cancellationToken);
             failed += result.Failed;
+            delivered += result.Delivered;
             parts.Add($"{outbox.Module}: {result.Delivered} delivered, {result.Failed} failed");
         }
 
         var summary = parts.Count == 0 ? "no outboxes" : string.Join("; ", parts);
-        return failed > 0 ? throw new JobRetryException($"{summary}. Failed events are retried with backoff.") : new JobOutcome(summary);
+        return failed > 0
+            ? throw new JobRetryException($"{summary}. Failed events are retried with backoff.")
+            : new JobOutcome(summary, DidNothing: delivered == 0);
     }
 }
 
@@ -141,6 +148,7 @@ public static class IntegrationEventServiceCollectionExtensions
         where TContext : ModuleDbContext
     {
         services.AddScoped<IOutboxDispatcher, OutboxDispatcher<TContext>>();
+        services.AddScoped<IRetentionPolicy, DeliveredOutboxRetention<TContext>>();
         services.TryAddSingleton<IntegrationEventTypes>();
         if (!services.Any(d => d.ServiceType == typeof(OutboxDispatchJob)))
         {

@@ -1,5 +1,6 @@
 using Idunox.Shared.MultiTenancy;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Diagnostics;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
@@ -9,7 +10,7 @@ namespace Idunox.Shared.Persistence;
 public static class PersistenceServiceCollectionExtensions
 {
     /// <summary>
-    /// Registers a module's DbContext as <typeparamref name="TContext"/>, backed by the provider-specific subclass that
+    /// Registers a module's DbContext (with every <see cref="IInterceptor"/> registered in the container: diagnostics, tests) as <typeparamref name="TContext"/>, backed by the provider-specific subclass that
     /// owns that provider's migrations, with the module's own migrations history table.
     /// </summary>
     public static IHostApplicationBuilder AddModuleDbContext<TContext, TSqliteContext, TPostgresContext>(
@@ -22,13 +23,13 @@ public static class PersistenceServiceCollectionExtensions
         builder.Services.AddTenantContext();
         if (settings.Provider == DatabaseProvider.Sqlite)
         {
-            builder.Services.AddDbContext<TContext, TSqliteContext>(options =>
-                ConfigureSqlite(options, settings.ConnectionString, schema));
+            builder.Services.AddDbContext<TContext, TSqliteContext>((services, options) =>
+                ConfigureSqlite(options, settings.ConnectionString, schema).AddInterceptors(services.GetServices<IInterceptor>()));
         }
         else
         {
-            builder.Services.AddDbContext<TContext, TPostgresContext>(options =>
-                ConfigurePostgres(options, settings.ConnectionString, schema));
+            builder.Services.AddDbContext<TContext, TPostgresContext>((services, options) =>
+                ConfigurePostgres(options, settings.ConnectionString, schema).AddInterceptors(services.GetServices<IInterceptor>()));
         }
 
         builder.Services.AddSingleton<IModuleDatabase>(new ModuleDatabase<TContext>(schema));
@@ -38,6 +39,7 @@ public static class PersistenceServiceCollectionExtensions
     public static DbContextOptionsBuilder ConfigureSqlite(DbContextOptionsBuilder options, string connectionString, string schema) =>
         options
             .UseSqlite(connectionString, sqlite => sqlite.MigrationsHistoryTable($"__ef_migrations_{schema}"))
+            .AddInterceptors(SqlitePragmas.Instance)
             .UseSnakeCaseNamingConvention();
 
     public static DbContextOptionsBuilder ConfigurePostgres(DbContextOptionsBuilder options, string connectionString, string schema) =>

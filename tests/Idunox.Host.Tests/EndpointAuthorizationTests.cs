@@ -1,0 +1,69 @@
+using System.Security.Claims;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Idunox.Host.Tests;
+
+/// <summary>
+/// Who may call what is written on each endpoint, never left to a default: every endpoint either allows anonymous
+/// callers or names a policy whose authentication schemes are explicit, and the default policy refuses everyone.
+/// </summary>
+public sealed class EndpointAuthorizationTests(PostgresAppFixture fixture) : IClassFixture<PostgresAppFixture>
+{
+    /// <summary>Endpoints that authorize in their own way, each with its reason.</summary>
+    private static readonly Dictionary<string, string> OwnAuthorization = new(StringComparer.Ordinal)
+    {
+        ["/hangfire"] = "the job dashboard's own authorization filter decides (ops staff only)",
+    };
+
+    [Fact]
+    public async Task Every_endpoint_allows_anonymous_callers_or_names_a_policy_with_explicit_schemes()
+    {
+        var policies = fixture.App.Services.GetRequiredService<IAuthorizationPolicyProvider>();
+        var endpoints = fixture.App.Services.GetRequiredService<EndpointDataSource>().Endpoints.OfType<RouteEndpoint>().ToList();
+        Assert.True(endpoints.Count >= 10, $"only {endpoints.Count} endpoints found");
+
+        var failures = new List<string>();
+        foreach (var endpoint in endpoints)
+        {
+            var pattern = endpoint.RoutePattern.RawText ?? string.Empty;
+            if (OwnAuthorization.Keys.Any(p => pattern.StartsWith(p, StringComparison.Ordinal)) || endpoint.Metadata.GetMetadata<IAllowAnonymous>() is not null)
+            {
+                continue;
+            }
+
+            var authorize = endpoint.Metadata.GetOrderedMetadata<IAuthorizeData>();
+            if (authorize.Count == 0)
+            {
+                failures.Add($"{pattern}: neither anonymous nor authorized");
+                continue;
+            }
+
+            foreach (var data in authorize)
+            {
+                var policy = data.Policy is { } name ? await policies.GetPolicyAsync(name) : null;
+                if (policy is null || policy.AuthenticationSchemes.Count == 0)
+                {
+                    failures.Add($"{pattern}: policy '{data.Policy ?? "(default)"}' names no authentication scheme");
+                }
+            }
+        }
+
+        Assert.True(failures.Count == 0, string.Join("\n", failures));
+    }
+
+    [Fact]
+    public async Task The_default_policy_refuses_even_a_principal_with_every_claim()
+    {
+        var policies = fixture.App.Services.GetRequiredService<IAuthorizationPolicyProvider>();
+        var authorization = fixture.App.Services.GetRequiredService<IAuthorizationService>();
+        var everything = new ClaimsPrincipal(new ClaimsIdentity(
+            [new Claim("sub", Guid.NewGuid().ToString()), new Claim("tenant", Guid.NewGuid().ToString()), new Claim("credential", Guid.NewGuid().ToString())],
+            "Bearer"));
+
+        var result = await authorization.AuthorizeAsync(everything, null, await policies.GetDefaultPolicyAsync());
+
+        Assert.False(result.Succeeded);
+    }
+}
