@@ -100,3 +100,38 @@ public sealed class HostEssentialsTests(PostgresAppFixture fixture) : IClassFixt
         await response.AssertProblemAsync(HttpStatusCode.MethodNotAllowed, "method_not_allowed");
     }
 }
+
+/// <summary>What a new operator meets on the embedded default.</summary>
+public sealed class FirstHourTests
+{
+    [Fact]
+    public async Task In_Development_the_portal_links_follow_Urls_and_JSON_answers_end_with_a_newline()
+    {
+        var file = Path.Combine(Path.GetTempPath(), $"idunox-urls-{Guid.NewGuid():N}.db");
+        await using var app = IdunoxApp.OnSqlite(file, "Development", new Dictionary<string, string?> { ["Urls"] = "http://localhost:6123" });
+
+        var response = await app.CreateClient().GetAsync(new Uri("/v1/partner/config", UriKind.Relative));
+        var text = await response.Content.ReadAsStringAsync();
+
+        Assert.EndsWith("}\n", text, StringComparison.Ordinal);
+        var urls = JsonDocument.Parse(text).RootElement.GetProperty("urls");
+        Assert.Equal("http://localhost:6123/partner", urls.GetProperty("portal").GetString());
+        Assert.Equal("http://localhost:6123/docs", urls.GetProperty("docs").GetString());
+        var problem = await app.CreateClient().GetAsync(new Uri("/no/such/page", UriKind.Relative));
+        Assert.EndsWith("}\n", await problem.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_job_run_that_found_nothing_to_do_is_not_logged_above_debug()
+    {
+        var file = Path.Combine(Path.GetTempPath(), $"idunox-idle-{Guid.NewGuid():N}.db");
+        await using var app = IdunoxApp.OnSqlite(file);
+
+        await app.RunJobAsync("email-dispatch");
+        await app.RunJobAsync("outbox-dispatch");
+
+        var lines = app.Logs.Lines.Where(l => l.Contains("Job email-dispatch", StringComparison.Ordinal) || l.Contains("Job outbox-dispatch", StringComparison.Ordinal)).ToList();
+        Assert.Equal(2, lines.Count);
+        Assert.All(lines, l => Assert.StartsWith("Debug ", l, StringComparison.Ordinal));
+    }
+}
