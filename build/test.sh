@@ -81,6 +81,7 @@ if [ "$passed" -eq 0 ] && [ "$failed" -eq 0 ]; then
   failed=1
 fi
 
+[ -d "$root/TestResults/screenshots" ] && echo "build/test.sh: screenshots of every page (both themes, 375 px) in TestResults/screenshots"
 [ "$skipped" -gt 0 ] && echo "build/test.sh: $skipped test(s) skipped"
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -49,12 +49,20 @@ public sealed class ModuleSwitchTests
     {
         var database = Path.Combine(Path.GetTempPath(), $"idunox-hung-{Guid.NewGuid():N}.db");
         // A web host never exits by itself: the helper must end it when its time is up, and not leave it running.
-        var timedOut = await Assert.ThrowsAsync<HostProcessTimeoutException>(() => HostProcess.RunAsync(["--urls", "http://127.0.0.1:0"],
-            new Dictionary<string, string?>
+        HostProcessTimeoutException? timedOut = null;
+        try
+        {
+            var (exitCode, output, error) = await HostProcess.RunAsync(["--urls", "http://127.0.0.1:0"], new Dictionary<string, string?>
             {
                 ["ASPNETCORE_ENVIRONMENT"] = "Development",
                 ["ConnectionStrings__Idunox"] = $"Data Source={database}",
-            }, timeout: TimeSpan.FromSeconds(30)));
+            }, timeout: TimeSpan.FromSeconds(30));
+            Assert.Fail($"The web host exited by itself with code {exitCode}.\nstdout: {output}\nstderr: {error}");
+        }
+        catch (HostProcessTimeoutException e)
+        {
+            timedOut = e;
+        }
 
         Assert.Throws<ArgumentException>(() => System.Diagnostics.Process.GetProcessById(timedOut.ProcessId));
         Assert.Contains("Idunox Partner Platform is running (Development, Sqlite).", timedOut.Message, StringComparison.Ordinal);

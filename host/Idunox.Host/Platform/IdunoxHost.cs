@@ -4,6 +4,7 @@ using Idunox.Host.Verbs;
 using Idunox.Shared.Modularity;
 using Idunox.Shared.MultiTenancy;
 using Idunox.Shared.Persistence;
+using Idunox.Shared.Web;
 using Microsoft.AspNetCore.Http.Json;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Scalar.AspNetCore;
@@ -123,6 +124,9 @@ public static class IdunoxHost
         builder.Services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
         builder.AddIdunoxProblemDetails();
         builder.AddIdunoxAuthentication();
+        builder.AddIdunoxWeb();
+        // The UI kit's stylesheet and script are static web assets of its own project, also outside Development.
+        builder.WebHost.UseStaticWebAssets();
         builder.Services.AddOpenApi(o =>
         {
             o.AddDocumentTransformer((document, _, _) =>
@@ -150,13 +154,15 @@ public static class IdunoxHost
     public static WebApplication UseIdunoxPlatform(this WebApplication app)
     {
         app.Use(EndJsonWithNewline);
+        app.Use(WebSurface.AddSecurityHeaders);
         app.UseIdunoxProblemDetails();
         app.UseForwardedHeaders();
         app.UseAuthentication();
         app.UseAuthorization();
         // After authorization: the user is then the principal the endpoint's own policy authenticated (bearer token for
-        // the portal, API key for the data API), so a second credential on the request cannot choose the tenant.
+        // the portal API, cookie for its pages, API key for the data API), so a second credential cannot choose the tenant.
         app.UseTenantResolution();
+        app.UseAntiforgery();
 
         app.MapIdunoxHealthChecks();
         app.MapIdunoxJobDashboard();
@@ -165,11 +171,24 @@ public static class IdunoxHost
             .WithTitle("Idunox Partner Platform API")
             .WithOpenApiRoutePattern("/openapi/{documentName}.json")).AllowAnonymous();
 
-        foreach (var module in app.Services.GetRequiredService<ModuleCatalog>().Enabled)
+        var catalog = app.Services.GetRequiredService<ModuleCatalog>();
+        foreach (var module in catalog.Enabled)
         {
             module.MapEndpoints(app);
         }
 
+        app.MapStaticAssets().AllowAnonymous();
+        app.MapIdunoxWeb();
+        var pages = app.MapRazorComponents<Components.App>()
+            .AddAdditionalAssemblies([.. catalog.Enabled.Select(m => m.PageAssembly).OfType<System.Reflection.Assembly>().Distinct()]);
+        // Pages say who may open them ([Authorize] or [AllowAnonymous]); the framework's own helper endpoints are open.
+        pages.Add(endpoint =>
+        {
+            if (!endpoint.Metadata.OfType<Microsoft.AspNetCore.Components.Endpoints.ComponentTypeMetadata>().Any())
+            {
+                endpoint.Metadata.Add(new Microsoft.AspNetCore.Authorization.AllowAnonymousAttribute());
+            }
+        });
         return app;
     }
 }

@@ -32,8 +32,17 @@ internal static class ProblemDetailsSetup
 
     public static WebApplication UseIdunoxProblemDetails(this WebApplication app)
     {
-        app.UseExceptionHandler();
-        app.UseStatusCodePages();
+        // People reading pages get pages (with the trace id to quote); programs get problem documents.
+        app.UseWhen(Idunox.Shared.Web.WebSurface.IsPageRequest, pages =>
+        {
+            pages.UseExceptionHandler(new ExceptionHandlerOptions { ExceptionHandlingPath = "/error/500", CreateScopeForErrors = true });
+            pages.UseStatusCodePagesWithReExecute("/error/{0}", createScopeForStatusCodePages: true);
+        });
+        app.UseWhen(http => !Idunox.Shared.Web.WebSurface.IsPageRequest(http), api =>
+        {
+            api.UseExceptionHandler();
+            api.UseStatusCodePages();
+        });
         app.UseMiddleware<RequestBodyLimitMiddleware>();
         return app;
     }
@@ -86,6 +95,12 @@ internal sealed class UnhandledExceptionHandler(ILogger<UnhandledExceptionHandle
     {
         if (http.Response.HasStarted)
         {
+            return false;
+        }
+
+        if (Idunox.Shared.Web.WebSurface.IsPageRequest(http))
+        {
+            // A page shows the friendly error page (/error/500); the middleware logs the exception.
             return false;
         }
 

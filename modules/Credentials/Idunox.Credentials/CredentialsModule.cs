@@ -43,6 +43,7 @@ public sealed class CredentialsModule : IModule
         builder.Services.AddScoped<CreateKey>();
         builder.Services.AddScoped<RotateKey>();
         builder.Services.AddScoped<RevokeKey>();
+        builder.Services.AddScoped<GraceUsage>();
         builder.Services.AddScoped<ICredentialDirectory, CredentialDirectory>();
         builder.Services.AddOutbox<CredentialsDbContext>();
         builder.Services.AddRecurringJob<GraceSweep>(GraceSweep.JobName, "*/5 * * * *");
@@ -60,6 +61,9 @@ public sealed class CredentialsModule : IModule
             .RequireAuthenticatedUser()
             .RequireClaim(IdunoxClaimTypes.CredentialId));
     }
+
+    /// <summary>The partner portal's key and audit pages.</summary>
+    public System.Reflection.Assembly PageAssembly => typeof(CredentialsModule).Assembly;
 
     public void MapEndpoints(IEndpointRouteBuilder routes)
     {

@@ -11,6 +11,7 @@ using Idunox.Identity.SignIn;
 using Idunox.Identity.Users;
 using Idunox.Shared.Modularity;
 using Idunox.Shared.Persistence;
+using Idunox.Shared.Web;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Identity.EntityFrameworkCore;
 using Microsoft.AspNetCore.Routing;
@@ -46,6 +47,10 @@ public sealed class IdentityModule : IModule
             .AddPasswordValidator<NotTheEmailPasswordValidator<StaffUser>>();
 
         builder.AddPartnerAuthentication(jwt);
+        builder.AddPortalSession();
+        builder.Services.AddSingleton<ISiteBrandingSource, SiteBrandingSource>();
+        builder.Services.AddScoped<SignInPartner>();
+        builder.Services.AddScoped<ChangePassword>();
         builder.Services.AddScoped<LoginLockout>();
         builder.Services.AddScoped<Idunox.Shared.Jobs.IRetentionPolicy, StaleLoginAttemptRetention>();
         builder.Services.AddSingleton<LoginRateLimiter>();
@@ -62,8 +67,12 @@ public sealed class IdentityModule : IModule
         }
     }
 
+    /// <summary>Sign-in and account pages of the partner portal.</summary>
+    public System.Reflection.Assembly PageAssembly => typeof(IdentityModule).Assembly;
+
     public void MapEndpoints(IEndpointRouteBuilder routes)
     {
+        SignOut.Map(routes);
         GetPartnerConfig.Map(routes);
         Login.Map(routes);
         GetMe.Map(routes);

@@ -25,15 +25,22 @@ internal static class ListAudit
             .ProducesProblem(StatusCodes.Status401Unauthorized)
             .RequireAuthorization(IdunoxAuthentication.PartnerPolicy);
 
-    internal static async Task<Results<Ok<AuditPage>, ValidationProblem>> Handle(
+    internal static async Task<Results<Ok<AuditPage>, ProblemHttpResult>> Handle(
         CredentialsDbContext db, int? page, int? pageSize, CancellationToken cancellationToken)
+    {
+        var outcome = await LoadAsync(db, page, pageSize, cancellationToken);
+        return outcome.Value is { } result ? TypedResults.Ok(result) : outcome.Failure!.ToProblem();
+    }
+
+    /// <summary>One page of the trail, for the API and the audit page alike.</summary>
+    internal static async Task<Outcome<AuditPage>> LoadAsync(CredentialsDbContext db, int? page, int? pageSize, CancellationToken cancellationToken)
     {
         var number = page ?? 1;
         var size = pageSize ?? 50;
         var errors = Paging.Validate(number, size, MaxPageSize, MaxOffset, "events");
         if (!errors.IsValid)
         {
-            return ApiProblems.Validation(errors.ToDictionary());
+            return UseCaseFailure.Invalid(errors);
         }
 
         var total = await db.AuditEvents.CountAsync(cancellationToken);
@@ -44,7 +51,7 @@ internal static class ListAudit
                 new AuditActor(e.ActorType, e.ActorId, e.ActorName), e.ClientAddress,
                 new AuditKey(e.ApiKeyId, e.ApiKeyPrefix + Keys.ApiKeyFormat.Ellipsis, e.ApiKeyName), e.Detail))
             .ToListAsync(cancellationToken);
-        return TypedResults.Ok(new AuditPage(items, number, size, total));
+        return Outcome<AuditPage>.Ok(new AuditPage(items, number, size, total));
     }
 }
 

@@ -25,16 +25,20 @@ internal static class GetMe
         HttpContext http, ITenantContext tenant, IdentityModuleDbContext db, CancellationToken cancellationToken)
     {
         var userId = Guid.Parse(http.User.FindFirst(IdunoxClaimTypes.UserId)!.Value);
-        var me = await db.PartnerUsers.AsNoTracking()
-            .Where(u => u.Id == userId && u.TenantId == tenant.TenantId)
-            .Join(db.Organisations, u => u.TenantId, o => o.Id, (u, o) => new MeResponse(
-                new MeUser(u.Id, u.Email!, u.DisplayName),
-                new MeTenant(o.Id, o.Name, o.Slug)))
-            .FirstOrDefaultAsync(cancellationToken);
+        var me = await LoadAsync(db, userId, tenant.TenantId ?? Guid.Empty, cancellationToken);
         return me is null
             ? ApiProblems.Create(StatusCodes.Status401Unauthorized, "invalid_token", "The access token is not valid.")
             : TypedResults.Ok(me);
     }
+
+    /// <summary>The signed-in user and organisation, for the API and the account page alike.</summary>
+    internal static Task<MeResponse?> LoadAsync(IdentityModuleDbContext db, Guid userId, Guid tenantId, CancellationToken cancellationToken) =>
+        db.PartnerUsers.AsNoTracking()
+            .Where(u => u.Id == userId && u.TenantId == tenantId)
+            .Join(db.Organisations, u => u.TenantId, o => o.Id, (u, o) => new MeResponse(
+                new MeUser(u.Id, u.Email!, u.DisplayName),
+                new MeTenant(o.Id, o.Name, o.Slug)))
+            .FirstOrDefaultAsync(cancellationToken);
 }
 
 internal sealed record MeResponse(MeUser User, MeTenant Tenant);

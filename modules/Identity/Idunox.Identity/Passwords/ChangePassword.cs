@@ -1,4 +1,5 @@
 using Idunox.Identity.Authentication;
+using Idunox.Identity.Organisations;
 using Idunox.Identity.Persistence;
 using Idunox.Identity.SignIn;
 using Idunox.Identity.Users;
@@ -15,11 +16,59 @@ using Microsoft.EntityFrameworkCore;
 namespace Idunox.Identity.Passwords;
 
 /// <summary>
-/// <c>POST /v1/partner/auth/change-password</c>. A new password renews the user's security stamp, which ends every
-/// token issued before; the answer carries a fresh token so the caller stays signed in.
+/// Changing the signed-in partner's password, for the API and the account page alike. A new password renews the user's
+/// security stamp, which ends every token and portal session issued before; the caller gets a fresh one to stay signed in.
+/// Guessing the current password meets the same lockout as guessing it at sign-in.
 /// </summary>
-internal static class ChangePassword
+internal sealed class ChangePassword(IdentityModuleDbContext db, UserManager<PartnerUser> users, LoginLockout lockout)
 {
+    public static readonly UseCaseFailure SessionEnded = new(FailureKind.Unauthorized, "invalid_token", "The access token is not valid.", null);
+
+    public async Task<Outcome<SignedIn>> RunAsync(Guid userId, Guid tenantId, string? currentPassword, string? newPassword,
+        CancellationToken cancellationToken)
+    {
+        var errors = new ValidationErrors()
+            .When(string.IsNullOrEmpty(currentPassword), "currentPassword", "The current password is required.")
+            .When(currentPassword is { Length: > UserRules.MaxPasswordLength }, "currentPassword", "The current password is not correct.")
+            .When(string.IsNullOrEmpty(newPassword), "newPassword", "The new password is required.");
+        if (!errors.IsValid)
+        {
+            return UseCaseFailure.Invalid(errors);
+        }
+
+        var user = await db.PartnerUsers.FirstOrDefaultAsync(u => u.Id == userId && u.TenantId == tenantId, cancellationToken);
+        var organisation = user is null ? null : await db.Organisations.AsNoTracking().FirstOrDefaultAsync(o => o.Id == user.TenantId, cancellationToken);
+        if (user is null || organisation is null)
+        {
+            return SessionEnded;
+        }
+
+        var email = user.NormalizedEmail ?? string.Empty;
+        if (await lockout.ReserveAttemptAsync(email, cancellationToken) is { } locked)
+        {
+            return SignInPartner.TooMany(locked, "Too many failed attempts for this account.");
+        }
+
+        var result = await users.ChangePasswordAsync(user, currentPassword!, newPassword!);
+        var mismatch = result.Errors.Any(e => e.Code == nameof(IdentityErrorDescriber.PasswordMismatch));
+        await (mismatch
+            ? lockout.RecordFailureAsync(email, cancellationToken)
+            : lockout.ResetAsync(email, cancellationToken)); // the current password was right, whatever the new one's fate
+
+        if (!result.Succeeded)
+        {
+            foreach (var error in result.Errors)
+            {
+                var isMismatch = error.Code == nameof(IdentityErrorDescriber.PasswordMismatch);
+                errors.Add(isMismatch ? "currentPassword" : "newPassword", isMismatch ? "The current password is not correct." : error.Description);
+            }
+
+            return UseCaseFailure.Invalid(errors);
+        }
+
+        return Outcome<SignedIn>.Ok(new SignedIn(user, organisation));
+    }
+
     public static void Map(IEndpointRouteBuilder routes) =>
         routes.MapPost("/v1/partner/auth/change-password", Handle)
             .WithName("ChangePassword")
@@ -28,63 +77,20 @@ internal static class ChangePassword
             .ProducesProblem(StatusCodes.Status401Unauthorized)
             .RequireAuthorization(IdunoxAuthentication.PartnerPolicy);
 
-    internal static async Task<Results<Ok<TokenResponse>, ValidationProblem, ProblemHttpResult>> Handle(
-        ChangePasswordRequest request,
-        HttpContext http,
-        ITenantContext tenant,
-        IdentityModuleDbContext db,
-        UserManager<PartnerUser> users,
-        LoginLockout lockout,
-        PartnerTokens tokens,
+    /// <summary><c>POST /v1/partner/auth/change-password</c>.</summary>
+    internal static async Task<Results<Ok<TokenResponse>, ProblemHttpResult>> Handle(
+        ChangePasswordRequest request, HttpContext http, ITenantContext tenant, ChangePassword changePassword, PartnerTokens tokens,
         CancellationToken cancellationToken)
     {
-        var errors = new ValidationErrors()
-            .When(string.IsNullOrEmpty(request.CurrentPassword), "currentPassword", "The current password is required.")
-            .When(request.CurrentPassword is { Length: > UserRules.MaxPasswordLength }, "currentPassword", "The current password is not correct.")
-            .When(string.IsNullOrEmpty(request.NewPassword), "newPassword", "The new password is required.");
-        if (!errors.IsValid)
-        {
-            return ApiProblems.Validation(errors.ToDictionary());
-        }
-
         var userId = Guid.Parse(http.User.FindFirst(IdunoxClaimTypes.UserId)!.Value);
-        var user = await db.PartnerUsers.FirstOrDefaultAsync(u => u.Id == userId && u.TenantId == tenant.TenantId, cancellationToken);
-        var organisation = user is null ? null : await db.Organisations.AsNoTracking().FirstOrDefaultAsync(o => o.Id == user.TenantId, cancellationToken);
-        if (user is null || organisation is null)
+        var outcome = await changePassword.RunAsync(userId, tenant.TenantId ?? Guid.Empty, request.CurrentPassword, request.NewPassword, cancellationToken);
+        if (outcome.Value is not { } signedIn)
         {
-            return ApiProblems.Create(StatusCodes.Status401Unauthorized, "invalid_token", "The access token is not valid.");
-        }
-
-        // Guessing the current password with a stolen token meets the same lockout as guessing it at sign-in.
-        var email = user.NormalizedEmail ?? string.Empty;
-        if (await lockout.ReserveAttemptAsync(email, cancellationToken) is { } locked)
-        {
-            return Login.TooMany(http, locked, "Too many failed attempts for this account.");
-        }
-
-        var result = await users.ChangePasswordAsync(user, request.CurrentPassword!, request.NewPassword!);
-        if (result.Errors.Any(e => e.Code == nameof(IdentityErrorDescriber.PasswordMismatch)))
-        {
-            await lockout.RecordFailureAsync(email, cancellationToken);
-        }
-        else
-        {
-            await lockout.ResetAsync(email, cancellationToken); // the current password was right, whatever the new one's fate
-        }
-
-        if (!result.Succeeded)
-        {
-            foreach (var error in result.Errors)
-            {
-                errors.Add(error.Code == nameof(IdentityErrorDescriber.PasswordMismatch) ? "currentPassword" : "newPassword",
-                    error.Code == nameof(IdentityErrorDescriber.PasswordMismatch) ? "The current password is not correct." : error.Description);
-            }
-
-            return ApiProblems.Validation(errors.ToDictionary());
+            return outcome.Failure!.ToProblem(http);
         }
 
         http.Response.Headers.CacheControl = "no-store";
-        return TypedResults.Ok(tokens.Issue(user, organisation).ToResponse());
+        return TypedResults.Ok(tokens.Issue(signedIn.User, signedIn.Organisation).ToResponse());
     }
 }
 

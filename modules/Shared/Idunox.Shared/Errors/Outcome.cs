@@ -10,6 +10,12 @@ public enum FailureKind
     Invalid,
     NotFound,
     Conflict,
+
+    /// <summary>Credentials refused (401).</summary>
+    Unauthorized,
+
+    /// <summary>Too many attempts (429); <see cref="UseCaseFailure.RetryAfter"/> says how long to wait.</summary>
+    TooManyAttempts,
 }
 
 /// <summary>
@@ -19,6 +25,15 @@ public enum FailureKind
 /// </summary>
 public sealed record UseCaseFailure(FailureKind Kind, string Code, string Title, string? Detail, IReadOnlyDictionary<string, string[]>? Errors = null)
 {
+    /// <summary>How long to wait before trying again (for <see cref="FailureKind.TooManyAttempts"/>), whole seconds.</summary>
+    public TimeSpan? RetryAfter { get; init; }
+
+    /// <summary>The messages for one field (null when it has none): what a page shows beside that field.</summary>
+    public IReadOnlyList<string>? MessagesFor(string field) =>
+        Errors is { } errors && errors.TryGetValue(field, out var messages) ? messages : null;
+
+    public int? RetryAfterSeconds => RetryAfter is { } wait ? Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds)) : null;
+
     public static UseCaseFailure Invalid(ValidationErrors errors) =>
         new(FailureKind.Invalid, ProblemCodes.ValidationFailed, "The request is invalid.", "One or more fields are invalid.",
             errors.ToDictionary().AsReadOnly());
@@ -30,6 +45,8 @@ public sealed record UseCaseFailure(FailureKind Kind, string Code, string Title,
         {
             FailureKind.Invalid => StatusCodes.Status400BadRequest,
             FailureKind.NotFound => StatusCodes.Status404NotFound,
+            FailureKind.Unauthorized => StatusCodes.Status401Unauthorized,
+            FailureKind.TooManyAttempts => StatusCodes.Status429TooManyRequests,
             _ => StatusCodes.Status409Conflict,
         };
         var problem = Errors is { Count: > 0 } errors
@@ -41,6 +58,17 @@ public sealed record UseCaseFailure(FailureKind Kind, string Code, string Title,
         problem.Type = ApiProblems.TypeFor(status);
         problem.Extensions[ApiProblems.CodeKey] = Code;
         return TypedResults.Problem(problem);
+    }
+
+    /// <summary>The problem document, with <c>Retry-After</c> when the failure says how long to wait.</summary>
+    public ProblemHttpResult ToProblem(HttpContext http)
+    {
+        if (RetryAfterSeconds is { } seconds)
+        {
+            http.Response.Headers.RetryAfter = seconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        }
+
+        return ToProblem();
     }
 }
 

@@ -17,6 +17,12 @@ public interface IModule
     /// <summary>Registers the module's services: its DbContext, options, authentication schemes, jobs, verbs.</summary>
     void AddServices(IHostApplicationBuilder builder);
 
+    /// <summary>
+    /// The assembly holding the module's routable pages (Razor components with <c>@page</c>), when it has any. Pages are
+    /// the only public types of a module besides its registration type: the router finds them through public types.
+    /// </summary>
+    System.Reflection.Assembly? PageAssembly => null;
+
     /// <summary>Maps the module's HTTP endpoints.</summary>
     void MapEndpoints(IEndpointRouteBuilder routes);
 }

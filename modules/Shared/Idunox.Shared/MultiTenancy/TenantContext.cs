@@ -78,6 +78,7 @@ public static class TenantSources
 {
     public const string Jwt = "jwt";
     public const string ApiKey = "api-key";
+    public const string PortalCookie = "portal-cookie";
     public const string Explicit = "explicit";
     /// <summary>Taken over from the work that started this scope: a request, an explicit scope or a job.</summary>
     public const string Inherited = "inherited";

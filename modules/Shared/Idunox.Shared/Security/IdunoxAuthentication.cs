@@ -9,6 +9,9 @@ public static class IdunoxAuthentication
     /// <summary>The portal's JWT bearer scheme (Identity module).</summary>
     public const string PartnerScheme = "Bearer";
 
+    /// <summary>The partner portal pages' cookie session (Identity module): never accepted by the /v1 API.</summary>
+    public const string PortalCookieScheme = "PartnerCookie";
+
     /// <summary>The data API's X-Api-Key scheme (Credentials module).</summary>
     public const string ApiKeyScheme = "ApiKey";
 
@@ -16,6 +19,9 @@ public static class IdunoxAuthentication
 
     /// <summary>A signed-in portal user of an active organisation.</summary>
     public const string PartnerPolicy = "partner";
+
+    /// <summary>A signed-in portal user of an active organisation, on the portal's pages (cookie session).</summary>
+    public const string PortalPolicy = "partner-portal";
 
     /// <summary>A caller of the data API with a valid key.</summary>
     public const string ApiKeyPolicy = "api-key";

@@ -1,0 +1,43 @@
+using System.Security.Cryptography;
+using Microsoft.AspNetCore.Http;
+
+namespace Idunox.Shared.Web;
+
+/// <summary>
+/// A form that does its work once. Showing the form sets a random token in a cookie and in a hidden field; sending it
+/// redeems the token (the answer deletes the cookie). Reloading the answer, or going back and sending again, finds no
+/// token: nothing is done twice, and a key's secret is never made or shown again. Nothing is kept on the server, so it
+/// works on any number of servers.
+/// </summary>
+public static class OneTimeForm
+{
+    public const string FieldName = "formToken";
+
+    public static string Issue(HttpContext http, string form)
+    {
+        var token = Convert.ToHexString(RandomNumberGenerator.GetBytes(16));
+        http.Response.Cookies.Append(CookieName(form), token, Options(http, TimeSpan.FromHours(2)));
+        return token;
+    }
+
+    /// <summary>True once for the token the form was shown with; the cookie is deleted either way.</summary>
+    public static bool Redeem(HttpContext http, string form, string? presented)
+    {
+        var expected = http.Request.Cookies[CookieName(form)];
+        http.Response.Cookies.Delete(CookieName(form), Options(http, null));
+        return !string.IsNullOrEmpty(expected) && presented is not null && presented.Length == expected.Length &&
+               CryptographicOperations.FixedTimeEquals(System.Text.Encoding.ASCII.GetBytes(expected), System.Text.Encoding.ASCII.GetBytes(presented));
+    }
+
+    private static string CookieName(string form) => $"idunox.once.{form}";
+
+    private static CookieOptions Options(HttpContext http, TimeSpan? maxAge) => new()
+    {
+        HttpOnly = true,
+        SameSite = SameSiteMode.Strict,
+        Secure = http.Request.IsHttps,
+        Path = "/partner",
+        MaxAge = maxAge,
+        IsEssential = true,
+    };
+}

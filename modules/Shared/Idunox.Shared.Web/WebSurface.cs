@@ -1,0 +1,164 @@
+using System.Text.RegularExpressions;
+using Microsoft.AspNetCore.Antiforgery;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+
+namespace Idunox.Shared.Web;
+
+/// <summary>
+/// The web pages' common ground: server-rendered components, antiforgery, security headers, the theme switch and the
+/// brand's stylesheet. Modules add pages; this adds what every page relies on.
+/// </summary>
+public static partial class WebSurface
+{
+    /// <summary>Scripts and styles from this origin only; no inline script, no frames, forms post only here.</summary>
+    public const string ContentSecurityPolicy =
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; " +
+        "frame-ancestors 'none'; form-action 'self'";
+
+    /// <summary>Requests people make with a browser (the portal, the staff area, their error pages): answered with HTML.</summary>
+    public static bool IsPageRequest(HttpContext http)
+    {
+        var path = http.Request.Path;
+        return path == "/" || path.StartsWithSegments("/partner") || path.StartsWithSegments("/admin") ||
+               path.StartsWithSegments("/error") || path.StartsWithSegments("/not-found") || path.StartsWithSegments("/theme");
+    }
+
+    /// <summary>
+    /// Cookies are sent over HTTPS only (<c>Http:SecureCookies</c>, true outside Development). Behind a proxy that ends
+    /// TLS, list the proxy in <c>Http:TrustedProxies</c> so its X-Forwarded-Proto says the request was HTTPS.
+    /// </summary>
+    public static bool SecureCookies(IHostApplicationBuilder builder) =>
+        builder.Configuration.GetValue("Http:SecureCookies", !builder.Environment.IsDevelopment());
+
+    public static IHostApplicationBuilder AddIdunoxWeb(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddRazorComponents();
+        builder.Services.AddAntiforgery(o =>
+        {
+            o.Cookie.Name = "idunox.antiforgery";
+            // The token cookie follows the request (HTTPS in production): "Always" would make every form of a
+            // misconfigured plain-HTTP host, and the job dashboard, fail with a 500 instead of working.
+            o.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
+            o.Cookie.SameSite = SameSiteMode.Strict;
+        });
+        return builder;
+    }
+
+    /// <summary>
+    /// nosniff, no referrer and a strict Content-Security-Policy on every answer, except the API reference and the job
+    /// dashboard, which bring their own inline scripts.
+    /// </summary>
+    public static Task AddSecurityHeaders(HttpContext context, RequestDelegate next)
+    {
+        var headers = context.Response.Headers;
+        headers.XContentTypeOptions = "nosniff";
+        headers["Referrer-Policy"] = "no-referrer";
+        var path = context.Request.Path;
+        if (!path.StartsWithSegments("/docs") && !path.StartsWithSegments("/hangfire"))
+        {
+            headers.ContentSecurityPolicy = ContentSecurityPolicy;
+            headers.XFrameOptions = "DENY";
+        }
+
+        return next(context);
+    }
+
+    public static IEndpointRouteBuilder MapIdunoxWeb(this IEndpointRouteBuilder routes)
+    {
+        routes.MapPost("/theme", SetTheme).AllowAnonymous().ExcludeFromDescription();
+        routes.MapGet("/brand.css", BrandStylesheet).AllowAnonymous().ExcludeFromDescription();
+        return routes;
+    }
+
+    /// <summary>POST /theme (form: theme, returnUrl): keeps the choice for a year and goes back to the page.</summary>
+    private static async Task<IResult> SetTheme(HttpContext http, IAntiforgery antiforgery)
+    {
+        if (!http.Request.HasFormContentType || !await IsFormFromOurPageAsync(http, antiforgery))
+        {
+            return TypedResults.Problem(statusCode: StatusCodes.Status400BadRequest, title: "The form has expired.",
+                detail: "Go back, reload the page and try again.", extensions: new Dictionary<string, object?> { ["code"] = "form_expired" });
+        }
+
+        var form = await http.Request.ReadFormAsync(http.RequestAborted);
+        var theme = form["theme"].ToString();
+        var back = LocalUrl.Or(form["returnUrl"], "/");
+        if (Theme.Choices.Contains(theme))
+        {
+            http.Response.Cookies.Append(Theme.CookieName, theme, new CookieOptions
+            {
+                HttpOnly = true,
+                SameSite = SameSiteMode.Lax,
+                Secure = http.Request.IsHttps,
+                MaxAge = TimeSpan.FromDays(365),
+                Path = "/",
+                IsEssential = true,
+            });
+        }
+
+        return TypedResults.Redirect(back);
+    }
+
+    /// <summary>
+    /// Antiforgery tokens are bound to who was signed in when the page was made. Endpoints that serve pages of every
+    /// area (theme, sign-out) are open to all, so they check the token as an anonymous form first, then as the
+    /// signed-in person of each area's session cookie (<see cref="WebSessionSchemes"/>).
+    /// </summary>
+    public static async Task<bool> IsFormFromOurPageAsync(HttpContext http, IAntiforgery antiforgery)
+    {
+        if (await antiforgery.IsRequestValidAsync(http))
+        {
+            return true;
+        }
+
+        foreach (var scheme in http.RequestServices.GetRequiredService<Microsoft.Extensions.Options.IOptions<WebSessionSchemes>>().Value.Schemes)
+        {
+            var result = await http.AuthenticateAsync(scheme);
+            if (result.Succeeded)
+            {
+                http.User = result.Principal;
+                if (await antiforgery.IsRequestValidAsync(http))
+                {
+                    return true;
+                }
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>GET /brand.css: the configured brand colour as a custom property (inline styles are not allowed).</summary>
+    private static IResult BrandStylesheet(ISiteBrandingSource brand, HttpContext http)
+    {
+        var colour = HexColour().IsMatch(brand.Current.PrimaryColor) ? brand.Current.PrimaryColor : "#1f5fbf";
+        http.Response.Headers.CacheControl = "public, max-age=300";
+        return TypedResults.Text($":root {{ --brand: {colour}; }}\n", "text/css");
+    }
+
+    [GeneratedRegex("^#[0-9a-fA-F]{3,8}$")]
+    private static partial Regex HexColour();
+}
+
+/// <summary>
+/// The cookie schemes of the web areas (portal, staff area); each module adds its own when it registers:
+/// <c>services.Configure&lt;WebSessionSchemes&gt;(s =&gt; s.Add(scheme))</c>.
+/// </summary>
+public sealed class WebSessionSchemes
+{
+    private readonly List<string> _schemes = [];
+
+    public IReadOnlyList<string> Schemes => _schemes;
+
+    public void Add(string scheme)
+    {
+        if (!_schemes.Contains(scheme))
+        {
+            _schemes.Add(scheme);
+        }
+    }
+}

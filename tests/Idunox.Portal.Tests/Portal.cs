@@ -1,0 +1,46 @@
+using System.Text.RegularExpressions;
+using Microsoft.Playwright;
+
+namespace Idunox.Portal.Tests;
+
+/// <summary>What a person does in the portal, as steps the tests share.</summary>
+public static class Portal
+{
+    public static async Task SignInAsync(this IPage page, string email, string password, string path = "/partner/keys")
+    {
+        await page.GotoAsync(path);
+        await page.GetByLabel("E-mail address").FillAsync(email);
+        await page.GetByLabel("Password", new() { Exact = true }).FillAsync(password);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
+    }
+
+    public static Task SignInAsync(this IPage page, TestPartner partner, string path = "/partner/keys") =>
+        page.SignInAsync(partner.Email, partner.Password, path);
+
+    /// <summary>Creates a key through the form and answers the plaintext shown once.</summary>
+    public static async Task<string> CreateKeyAsync(this IPage page, string name, int? days = null)
+    {
+        await page.GotoAsync("/partner/keys/new");
+        await page.GetByLabel("Name").FillAsync(name);
+        if (days is { } d)
+        {
+            await page.GetByLabel("Valid for (days)").FillAsync(d.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        }
+
+        await page.GetByRole(AriaRole.Button, new() { Name = "Create key" }).ClickAsync();
+        await page.GetByRole(AriaRole.Heading, new() { Name = "Key created" }).WaitForAsync();
+        return await page.GetByLabel("New API key").InputValueAsync();
+    }
+
+    /// <summary>The row of a key in the list, found by its name.</summary>
+    public static ILocator KeyRow(this IPage page, string name) =>
+        page.Locator("table.list tbody tr").Filter(new() { Has = page.Locator("td[data-label='Name']", new() { HasTextRegex = new Regex($"^\\s*{Regex.Escape(name)}") }) });
+
+    public static async Task<HttpResponseMessage> ProbeAsync(this PortalFixture fixture, string key)
+    {
+        using var client = fixture.CreateHttpClient();
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/v1/partner-auth-probe");
+        request.Headers.Add("X-Api-Key", key);
+        return await client.SendAsync(request);
+    }
+}

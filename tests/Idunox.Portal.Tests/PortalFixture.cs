@@ -1,0 +1,92 @@
+using Microsoft.Playwright;
+
+namespace Idunox.Portal.Tests;
+
+/// <summary>
+/// The real host on Kestrel (a free port on 127.0.0.1) over its own PostgreSQL database, and one headless Debian
+/// Chromium driven by Playwright. Shared by the browser tests, which run one after another (one collection): each
+/// arranges its own organisation and opens its own browser context (cookies of its own).
+/// </summary>
+public class PortalFixture : IAsyncLifetime
+{
+    public const string ChromiumPath = "/usr/bin/chromium";
+
+    private TestDatabase? _database;
+    private IPlaywright? _playwright;
+
+    public IdunoxApp App { get; private set; } = default!;
+
+    public IBrowser Browser { get; private set; } = default!;
+
+    /// <summary>Where the host listens, e.g. http://127.0.0.1:40123.</summary>
+    public Uri BaseAddress { get; private set; } = default!;
+
+    /// <summary>The test host speaks plain HTTP on loopback, so its cookies cannot be HTTPS-only (a test checks the flag itself).</summary>
+    public static readonly IReadOnlyDictionary<string, string?> BrowserSettings = new Dictionary<string, string?> { ["Http:SecureCookies"] = "false" };
+
+    protected virtual Task<IdunoxApp> CreateAppAsync() => CreatePostgresAppAsync();
+
+    private async Task<IdunoxApp> CreatePostgresAppAsync()
+    {
+        _database = await TestPostgres.CreateDatabaseAsync();
+        return IdunoxApp.OnPostgres(_database, extra: BrowserSettings);
+    }
+
+    public async Task InitializeAsync()
+    {
+        App = await CreateAppAsync();
+        App.UseKestrel(0);
+        App.StartServer();
+        BaseAddress = App.ClientOptions.BaseAddress;
+        _playwright = await Playwright.CreateAsync();
+        Browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
+        {
+            ExecutablePath = ChromiumPath,
+            Headless = true,
+            Args =
+            [
+                "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run", "--disable-background-networking",
+                "--disable-component-update", "--disable-sync", "--disable-quic",
+            ],
+        });
+    }
+
+    /// <summary>A fresh browser context (no cookies) and a page in it; 1280 px wide unless asked otherwise.</summary>
+    public async Task<IPage> NewPageAsync(int width = 1280, bool javaScript = true, ColorScheme? systemScheme = null)
+    {
+        var context = await Browser.NewContextAsync(new BrowserNewContextOptions
+        {
+            BaseURL = BaseAddress.ToString().TrimEnd('/'),
+            ViewportSize = new ViewportSize { Width = width, Height = 900 },
+            JavaScriptEnabled = javaScript,
+            ColorScheme = systemScheme ?? ColorScheme.Light,
+            Locale = "en-GB",
+        });
+        context.SetDefaultTimeout(15_000);
+        var page = await context.NewPageAsync();
+        return page;
+    }
+
+    public HttpClient CreateHttpClient() => new(new HttpClientHandler { AllowAutoRedirect = false, UseCookies = false }) { BaseAddress = BaseAddress };
+
+    public async Task DisposeAsync()
+    {
+        if (Browser is not null)
+        {
+            await Browser.DisposeAsync();
+        }
+
+        _playwright?.Dispose();
+        await App.DisposeAsync();
+        if (_database is not null)
+        {
+            await _database.DisposeAsync();
+        }
+    }
+}
+
+[CollectionDefinition(Name)]
+public sealed class BrowserCollection : ICollectionFixture<PortalFixture>
+{
+    public const string Name = "browser";
+}
