@@ -46,6 +46,58 @@ public sealed class KeyFlowTests(PortalFixture fixture)
     }
 
     [Fact]
+    public async Task Every_step_works_with_JavaScript_switched_off()
+    {
+        var partner = await fixture.App.PartnerAsync();
+        var page = await fixture.NewPageAsync(javaScript: false);
+        await page.SignInAsync(partner);
+
+        var key = await page.CreateKeyAsync("no script");
+        await Expect(page.GetByRole(AriaRole.Button, new() { Name = "Copy key" })).ToBeHiddenAsync(); // an enhancement only
+        await page.GotoAsync("/partner/keys");
+        await page.KeyRow("no script").GetByRole(AriaRole.Link, new() { Name = "Rotate no script" }).ClickAsync();
+        await page.GetByLabel("72 hours").CheckAsync();
+        await page.GetByRole(AriaRole.Button, new() { Name = "Rotate key" }).ClickAsync();
+        await Expect(page.GetByText("keeps working until")).ToContainTextAsync("in 72 hours");
+        await page.GotoAsync("/partner/keys");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Dark" }).ClickAsync();
+        await Expect(page.Locator("html")).ToHaveAttributeAsync("data-theme", "dark");
+        var grace = page.KeyRow("no script").Filter(new() { Has = page.GetByText("Grace", new() { Exact = true }) });
+        await grace.GetByRole(AriaRole.Link, new() { Name = "Revoke no script" }).ClickAsync();
+        await page.GetByRole(AriaRole.Button, new() { Name = "Revoke key" }).ClickAsync();
+        await Expect(page.GetByText("Key revoked.")).ToBeVisibleAsync();
+        Assert.Equal(HttpStatusCode.Unauthorized, (await fixture.ProbeAsync(key)).StatusCode);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Sign out" }).ClickAsync();
+        await Expect(page.GetByText("You have signed out.")).ToBeVisibleAsync();
+    }
+
+    [Fact]
+    public async Task Leaving_the_page_before_copying_the_new_key_asks_first()
+    {
+        var partner = await fixture.App.PartnerAsync();
+        var page = await fixture.NewPageAsync();
+        await page.Context.GrantPermissionsAsync(["clipboard-read", "clipboard-write"], new() { Origin = fixture.BaseAddress.ToString().TrimEnd('/') });
+        await page.SignInAsync(partner);
+        await page.CreateKeyAsync("leave warning");
+        var dialogs = new List<string>();
+        page.Dialog += async (_, dialog) =>
+        {
+            dialogs.Add(dialog.Type);
+            await dialog.DismissAsync(); // stay on the page
+        };
+
+        await page.GetByRole(AriaRole.Link, new() { Name = "Audit trail" }).ClickAsync();
+        await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Key created" })).ToBeVisibleAsync();
+        Assert.Equal(["beforeunload"], dialogs);
+
+        // Once copied, leaving is quiet.
+        await page.GetByRole(AriaRole.Button, new() { Name = "Copy key" }).ClickAsync();
+        await page.GetByRole(AriaRole.Link, new() { Name = "Audit trail" }).ClickAsync();
+        await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Audit trail" })).ToBeVisibleAsync();
+        Assert.Single(dialogs);
+    }
+
+    [Fact]
     public async Task The_answer_with_the_secret_is_never_stored_and_the_secret_is_in_no_cookie_url_or_log()
     {
         var partner = await fixture.App.PartnerAsync();

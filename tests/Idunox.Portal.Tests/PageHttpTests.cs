@@ -199,6 +199,30 @@ public sealed partial class PageHttpTests(PostgresAppFixture fixture) : IClassFi
         Assert.Equal(HttpStatusCode.OK, (await fixture.App.CreateClient().SendAsync(probe)).StatusCode);
     }
 
+    [Fact]
+    public async Task A_session_made_by_one_server_is_honoured_by_another_on_the_same_database_and_after_a_restart()
+    {
+        var partner = await fixture.App.PartnerAsync();
+        var (_, answer) = await SignInAsync(partner);
+        var cookie = answer.Headers.GetValues("Set-Cookie").Single(c => c.StartsWith("idunox.portal=", StringComparison.Ordinal)).Split(';')[0];
+
+        // A second host on the same database: what a second server, or this one after a restart, is.
+        await using var other = IdunoxApp.OnPostgres(fixture.Database);
+        var client = other.CreateClient(new WebApplicationFactoryClientOptions { BaseAddress = new Uri("https://localhost"), AllowAutoRedirect = false, HandleCookies = false });
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/partner/keys");
+        request.Headers.Add("Cookie", cookie);
+        var response = await client.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Contains(partner.Email, await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+
+        // The key ring is in the database, not in a folder of one machine (in-process hosts would share that too).
+        await using var connection = new Npgsql.NpgsqlConnection(fixture.Database.ConnectionString);
+        await connection.OpenAsync();
+        await using var count = new Npgsql.NpgsqlCommand("SELECT count(*) FROM identity.data_protection_keys WHERE xml LIKE '%<key %'", connection);
+        Assert.True((long)(await count.ExecuteScalarAsync())! >= 1);
+    }
+
     [GeneratedRegex("name=\"__RequestVerificationToken\" value=\"([^\"]+)\"")]
     private static partial Regex TokenField();
 }

@@ -12,6 +12,7 @@ using Idunox.Identity.Users;
 using Idunox.Shared.Modularity;
 using Idunox.Shared.Persistence;
 using Idunox.Shared.Web;
+using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Identity.EntityFrameworkCore;
 using Microsoft.AspNetCore.Routing;
@@ -48,6 +49,9 @@ public sealed class IdentityModule : IModule
 
         builder.AddPartnerAuthentication(jwt);
         builder.AddPortalSession();
+        // Portal cookies and antiforgery tokens are protected with a key ring kept in the database: sessions survive a
+        // restart and every server of the platform reads the same ring.
+        builder.Services.AddDataProtection().SetApplicationName("Idunox Partner Platform").PersistKeysToDbContext<IdentityModuleDbContext>();
         builder.Services.AddSingleton<ISiteBrandingSource, SiteBrandingSource>();
         builder.Services.AddScoped<SignInPartner>();
         builder.Services.AddScoped<ChangePassword>();

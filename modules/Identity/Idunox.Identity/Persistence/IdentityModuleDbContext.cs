@@ -3,12 +3,14 @@ using Idunox.Identity.SignIn;
 using Idunox.Identity.Users;
 using Idunox.Shared;
 using Idunox.Shared.Persistence;
+using Microsoft.AspNetCore.DataProtection.EntityFrameworkCore;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
 
 namespace Idunox.Identity.Persistence;
 
-internal abstract class IdentityModuleDbContext(DbContextOptions options, ITenantContext tenant) : ModuleDbContext(options, tenant)
+internal abstract class IdentityModuleDbContext(DbContextOptions options, ITenantContext tenant)
+    : ModuleDbContext(options, tenant), IDataProtectionKeyContext
 {
     public const string SchemaName = "identity";
 
@@ -21,6 +23,9 @@ internal abstract class IdentityModuleDbContext(DbContextOptions options, ITenan
     public DbSet<StaffUser> StaffUsers => Set<StaffUser>();
 
     public DbSet<LoginAttempt> LoginAttempts => Set<LoginAttempt>();
+
+    /// <summary>The key ring that protects portal cookies and antiforgery tokens, shared by every server of the platform.</summary>
+    public DbSet<DataProtectionKey> DataProtectionKeys => Set<DataProtectionKey>();
 
     protected override void BuildModel(ModelBuilder modelBuilder)
     {
@@ -42,6 +47,12 @@ internal abstract class IdentityModuleDbContext(DbContextOptions options, ITenan
             u.Property(x => x.DisplayName).HasMaxLength(PartnerUser.MaxDisplayNameLength);
             u.HasOne<Organisation>().WithMany().HasForeignKey(x => x.TenantId).OnDelete(DeleteBehavior.Restrict);
             u.HasIndex(x => x.TenantId);
+        });
+
+        modelBuilder.Entity<DataProtectionKey>(k =>
+        {
+            k.ToTable("data_protection_keys");
+            k.HasKey(x => x.Id);
         });
 
         modelBuilder.Entity<StaffUser>(u =>
