@@ -56,7 +56,7 @@ public sealed class ModuleSwitchTests
             {
                 ["ASPNETCORE_ENVIRONMENT"] = "Development",
                 ["ConnectionStrings__Idunox"] = $"Data Source={database}",
-            }, timeout: TimeSpan.FromSeconds(30));
+            }, timeout: TimeSpan.FromSeconds(45));
             Assert.Fail($"The web host exited by itself with code {exitCode}.\nstdout: {output}\nstderr: {error}");
         }
         catch (HostProcessTimeoutException e)

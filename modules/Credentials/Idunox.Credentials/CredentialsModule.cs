@@ -51,7 +51,12 @@ public sealed class CredentialsModule : IModule
         builder.Services.AddSingleton<LastUsedRecorder>();
         builder.Services.AddOptions<VerificationOptions>().Bind(builder.Configuration.GetSection(VerificationOptions.SectionName))
             .Validate(o => o.RefusalsPerAddressPerMinute >= 1, "Credentials:Verification:RefusalsPerAddressPerMinute must be at least 1.")
+            .Validate(o => o.CacheSeconds >= 0 && o.CacheSize >= 0 && o.UnknownCacheSize >= 0,
+                "Credentials:Verification:CacheSeconds, CacheSize and UnknownCacheSize must be 0 (off) or more.")
             .ValidateOnStart();
+        builder.Services.AddSingleton<KeyVerificationCache>();
+        builder.Services.AddHostedService<VerificationListener>();
+        builder.Services.AddScoped<IKeyVerificationChanges, KeyVerificationChanges>();
         builder.Services.AddSingleton<KeyRefusalLimiter>();
         builder.Services.AddAuthentication()
             .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(IdunoxAuthentication.ApiKeyScheme, null);

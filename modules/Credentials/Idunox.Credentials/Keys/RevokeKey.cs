@@ -1,5 +1,6 @@
 using Idunox.Credentials.Audit;
 using Idunox.Credentials.Contracts;
+using Idunox.Credentials.Verification;
 using Idunox.Shared.Errors;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -9,7 +10,7 @@ using Microsoft.Extensions.Logging;
 namespace Idunox.Credentials.Keys;
 
 /// <summary>Revoking a key: it stops working at once, also during grace; revoking again changes nothing.</summary>
-internal sealed class RevokeKey(KeyStore store, ILogger<RevokeKey> logger)
+internal sealed class RevokeKey(KeyStore store, KeyVerificationCache cache, ILogger<RevokeKey> logger)
 {
     public async Task<Outcome<ApiKey>> RunAsync(Guid id, Actor actor, string? clientAddress, string? reason, CancellationToken cancellationToken)
     {
@@ -31,7 +32,9 @@ internal sealed class RevokeKey(KeyStore store, ILogger<RevokeKey> logger)
         store.Audit(AuditActions.KeyRevoked, key, now, actor, clientAddress, reason);
         store.Db.Publish(new ApiKeyRevoked(Guid.CreateVersion7(), key.TenantId, now, KeyStore.Reference(key), actor));
         await store.Db.SaveChangesAsync(cancellationToken);
+        await VerificationSignal.NotifyAsync(store.Db, VerificationSignal.ForKey(key.Id), cancellationToken); // heard by the other servers on commit
         await transaction.CommitAsync(cancellationToken);
+        cache.EvictKey(key.Id); // refused by this server from the very next request
         logger.LogInformation("API key {KeyId} ({Prefix}) revoked in tenant {TenantId}", key.Id, key.Prefix, key.TenantId);
         return Outcome<ApiKey>.Ok(key);
     }

@@ -1,6 +1,7 @@
 using System.Globalization;
 using Idunox.Credentials.Audit;
 using Idunox.Credentials.Contracts;
+using Idunox.Credentials.Verification;
 using Idunox.Shared.Errors;
 using Idunox.Shared.Persistence;
 using Microsoft.AspNetCore.Http;
@@ -15,7 +16,7 @@ namespace Idunox.Credentials.Keys;
 /// past its own expiry). Only active and expiring keys rotate, and a key whose own predecessor is still in grace does
 /// not: a rotation chain never holds more than two usable keys, so rotation is no way around the key cap.
 /// </summary>
-internal sealed class RotateKey(KeyStore store, ILogger<RotateKey> logger)
+internal sealed class RotateKey(KeyStore store, KeyVerificationCache cache, ILogger<RotateKey> logger)
 {
     public const string KeyNotRotatable = "key_not_rotatable";
 
@@ -65,7 +66,9 @@ internal sealed class RotateKey(KeyStore store, ILogger<RotateKey> logger)
         try
         {
             await store.Db.SaveChangesAsync(cancellationToken);
+            await VerificationSignal.NotifyAsync(store.Db, VerificationSignal.ForKey(previous.Id), cancellationToken);
             await transaction.CommitAsync(cancellationToken);
+            cache.EvictKey(previous.Id); // its grace end is news to verification
         }
         catch (DbUpdateException e) when (store.Db.IsUniqueViolation<ApiKey>(e, nameof(ApiKey.RotatedFromId)))
         {

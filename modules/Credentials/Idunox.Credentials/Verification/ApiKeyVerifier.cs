@@ -13,7 +13,8 @@ namespace Idunox.Credentials.Verification;
 
 /// <summary>
 /// Decides whether a presented key is good right now: shape, checksum and environment first (no database), then the
-/// stored key's status by the clock (never by whether a job has run), then its organisation.
+/// stored key's status by the clock (never by whether a job has run), then its organisation. The stored key and its
+/// organisation come from this server's <see cref="KeyVerificationCache"/> when it has them (no query), else from the database.
 /// </summary>
 internal sealed class ApiKeyVerifier(
     CredentialsDbContext db,
@@ -21,6 +22,7 @@ internal sealed class ApiKeyVerifier(
     IOptions<KeyPolicyOptions> policy,
     TimeProvider clock,
     LastUsedRecorder lastUsed,
+    KeyVerificationCache cache,
     ILogger<ApiKeyVerifier> logger)
 {
     private static readonly string[] TenantFilter = [ModuleDbContext.TenantFilter];
@@ -38,13 +40,38 @@ internal sealed class ApiKeyVerifier(
         }
 
         var hash = ApiKeyFormat.Hash(presented!);
-        // No tenant is known before the key is: this lookup deliberately spans tenants, by the key's hash alone.
-        var key = await db.ApiKeys.IgnoreQueryFilters(TenantFilter).AsNoTracking().FirstOrDefaultAsync(k => k.Hash == hash, cancellationToken);
-        if (key is null)
+        var cacheKey = Convert.ToHexString(hash);
+        ApiKey key;
+        OrganisationInfo? organisation;
+        if (cache.TryGet(cacheKey, out var cached))
         {
-            return Verification.Refused(VerificationCodes.Invalid);
+            if (cached is null)
+            {
+                return Verification.Refused(VerificationCodes.Invalid); // seen a moment ago: no such key
+            }
+
+            (key, organisation) = (cached.Key, cached.Organisation);
+        }
+        else
+        {
+            var stamp = cache.Stamp;
+            // No tenant is known before the key is: this lookup deliberately spans tenants, by the key's hash alone.
+            var stored = await db.ApiKeys.IgnoreQueryFilters(TenantFilter).AsNoTracking().FirstOrDefaultAsync(k => k.Hash == hash, cancellationToken);
+            if (stored is null)
+            {
+                cache.AddUnknown(cacheKey, stamp);
+                return Verification.Refused(VerificationCodes.Invalid);
+            }
+
+            key = stored;
+            organisation = await organisations.FindAsync(key.TenantId, cancellationToken);
+            if (organisation is not null)
+            {
+                cache.Add(cacheKey, key, organisation, stamp);
+            }
         }
 
+        // The status by the clock, at every request: expiry and the end of grace need no invalidation.
         var now = clock.GetUtcNow().UtcDateTime;
         var status = key.StatusAt(now, policy.Value.ExpiringThresholdDays);
         if (!status.IsUsable())
@@ -52,7 +79,6 @@ internal sealed class ApiKeyVerifier(
             return Verification.Refused(status == ApiKeyStatus.Revoked ? VerificationCodes.Revoked : VerificationCodes.Expired);
         }
 
-        var organisation = await organisations.FindAsync(key.TenantId, cancellationToken);
         if (organisation is not { Status: OrganisationStatus.Active })
         {
             return Verification.Refused(VerificationCodes.OrganisationSuspended);

@@ -10,6 +10,15 @@ internal sealed class VerificationOptions
     public const string SectionName = "Credentials:Verification";
 
     public int RefusalsPerAddressPerMinute { get; set; } = 60;
+
+    /// <summary>How long a server trusts what it read of a key, at most (changes evict it sooner): the backstop.</summary>
+    public int CacheSeconds { get; set; } = 30;
+
+    /// <summary>How many keys a server keeps in memory (least recently used out).</summary>
+    public int CacheSize { get; set; } = 100_000;
+
+    /// <summary>How many never-issued key hashes a server remembers, so repeated unknown keys cost no query.</summary>
+    public int UnknownCacheSize { get; set; } = 10_000;
 }
 
 /// <summary>

@@ -6,6 +6,7 @@ using Idunox.Shared.Persistence;
 using Idunox.Shared.Text;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
 namespace Idunox.Identity.Organisations;
@@ -17,6 +18,7 @@ internal sealed partial class Provisioning(
     UserManager<StaffUser> staff,
     RoleManager<StaffRole> roles,
     TimeProvider clock,
+    IServiceProvider services,
     ILogger<Provisioning> logger) : IOrganisationProvisioning, IPartnerUserDirectory
 {
     private const string DisplayTextMessage =
@@ -91,6 +93,12 @@ internal sealed partial class Provisioning(
 
         organisation.Status = status;
         await db.SaveChangesAsync(cancellationToken);
+        // The data API caches each key's organisation: it must forget this one, here and on every other server.
+        if (services.GetService<Idunox.Credentials.Contracts.IKeyVerificationChanges>() is { } verification)
+        {
+            await verification.OrganisationChangedAsync(organisation.Id, cancellationToken);
+        }
+
         logger.LogInformation("Organisation {TenantId} is now {Status}", organisation.Id, status);
         return ProvisioningResult<OrganisationInfo>.Ok(organisation.ToInfo());
     }
