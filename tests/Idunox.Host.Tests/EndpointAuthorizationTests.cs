@@ -14,7 +14,7 @@ public sealed class EndpointAuthorizationTests(PostgresAppFixture fixture) : ICl
     /// <summary>Endpoints that authorize in their own way, each with its reason.</summary>
     private static readonly Dictionary<string, string> OwnAuthorization = new(StringComparer.Ordinal)
     {
-        ["/hangfire"] = "the job dashboard's own authorization filter decides (ops staff only)",
+        ["/hangfire"] = "the staff policy, then the dashboard's own filter (staff read-only, ops full); checked by the browser tests",
         ["{**path:file}"] = "the static web assets' fallback for files (the UI kit's stylesheet and script): public like every stylesheet",
     };
 

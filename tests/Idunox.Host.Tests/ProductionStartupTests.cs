@@ -101,6 +101,25 @@ public sealed class ProductionStartupTests
     }
 
     [Fact]
+    public async Task Production_refuses_to_let_staff_sign_in_without_a_second_factor()
+    {
+        var environment = new Dictionary<string, string?>
+        {
+            ["ASPNETCORE_ENVIRONMENT"] = "Production",
+            ["ConnectionStrings__Idunox"] = "Host=127.0.0.1;Database=never-used",
+            ["Jwt__SigningKey"] = IdunoxApp.JwtSigningKey,
+            ["Admin__RequireTwoFactor"] = "false",
+            ["Email__Smtp__Host"] = "smtp.invalid",
+            ["Urls"] = "http://127.0.0.1:0",
+        };
+
+        var started = await HostProcess.RunAsync([], environment);
+
+        Assert.Equal(1, started.ExitCode);
+        Assert.Contains("Admin:RequireTwoFactor cannot be false in Production", started.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Unknown_verbs_and_stray_arguments_are_usage_errors()
     {
         var environment = new Dictionary<string, string?>

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using System.Net;
 using System.Text.RegularExpressions;
 using Idunox.Identity.Contracts;
@@ -35,10 +36,15 @@ public sealed partial class CommandLineTests(PostgresAppFixture fixture) : IClas
         var email = $"it-{slug}@acme.example";
         var user = await Run(null, "partners", "add", "--tenant", slug, "--email", email, "--name", "Acme IT");
         Assert.True(user.ExitCode == 0, user.Error);
-        var password = ShownPassword().Match(user.Out).Groups[1].Value;
-        Assert.Equal(20, password.Length);
+        Assert.Contains($"Invited portal user {email} to {slug}", user.Out, StringComparison.Ordinal);
+        var link = new Uri(System.Text.RegularExpressions.Regex.Match(user.Out, @"(?m)^(http\S+/partner/welcome\?token=\S+)$").Groups[1].Value);
+        Assert.DoesNotContain("Password", user.Out, StringComparison.Ordinal);
 
-        Assert.Equal(HttpStatusCode.OK, (await fixture.App.CreateClient().PostLoginAsync(email, password)).StatusCode);
+        // Until the person chooses a password with the link, nobody can sign in as them.
+        await (await fixture.App.CreateClient().PostLoginAsync(email, "anything at all 123")).AssertProblemAsync(HttpStatusCode.Unauthorized, "invalid_credentials");
+        var welcome = await fixture.App.CreateClient().GetAsync(new Uri(link.PathAndQuery, UriKind.Relative));
+        Assert.Equal(HttpStatusCode.OK, welcome.StatusCode);
+        Assert.Contains("Welcome, Acme IT.", await welcome.Content.ReadAsStringAsync(), StringComparison.Ordinal);
 
         var list = await Run(null, "tenants", "list");
         Assert.Equal(0, list.ExitCode);
@@ -104,6 +110,9 @@ public sealed partial class CommandLineTests(PostgresAppFixture fixture) : IClas
     [InlineData("staff add --email ops@idunox.example --role admin")]
     [InlineData("staff remove --email ops@idunox.example")]
     [InlineData("staff add --email ops@idunox.example --password-stdin=yes")]
+    [InlineData("staff reset-2fa")]
+    [InlineData("staff reset-2fa a@idunox.example b@idunox.example")]
+    [InlineData("staff reset-2fa a@idunox.example --role ops")]
     public async Task Malformed_command_lines_exit_2_with_a_message_and_change_nothing(string commandLine)
     {
         var before = await CountAsync();
@@ -156,5 +165,40 @@ public sealed partial class CommandLineTests(PostgresAppFixture fixture) : IClas
         // A staff account is no portal account.
         await (await fixture.App.CreateClient().PostLoginAsync(email, ShownPassword().Match(added.Out).Groups[1].Value))
             .AssertProblemAsync(HttpStatusCode.Unauthorized, "invalid_credentials");
+    }
+
+    [Fact]
+    public async Task Resetting_a_staff_members_authenticator_removes_it_and_ends_its_sessions()
+    {
+        var staff = await fixture.App.StaffAsync();
+        await using (var scope = fixture.App.Services.CreateAsyncScope())
+        {
+            var accounts = scope.ServiceProvider.GetRequiredService<IStaffAccounts>();
+            Assert.NotNull(await accounts.BeginEnrolmentAsync(staff.User.Id, CancellationToken.None));
+        }
+
+        var stamp = await StampAsync(staff.User.Id);
+        var reset = await Run(null, "staff", "reset-2fa", staff.Email);
+
+        Assert.True(reset.ExitCode == 0, reset.Error);
+        Assert.Contains($"The authenticator of staff user {staff.Email} was removed", reset.Out, StringComparison.Ordinal);
+        Assert.NotEqual(stamp, await StampAsync(staff.User.Id));
+        await using (var scope = fixture.App.Services.CreateAsyncScope())
+        {
+            var accounts = scope.ServiceProvider.GetRequiredService<IStaffAccounts>();
+            Assert.Null(await accounts.FindSessionMemberAsync(staff.User.Id, stamp, CancellationToken.None));
+        }
+
+        var unknown = await Run(null, "staff", "reset-2fa", "nobody@idunox.example");
+        Assert.Equal(1, unknown.ExitCode);
+        Assert.Contains("No staff user has the e-mail address", unknown.Error, StringComparison.Ordinal);
+    }
+
+    private async Task<string> StampAsync(Guid staffId)
+    {
+        await using var connection = new Npgsql.NpgsqlConnection(fixture.Database.ConnectionString);
+        await connection.OpenAsync();
+        await using var command = new Npgsql.NpgsqlCommand($"SELECT security_stamp FROM identity.staff_users WHERE id = '{staffId}'", connection);
+        return (string)(await command.ExecuteScalarAsync())!;
     }
 }

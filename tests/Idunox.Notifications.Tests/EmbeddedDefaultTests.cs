@@ -67,17 +67,17 @@ public sealed class EmbeddedDefaultTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task In_Development_the_job_dashboard_opens_for_this_machine()
+    public async Task Even_in_Development_the_job_dashboard_asks_for_the_staff_sign_in()
     {
         await using var app = IdunoxApp.OnSqlite(DatabaseFile, "Development");
+        var client = app.CreateClient(new Microsoft.AspNetCore.Mvc.Testing.WebApplicationFactoryClientOptions { AllowAutoRedirect = false });
 
-        var response = await app.CreateClient().GetAsync(new Uri("/hangfire", UriKind.Relative));
-
-        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        Assert.Contains("Idunox jobs", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
-
-        // The dashboard's form endpoints answer a request without a form as the caller's mistake, not with a 500.
-        await (await app.CreateClient().GetAsync(new Uri("/hangfire/stats", UriKind.Relative)))
-            .AssertProblemAsync(HttpStatusCode.UnsupportedMediaType, "unsupported_media_type");
+        // A script (or the dashboard's own polling) gets 401; a browser is sent to the staff sign-in and back.
+        Assert.Equal(HttpStatusCode.Unauthorized, (await client.GetAsync(new Uri("/hangfire/stats", UriKind.Relative))).StatusCode);
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/hangfire");
+        request.Headers.Accept.ParseAdd("text/html");
+        var response = await client.SendAsync(request);
+        Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
+        Assert.Equal("/admin/sign-in?returnUrl=%2Fhangfire", response.Headers.Location?.PathAndQuery);
     }
 }

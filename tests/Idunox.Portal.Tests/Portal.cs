@@ -32,6 +32,12 @@ public static class Portal
         return await page.GetByLabel("New API key").InputValueAsync();
     }
 
+    public static async Task<string> SignInThenCreateKeyAsync(this IPage page, TestPartner partner, string name)
+    {
+        await page.SignInAsync(partner);
+        return await page.CreateKeyAsync(name);
+    }
+
     /// <summary>The row of a key in the list, found by its name.</summary>
     public static ILocator KeyRow(this IPage page, string name) =>
         page.Locator("table.list tbody tr").Filter(new() { Has = page.Locator("td[data-label='Name']", new() { HasTextRegex = new Regex($"^\\s*{Regex.Escape(name)}") }) });

@@ -67,6 +67,15 @@ public class PortalFixture : IAsyncLifetime
         return page;
     }
 
+    /// <summary>One value from the test's PostgreSQL database, to check what was (and was not) stored.</summary>
+    public async Task<T> ScalarAsync<T>(string sql)
+    {
+        await using var connection = new Npgsql.NpgsqlConnection(_database!.ConnectionString);
+        await connection.OpenAsync();
+        await using var command = new Npgsql.NpgsqlCommand(sql, connection);
+        return (T)(await command.ExecuteScalarAsync())!;
+    }
+
     public HttpClient CreateHttpClient() => new(new HttpClientHandler { AllowAutoRedirect = false, UseCookies = false }) { BaseAddress = BaseAddress };
 
     public async Task DisposeAsync()

@@ -12,6 +12,12 @@ public sealed record TestPartner(OrganisationInfo Organisation, PartnerUserInfo 
     public string Email => User.Email;
 }
 
+/// <summary>An Idunox staff member arranged by a test, whose password the test knows.</summary>
+public sealed record TestStaff(StaffUserInfo User, string Password)
+{
+    public string Email => User.Email;
+}
+
 /// <summary>Arranges tenants and users through the product's own provisioning, as an operator would.</summary>
 public static class Arrange
 {
@@ -26,6 +32,14 @@ public static class Arrange
         var user = Expect(await provisioning.AddPartnerUserAsync(organisation.Slug, $"it-{id}@partner.example", $"IT {id}",
             password ?? DefaultPassword, CancellationToken.None));
         return new TestPartner(organisation, user, password ?? DefaultPassword);
+    }
+
+    /// <summary>A staff member with the role staff, and ops when asked.</summary>
+    public static async Task<TestStaff> StaffAsync(this IdunoxApp app, bool ops = false)
+    {
+        var user = await app.ProvisionAsync(p => p.AddStaffUserAsync($"staff-{Guid.NewGuid():N}@idunox.example",
+            ops ? [StaffRoles.Ops] : [], DefaultPassword, CancellationToken.None));
+        return new TestStaff(user, DefaultPassword);
     }
 
     public static async Task<PartnerUserInfo> SecondUserAsync(this IdunoxApp app, TestPartner partner)

@@ -77,6 +77,12 @@ public static class IdunoxHost
             await Console.Error.WriteLineAsync($"idunox: cannot start: {e.Message.TrimEnd('.')}; set Urls or stop the other process.");
             return VerbExitCodes.Failed;
         }
+        catch (Microsoft.Extensions.Options.OptionsValidationException e)
+        {
+            // A setting that breaks its rules (checked at start-up): one line naming it, not a stack trace.
+            await Console.Error.WriteLineAsync($"idunox: cannot start: {string.Join(" ", e.Failures)}");
+            return VerbExitCodes.Failed;
+        }
 
         return 0;
     }
@@ -138,6 +144,7 @@ public static class IdunoxHost
             });
             OpenApiSecurity.Configure(o);
         });
+        SurfaceHosts.Add(builder);
         builder.AddDatabaseStartupTasks();
         builder.AddIdunoxHealthChecks();
         builder.AddIdunoxJobs(database);
@@ -157,6 +164,9 @@ public static class IdunoxHost
         app.Use(WebSurface.AddSecurityHeaders);
         app.UseIdunoxProblemDetails();
         app.UseForwardedHeaders();
+        SurfaceHosts.UseSurfaceHosts(app);
+        // Routing here, after the error pages: a status code page re-executes the request and needs its endpoint found again.
+        app.UseRouting();
         app.UseAuthentication();
         app.UseAuthorization();
         // After authorization: the user is then the principal the endpoint's own policy authenticated (bearer token for

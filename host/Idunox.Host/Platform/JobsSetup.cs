@@ -1,8 +1,11 @@
 using Hangfire;
 using Hangfire.Dashboard;
 using Hangfire.PostgreSql;
+using Hangfire.Storage;
 using Idunox.Host.Verbs;
+using Idunox.Identity.Contracts;
 using Idunox.Shared.Jobs;
+using Idunox.Shared.Security;
 using Idunox.Shared.Modularity;
 using Idunox.Shared.Persistence;
 using Npgsql;
@@ -82,6 +85,7 @@ internal static class JobsSetup
         builder.Services.AddHostedService<RecurringJobSchedule>();
         builder.Services.AddHealthChecks().AddCheck<JobStorageHealthCheck>("jobs", tags: ["ready"]);
         builder.Services.AddTransient<RecurringJobRunner>();
+        builder.Services.AddSingleton<IJobOverview, HangfireJobOverview>();
         builder.Services.AddSingleton<IHostVerb, JobsVerb>();
         return builder;
     }
@@ -135,15 +139,33 @@ internal static class JobsSetup
         }
     }
 
+    /// <summary>
+    /// <c>/hangfire</c> behind the staff session (cookie and second factor): signed-out browsers are sent to the staff
+    /// sign-in and come back; other callers get 401. Role <c>staff</c> sees a read-only dashboard, <c>ops</c> may also
+    /// trigger, retry and delete jobs. Works from any address and behind the admin host name.
+    /// </summary>
     public static WebApplication MapIdunoxJobDashboard(this WebApplication app)
     {
-        app.MapHangfireDashboard("/hangfire", new DashboardOptions
+        var dashboard = app.MapHangfireDashboard("/hangfire", new DashboardOptions
         {
             DashboardTitle = "Idunox jobs",
-            AppPath = "/docs/",
-            Authorization = [new OpsOnlyDashboardAuthorization(app.Environment.IsDevelopment())],
+            AppPath = "/admin",
+            Authorization = [new StaffDashboardAuthorization()],
+            IsReadOnlyFunc = context => !StaffDashboardAuthorization.IsOps(context.GetHttpContext()),
             DisplayStorageConnectionString = false,
         });
+        // Without the staff area (Modules:StaffAdmin:Enabled=false) there is no staff session: the filter refuses everyone.
+        var staffArea = app.Services.GetRequiredService<Microsoft.AspNetCore.Authorization.IAuthorizationPolicyProvider>()
+            .GetPolicyAsync(IdunoxAuthentication.StaffPolicy).GetAwaiter().GetResult() is not null;
+        if (staffArea)
+        {
+            dashboard.RequireAuthorization(IdunoxAuthentication.StaffPolicy);
+        }
+        else
+        {
+            dashboard.AllowAnonymous();
+        }
+
         return app;
     }
 
@@ -185,22 +207,19 @@ internal static class ProcessWideJobState
 }
 
 /// <summary>
-/// The job dashboard is for staff with the <c>ops</c> role. Staff sign-in does not exist yet, so outside Development it
-/// refuses everyone; in Development it admits requests from this machine only.
+/// The dashboard's own check, behind the endpoint's staff policy (which already signed the member in from the staff
+/// cookie): a staff member of the staff session, and nobody else, whatever reaches the dashboard's handlers.
 /// </summary>
-internal sealed class OpsOnlyDashboardAuthorization(bool development) : IDashboardAuthorizationFilter
+internal sealed class StaffDashboardAuthorization : IDashboardAuthorizationFilter
 {
-    public bool Authorize(DashboardContext context)
-    {
-        var http = context.GetHttpContext();
-        if (development)
-        {
-            // This machine only (no address: an in-process request).
-            return http.Connection.RemoteIpAddress is not { } address || System.Net.IPAddress.IsLoopback(address);
-        }
+    public bool Authorize(DashboardContext context) => IsStaff(context.GetHttpContext());
 
-        return http.User.Identities.Any(i => i.IsAuthenticated && i.AuthenticationType == "Staff" && i.HasClaim("role", "ops"));
-    }
+    private static bool IsStaff(HttpContext http) => StaffIdentity(http)?.HasClaim(IdunoxAuthentication.RoleClaim, StaffRoles.Staff) == true;
+
+    public static bool IsOps(HttpContext http) => StaffIdentity(http)?.HasClaim(IdunoxAuthentication.RoleClaim, StaffRoles.Ops) == true;
+
+    private static System.Security.Claims.ClaimsIdentity? StaffIdentity(HttpContext http) =>
+        http.User.Identities.FirstOrDefault(i => i.IsAuthenticated && i.AuthenticationType == IdunoxAuthentication.StaffCookieScheme);
 }
 
 /// <summary>
@@ -300,5 +319,20 @@ internal sealed class ResilientLogProvider(ILoggerFactory factory) : Hangfire.Lo
                 return false;
             }
         }
+    }
+}
+
+/// <summary>The recurring jobs as Hangfire's storage knows them: what the staff area shows beside its link to the dashboard.</summary>
+internal sealed class HangfireJobOverview(JobStorage storage, IEnumerable<RecurringJobRegistration> registrations) : IJobOverview
+{
+    public Task<IReadOnlyList<RecurringJobStatus>> RecurringJobsAsync(CancellationToken cancellationToken)
+    {
+        using var connection = storage.GetConnection();
+        var stored = connection.GetRecurringJobs().ToDictionary(j => j.Id, StringComparer.Ordinal);
+        IReadOnlyList<RecurringJobStatus> jobs = registrations.OrderBy(r => r.Name, StringComparer.Ordinal).Select(r =>
+            stored.TryGetValue(r.Name, out var job)
+                ? new RecurringJobStatus(r.Name, r.Cron, job.LastExecution, job.LastJobState, job.NextExecution)
+                : new RecurringJobStatus(r.Name, r.Cron, null, null, null)).ToList();
+        return Task.FromResult(jobs);
     }
 }

@@ -45,6 +45,7 @@ public sealed class CredentialsModule : IModule
         builder.Services.AddScoped<RevokeKey>();
         builder.Services.AddScoped<GraceUsage>();
         builder.Services.AddScoped<ICredentialDirectory, CredentialDirectory>();
+        builder.Services.AddScoped<ITenantKeyAdministration, TenantKeyAdministration>();
         builder.Services.AddOutbox<CredentialsDbContext>();
         builder.Services.AddRecurringJob<GraceSweep>(GraceSweep.JobName, "*/5 * * * *");
         builder.Services.AddScoped<ApiKeyVerifier>();

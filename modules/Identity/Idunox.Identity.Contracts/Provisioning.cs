@@ -22,7 +22,8 @@ public interface IOrganisationProvisioning
     Task<ProvisioningResult<StaffUserInfo>> AddStaffUserAsync(string email, IReadOnlyCollection<string> roles, string password, CancellationToken cancellationToken);
 }
 
-public sealed record PartnerUserInfo(Guid Id, Guid TenantId, string Email, string DisplayName, bool Enabled);
+/// <summary>A portal user; <see cref="PasswordSet"/> is false while an invitation waits to be accepted.</summary>
+public sealed record PartnerUserInfo(Guid Id, Guid TenantId, string Email, string DisplayName, bool Enabled, bool PasswordSet = true);
 
 public sealed record StaffUserInfo(Guid Id, string Email, IReadOnlyList<string> Roles);
 
@@ -30,6 +31,9 @@ public sealed record StaffUserInfo(Guid Id, string Email, IReadOnlyList<string> 
 public interface IPartnerUserDirectory
 {
     Task<IReadOnlyList<PartnerUserInfo>> ListByTenantAsync(Guid tenantId, CancellationToken cancellationToken);
+
+    /// <summary>How many portal users each organisation has (organisations without users are left out).</summary>
+    Task<IReadOnlyDictionary<Guid, int>> CountByTenantAsync(CancellationToken cancellationToken);
 }
 
 public static class StaffRoles

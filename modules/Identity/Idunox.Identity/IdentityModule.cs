@@ -3,11 +3,13 @@ using Idunox.Identity.Cli;
 using Idunox.Identity.Configuration;
 using Idunox.Identity.Contracts;
 using Idunox.Identity.Me;
+using Idunox.Identity.Onboarding;
 using Idunox.Identity.Organisations;
 using Idunox.Identity.Passwords;
 using Idunox.Identity.Persistence;
 using Idunox.Identity.Seed;
 using Idunox.Identity.SignIn;
+using Idunox.Identity.Staff;
 using Idunox.Identity.Users;
 using Idunox.Shared.Modularity;
 using Idunox.Shared.Persistence;
@@ -43,8 +45,9 @@ public sealed class IdentityModule : IModule
             .AddPasswordValidator<NotTheEmailPasswordValidator<PartnerUser>>();
         builder.Services.AddIdentityCore<StaffUser>(ConfigureIdentity)
             .AddRoles<StaffRole>()
-            .AddUserStore<UserStore<StaffUser, StaffRole, IdentityModuleDbContext, Guid>>()
+            .AddUserStore<StaffUserStore>()
             .AddRoleStore<RoleStore<StaffRole, IdentityModuleDbContext, Guid>>()
+            .AddTokenProvider<AuthenticatorTokenProvider<StaffUser>>(TokenOptions.DefaultAuthenticatorProvider)
             .AddPasswordValidator<NotTheEmailPasswordValidator<StaffUser>>();
 
         builder.AddPartnerAuthentication(jwt);
@@ -58,6 +61,12 @@ public sealed class IdentityModule : IModule
         builder.Services.AddScoped<LoginLockout>();
         builder.Services.AddScoped<Idunox.Shared.Jobs.IRetentionPolicy, StaleLoginAttemptRetention>();
         builder.Services.AddSingleton<LoginRateLimiter>();
+        builder.Services.AddSingleton<PartnerLinks>();
+        builder.Services.AddScoped<AccountLinks>();
+        builder.Services.AddScoped<PartnerAccounts>();
+        builder.Services.AddScoped<IPartnerAccounts>(sp => sp.GetRequiredService<PartnerAccounts>());
+        builder.Services.AddScoped<StaffAccounts>();
+        builder.Services.AddScoped<IStaffAccounts>(sp => sp.GetRequiredService<StaffAccounts>());
         builder.Services.AddScoped<Provisioning>();
         builder.Services.AddScoped<IOrganisationProvisioning>(sp => sp.GetRequiredService<Provisioning>());
         builder.Services.AddScoped<IPartnerUserDirectory>(sp => sp.GetRequiredService<Provisioning>());

@@ -31,6 +31,9 @@ public sealed class NotificationsModule : IModule
         builder.Services.AddSingleton<IEmailTransport>(email.Mode == EmailMode.Smtp ? new SmtpEmailTransport(email) : new PickupEmailTransport(email));
         builder.Services.AddSingleton(new EmailTemplates(Brand.From(builder.Configuration)));
         builder.Services.AddScoped<EmailQueue>();
+        builder.Services.AddSingleton<AccountEmails>();
+        builder.Services.AddSingleton<Idunox.Notifications.Contracts.IAccountEmails>(sp => sp.GetRequiredService<AccountEmails>());
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<AccountEmails>());
         builder.Services.AddScoped<EmailDispatcher>();
         builder.Services.AddScoped<IRetentionPolicy, SentEmailRetention>();
         builder.Services.AddOptions<ReminderOptions>().Bind(builder.Configuration.GetSection(ReminderOptions.SectionName))

@@ -36,7 +36,7 @@ public static class OneTimeForm
         HttpOnly = true,
         SameSite = SameSiteMode.Strict,
         Secure = http.Request.IsHttps,
-        Path = "/partner",
+        Path = http.Request.Path.StartsWithSegments("/admin") ? "/admin" : "/partner",
         MaxAge = maxAge,
         IsEssential = true,
     };

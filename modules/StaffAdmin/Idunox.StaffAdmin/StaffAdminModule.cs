@@ -1,12 +1,18 @@
 using Idunox.Shared.Modularity;
 using Idunox.Shared.Persistence;
+using Idunox.StaffAdmin.Actions;
 using Idunox.StaffAdmin.Persistence;
+using Idunox.StaffAdmin.Session;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 
 namespace Idunox.StaffAdmin;
 
-/// <summary>The staff area: provisioning organisations and portal users, and managing keys on a tenant's behalf.</summary>
+/// <summary>
+/// The staff area under <c>/admin</c>: staff sign-in with a second factor, organisations and their status, and the log
+/// of what staff did. It reaches organisations, users and keys only through the Identity and Credentials contracts.
+/// </summary>
 public sealed class StaffAdminModule : IModule
 {
     public string Name => "StaffAdmin";
@@ -14,13 +20,22 @@ public sealed class StaffAdminModule : IModule
     /// <summary>Staff users, organisations and the keys it manages live in these.</summary>
     public IReadOnlyList<string> DependsOn => ["Identity", "Credentials"];
 
+    public System.Reflection.Assembly PageAssembly => typeof(StaffAdminModule).Assembly;
+
     public void AddServices(IHostApplicationBuilder builder)
     {
         builder.AddModuleDbContext<StaffAdminDbContext, SqliteStaffAdminDbContext, PostgresStaffAdminDbContext>(
             StaffAdminDbContext.SchemaName);
+        var production = builder.Environment.IsProduction();
+        builder.Services.AddOptions<AdminOptions>().Bind(builder.Configuration.GetSection(AdminOptions.SectionName))
+            .Validate(o => o.RequireTwoFactor || !production, "Admin:RequireTwoFactor cannot be false in Production: staff sign in with a second factor.")
+            .ValidateOnStart();
+        builder.AddStaffSession();
+        builder.Services.AddScoped<StaffActionLog>();
     }
 
     public void MapEndpoints(IEndpointRouteBuilder routes)
     {
+        StaffSignOut.Map(routes);
     }
 }

@@ -84,8 +84,9 @@ internal sealed class PartnersVerb(IServiceScopeFactory scopes) : IHostVerb
 
     public string Usage => """
         partners add --tenant <slug> --email <email> [--name <display name>] [--password-stdin]
-                                     create a portal user; without --password-stdin a strong password is generated
-                                     and printed once, with it the first line of standard input is the password
+                                     invite a portal user: prints a one-time link (72 hours) with which the person
+                                     chooses their own password; with --password-stdin the first line of standard
+                                     input is the password instead, and no link is made
         partners disable <email>     the user cannot sign in, and every token it holds stops working
         partners enable <email>      the user can sign in again (its old tokens stay ended)
         """;
@@ -101,10 +102,19 @@ internal sealed class PartnersVerb(IServiceScopeFactory scopes) : IHostVerb
                 parsed.ExpectPositional(1, Usage);
                 var tenant = parsed.RequiredOption("tenant");
                 var email = parsed.RequiredOption("email");
-                var (password, generated) = await Passwords.ReadOrGenerateAsync(parsed, console);
+                if (!parsed.Flag("password-stdin"))
+                {
+                    var accounts = scope.ServiceProvider.GetRequiredService<Onboarding.PartnerAccounts>();
+                    return await TenantsVerb.Report(console, await accounts.InviteAsync(tenant, email, parsed.Option("name"), cancellationToken),
+                        i => $"Invited portal user {i.User.Email} to {tenant} (id {i.User.Id})." + Environment.NewLine +
+                             $"Invitation link (shown once, valid until {i.ExpiresAt:yyyy-MM-dd HH:mm} UTC; pass it on over a secure channel):" +
+                             Environment.NewLine + i.Link);
+                }
+
+                var (password, _) = await Passwords.ReadOrGenerateAsync(parsed, console);
                 return await TenantsVerb.Report(console,
                     await provisioning.AddPartnerUserAsync(tenant, email, parsed.Option("name"), password, cancellationToken),
-                    u => $"Created portal user {u.Email} in {tenant} (id {u.Id})." + Passwords.Shown(generated, password));
+                    u => $"Created portal user {u.Email} in {tenant} (id {u.Id}).");
             case "disable" or "enable":
                 parsed.ExpectPositional(2, Usage);
                 var enable = parsed.Positional[0] == "enable";
@@ -117,39 +127,51 @@ internal sealed class PartnersVerb(IServiceScopeFactory scopes) : IHostVerb
     }
 }
 
-/// <summary><c>staff add</c>: the Idunox staff who use the admin area and the job dashboard.</summary>
+/// <summary><c>staff add|reset-2fa</c>: the Idunox staff who use the admin area and the job dashboard.</summary>
 internal sealed class StaffVerb(IServiceScopeFactory scopes) : IHostVerb
 {
     public string Name => "staff";
 
-    public string Description => "add Idunox staff users (role staff, and ops for the job dashboard)";
+    public string Description => "add Idunox staff users (role staff, and ops for the job dashboard); reset a lost authenticator";
 
     public string Usage => """
         staff add --email <email> [--role ops] [--password-stdin]
                                      create a staff user; every staff user has the role staff, --role ops adds ops
+        staff reset-2fa <email>      remove the member's authenticator and recovery codes (a lost phone) and end its
+                                     sessions; the next sign-in enrols a new authenticator
         """;
 
     public async Task<int> RunAsync(IReadOnlyList<string> args, VerbConsole console, CancellationToken cancellationToken)
     {
         var parsed = VerbArguments.Parse(args, options: ["email", "role"], flags: ["password-stdin"]);
-        if (parsed.Positional is not ["add"])
-        {
-            throw new VerbUsageException(Usage);
-        }
-
-        var email = parsed.RequiredOption("email");
-        var role = parsed.Option("role");
-        if (role is not (null or StaffRoles.Ops or StaffRoles.Staff))
-        {
-            throw new VerbUsageException($"--role is '{StaffRoles.Ops}' (every staff user also has '{StaffRoles.Staff}').");
-        }
-
-        var (password, generated) = await Passwords.ReadOrGenerateAsync(parsed, console);
         await using var scope = scopes.CreateAsyncScope();
-        var provisioning = scope.ServiceProvider.GetRequiredService<IOrganisationProvisioning>();
-        return await TenantsVerb.Report(console,
-            await provisioning.AddStaffUserAsync(email, role is null ? [] : [role], password, cancellationToken),
-            u => $"Created staff user {u.Email} with roles {string.Join(", ", u.Roles)} (id {u.Id})." + Passwords.Shown(generated, password));
+        switch (parsed.Positional)
+        {
+            case ["add"]:
+                var email = parsed.RequiredOption("email");
+                var role = parsed.Option("role");
+                if (role is not (null or StaffRoles.Ops or StaffRoles.Staff))
+                {
+                    throw new VerbUsageException($"--role is '{StaffRoles.Ops}' (every staff user also has '{StaffRoles.Staff}').");
+                }
+
+                var (password, generated) = await Passwords.ReadOrGenerateAsync(parsed, console);
+                var provisioning = scope.ServiceProvider.GetRequiredService<IOrganisationProvisioning>();
+                return await TenantsVerb.Report(console,
+                    await provisioning.AddStaffUserAsync(email, role is null ? [] : [role], password, cancellationToken),
+                    u => $"Created staff user {u.Email} with roles {string.Join(", ", u.Roles)} (id {u.Id})." + Passwords.Shown(generated, password));
+            case ["reset-2fa", var who]:
+                if (parsed.Option("email") is not null || parsed.Option("role") is not null || parsed.Flag("password-stdin"))
+                {
+                    throw new VerbUsageException(Usage);
+                }
+
+                var accounts = scope.ServiceProvider.GetRequiredService<IStaffAccounts>();
+                return await TenantsVerb.Report(console, await accounts.ResetAuthenticatorAsync(who, cancellationToken),
+                    u => $"The authenticator of staff user {u.Email} was removed and its sessions ended; it enrols a new one at its next sign-in.");
+            default:
+                throw new VerbUsageException(Usage);
+        }
     }
 }
 

@@ -33,7 +33,8 @@ internal sealed partial class Provisioning(
     public async Task<ProvisioningResult<OrganisationInfo>> AddOrganisationAsync(string name, string? slug, CancellationToken cancellationToken)
     {
         name = name.Trim();
-        slug = string.IsNullOrWhiteSpace(slug) ? SlugFrom(name) : slug.Trim();
+        var slugGiven = !string.IsNullOrWhiteSpace(slug);
+        slug = slugGiven ? slug!.Trim() : SlugFrom(name);
         var errors = new Dictionary<string, string[]>();
         if (name.Length is 0 or > Organisation.MaxNameLength)
         {
@@ -44,7 +45,8 @@ internal sealed partial class Provisioning(
             errors["name"] = [DisplayTextMessage];
         }
 
-        if (!SlugPattern().IsMatch(slug))
+        // Without a name and without a slug, the name's message says it all.
+        if (!SlugPattern().IsMatch(slug) && (slugGiven || name.Length > 0))
         {
             errors["slug"] = ["The slug must be 1 to 63 lower-case letters, digits and inner hyphens, e.g. 'acme-logistics'."];
         }
@@ -106,23 +108,7 @@ internal sealed partial class Provisioning(
     public async Task<ProvisioningResult<PartnerUserInfo>> AddPartnerUserAsync(
         string organisationSlug, string email, string? displayName, string password, CancellationToken cancellationToken)
     {
-        email = email.Trim();
-        displayName = string.IsNullOrWhiteSpace(displayName) ? email.Split('@')[0] : displayName.Trim();
-        var errors = new Dictionary<string, string[]>();
-        if (!UserRules.IsValidEmail(email))
-        {
-            errors["email"] = ["Give a valid e-mail address, e.g. it@partner.example."];
-        }
-
-        if (displayName.Length > PartnerUser.MaxDisplayNameLength)
-        {
-            errors["name"] = [$"The display name must be at most {PartnerUser.MaxDisplayNameLength} characters."];
-        }
-        else if (DisplayText.HasHiddenOrControlCharacters(displayName))
-        {
-            errors["name"] = [DisplayTextMessage];
-        }
-
+        (email, displayName, var errors) = UserRules.CheckPartner(email, displayName);
         if (errors.Count > 0)
         {
             return ProvisioningResult<PartnerUserInfo>.Invalid(errors);
@@ -230,6 +216,10 @@ internal sealed partial class Provisioning(
         (await db.PartnerUsers.AsNoTracking().Where(u => u.TenantId == tenantId).OrderBy(u => u.Email).ToListAsync(cancellationToken))
             .Select(ToInfo).ToList();
 
+    public async Task<IReadOnlyDictionary<Guid, int>> CountByTenantAsync(CancellationToken cancellationToken) =>
+        await db.PartnerUsers.AsNoTracking().GroupBy(u => u.TenantId).Select(g => new { g.Key, Count = g.Count() })
+            .ToDictionaryAsync(x => x.Key, x => x.Count, cancellationToken);
+
     /// <summary>Creates a user; losing a race for the same e-mail to the unique index is a duplicate, not a crash.</summary>
     private async Task<IdentityResult> CreateAsync<TUser>(UserManager<TUser> users, TUser user, string password)
         where TUser : class
@@ -254,7 +244,7 @@ internal sealed partial class Provisioning(
 
     private static string Describe(IdentityResult result) => string.Join(" ", result.Errors.Select(e => e.Description));
 
-    private static PartnerUserInfo ToInfo(PartnerUser u) => new(u.Id, u.TenantId, u.Email!, u.DisplayName, u.DisabledAt is null);
+    internal static PartnerUserInfo ToInfo(PartnerUser u) => new(u.Id, u.TenantId, u.Email!, u.DisplayName, u.DisabledAt is null, u.PasswordHash is not null);
 
     private static ProvisioningResult<OrganisationInfo> SlugTaken(string slug) =>
         ProvisioningResult<OrganisationInfo>.Fail(ProvisioningError.SlugTaken, $"An organisation with the slug '{slug}' already exists.");

@@ -79,6 +79,17 @@ internal abstract class IdentityModuleDbContext(DbContextOptions options, ITenan
             ur.HasOne<StaffRole>().WithMany().HasForeignKey(x => x.RoleId).OnDelete(DeleteBehavior.Cascade);
         });
 
+        // Tokens the user store keeps: a staff member's authenticator key and hashed recovery codes. Partner users keep
+        // none (their one-time links are Data Protection tokens checked against the security stamp, stored nowhere).
+        modelBuilder.Entity<IdentityUserToken<Guid>>(t =>
+        {
+            t.ToTable("staff_user_tokens");
+            t.HasKey(x => new { x.UserId, x.LoginProvider, x.Name });
+            t.Property(x => x.LoginProvider).HasMaxLength(64);
+            t.Property(x => x.Name).HasMaxLength(64);
+            t.HasOne<StaffUser>().WithMany().HasForeignKey(x => x.UserId).OnDelete(DeleteBehavior.Cascade);
+        });
+
         modelBuilder.Entity<LoginAttempt>(a =>
         {
             a.ToTable("login_attempts");

@@ -16,6 +16,32 @@ internal static class UserRules
         email is { Length: > 0 and <= MaxEmailLength } &&
         MailAddress.TryCreate(email, out var parsed) && parsed.Address == email && email.Contains('.', StringComparison.Ordinal);
 
+    /// <summary>
+    /// A portal user's e-mail and display name (none given: the e-mail's local part), trimmed, with the field errors of
+    /// each: the same rules whether the user is created by a verb, invited by staff or by the command line.
+    /// </summary>
+    public static (string Email, string DisplayName, Dictionary<string, string[]> Errors) CheckPartner(string? email, string? displayName)
+    {
+        var trimmed = email?.Trim() ?? string.Empty;
+        var name = string.IsNullOrWhiteSpace(displayName) ? trimmed.Split('@')[0] : displayName.Trim();
+        var errors = new Dictionary<string, string[]>();
+        if (!IsValidEmail(trimmed))
+        {
+            errors["email"] = ["Give a valid e-mail address, e.g. it@partner.example."];
+        }
+
+        if (name.Length > PartnerUser.MaxDisplayNameLength)
+        {
+            errors["name"] = [$"The display name must be at most {PartnerUser.MaxDisplayNameLength} characters."];
+        }
+        else if (Idunox.Shared.Text.DisplayText.HasHiddenOrControlCharacters(name))
+        {
+            errors["name"] = ["The name may not contain control characters, invisible formatting characters or line separators."];
+        }
+
+        return (trimmed, name, errors);
+    }
+
     public static void ConfigurePasswords(PasswordOptions password)
     {
         // Length over composition rules (NIST SP 800-63B): at least 12 characters, anything allowed.
@@ -27,7 +53,8 @@ internal static class UserRules
         password.RequiredUniqueChars = 1;
     }
 
-    public static Task<IdentityResult> RehashPasswordAsync(this UserManager<PartnerUser> users, PartnerUser user, string password)
+    public static Task<IdentityResult> RehashPasswordAsync<TUser>(this UserManager<TUser> users, TUser user, string password)
+        where TUser : IdentityUser<Guid>
     {
         user.PasswordHash = users.PasswordHasher.HashPassword(user, password);
         return users.UpdateAsync(user);

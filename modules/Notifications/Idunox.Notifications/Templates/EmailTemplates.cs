@@ -72,11 +72,30 @@ internal sealed class EmailTemplates(Brand brand)
             ],
             "Review your keys");
 
+    public RenderedEmail Invitation(string recipientName, string organisationName, Uri link, DateTime expiresAt) =>
+        Render($"You are invited to the {brand.ProductName}", recipientName,
+            [
+                $"Idunox has given you access to the {brand.ProductName} for {organisationName}. There you create, rotate and revoke your organisation's API keys for the Idunox data API.",
+                $"Choose your password with the button below. The link works once, until {Date(expiresAt)} at {Time(expiresAt)} UTC.",
+                $"If you did not expect this, ignore this e-mail or tell {brand.SupportEmail}.",
+            ],
+            "Choose your password", link.ToString());
+
+    public RenderedEmail PasswordReset(string recipientName, Uri link, DateTime expiresAt) =>
+        Render($"Reset your {brand.ProductName} password", recipientName,
+            [
+                "Someone asked to reset the password of your partner portal account. If it was you, choose a new password with the button below.",
+                $"The link works once, until {Date(expiresAt)} at {Time(expiresAt)} UTC. Your current password keeps working until you choose a new one.",
+                $"If it was not you, ignore this e-mail; nothing changes. Tell {brand.SupportEmail} if it keeps happening.",
+            ],
+            "Choose a new password", link.ToString());
+
     private string SecurityFooter => $"If you did not expect this, contact {brand.SupportEmail} at once.";
 
-    private RenderedEmail Render(string subject, string recipientName, IReadOnlyList<string> paragraphs, string action)
+    private RenderedEmail Render(string subject, string recipientName, IReadOnlyList<string> paragraphs, string action, string? actionUrl = null)
     {
-        var text = $"Hello {recipientName},\n\n{string.Join("\n\n", paragraphs)}\n\n{action}: {brand.PortalUrl}\n\n-- \n{brand.ProductName}\n" +
+        var url = actionUrl ?? brand.PortalUrl;
+        var text = $"Hello {recipientName},\n\n{string.Join("\n\n", paragraphs)}\n\n{action}: {url}\n\n-- \n{brand.ProductName}\n" +
                    $"Questions? {brand.SupportEmail}\n";
         var e = (string value) => WebUtility.HtmlEncode(value);
         var html = $"""
@@ -89,7 +108,7 @@ internal sealed class EmailTemplates(Brand brand)
                   <tr><td style="padding:24px">
                     <p>Hello {e(recipientName)},</p>
                     {string.Concat(paragraphs.Select(p => $"<p>{e(p)}</p>"))}
-                    <p><a href="{e(brand.PortalUrl)}" style="display:inline-block;background:{e(brand.PrimaryColor)};color:#ffffff;padding:10px 16px;border-radius:4px;text-decoration:none">{e(action)}</a></p>
+                    <p><a href="{e(url)}" style="display:inline-block;background:{e(brand.PrimaryColor)};color:#ffffff;padding:10px 16px;border-radius:4px;text-decoration:none">{e(action)}</a></p>
                   </td></tr>
                   <tr><td style="padding:16px 24px;font-size:12px;color:#5b6675;border-top:1px solid #e3e7ee">{e(brand.Name)} · Questions? <a href="mailto:{e(brand.SupportEmail)}">{e(brand.SupportEmail)}</a></td></tr>
                 </table>

@@ -32,3 +32,12 @@ public static class RecurringJobServiceCollectionExtensions
 /// schedule as a cron expression (UTC) and its type.
 /// </summary>
 public sealed record RecurringJobRegistration(string Name, string Cron, Type JobType);
+
+/// <summary>How the recurring jobs are doing, for the staff area (the host answers it from Hangfire's storage).</summary>
+public interface IJobOverview
+{
+    Task<IReadOnlyList<RecurringJobStatus>> RecurringJobsAsync(CancellationToken cancellationToken);
+}
+
+/// <summary>One recurring job: its schedule, its last run (when, and how it ended: Succeeded, Failed, Processing…) and its next run.</summary>
+public sealed record RecurringJobStatus(string Name, string Cron, DateTime? LastRunAt, string? LastOutcome, DateTime? NextRunAt);

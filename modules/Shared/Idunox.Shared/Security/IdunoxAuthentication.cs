@@ -12,6 +12,21 @@ public static class IdunoxAuthentication
     /// <summary>The partner portal pages' cookie session (Identity module): never accepted by the /v1 API.</summary>
     public const string PortalCookieScheme = "PartnerCookie";
 
+    /// <summary>The staff area's cookie session (StaffAdmin module): opens /admin and the job dashboard, never the portal.</summary>
+    public const string StaffCookieScheme = "StaffCookie";
+
+    /// <summary>A staff member between the password and the second factor: opens only the sign-in steps.</summary>
+    public const string StaffPendingScheme = "StaffPending";
+
+    /// <summary>A signed-in Idunox staff member (role <c>staff</c>), second factor done: the staff area and a read-only job dashboard.</summary>
+    public const string StaffPolicy = "staff";
+
+    /// <summary>A signed-in staff member with the <c>ops</c> role: the whole job dashboard.</summary>
+    public const string OpsPolicy = "ops";
+
+    /// <summary>The claim that carries a staff member's roles.</summary>
+    public const string RoleClaim = "role";
+
     /// <summary>The data API's X-Api-Key scheme (Credentials module).</summary>
     public const string ApiKeyScheme = "ApiKey";
 

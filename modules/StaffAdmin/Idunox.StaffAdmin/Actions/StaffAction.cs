@@ -22,4 +22,7 @@ internal sealed class StaffAction
     public DateTime OccurredAt { get; init; }
 
     public string? ClientAddress { get; init; }
+
+    /// <summary>Why, in the staff member's words (required for changes made on a partner's behalf).</summary>
+    public string? Reason { get; init; }
 }

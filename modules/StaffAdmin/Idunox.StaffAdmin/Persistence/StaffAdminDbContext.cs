@@ -23,6 +23,8 @@ internal abstract class StaffAdminDbContext(DbContextOptions options, ITenantCon
             a.Property(x => x.Action).HasMaxLength(64);
             a.Property(x => x.Subject).HasMaxLength(200);
             a.Property(x => x.ClientAddress).HasMaxLength(64);
+            a.Property(x => x.Reason).HasMaxLength(Actions.StaffActionLog.MaxReasonLength);
+            a.HasIndex(x => new { x.StaffEmail, x.OccurredAt });
             a.HasIndex(x => x.OccurredAt);
             a.HasIndex(x => new { x.TenantId, x.OccurredAt });
         });

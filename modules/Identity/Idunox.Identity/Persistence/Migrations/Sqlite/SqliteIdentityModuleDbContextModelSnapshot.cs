@@ -358,6 +358,32 @@ namespace Idunox.Identity.Persistence.Migrations.Sqlite
                     b.ToTable("identity_staff_user_roles", (string)null);
                 });
 
+            modelBuilder.Entity("Microsoft.AspNetCore.Identity.IdentityUserToken<System.Guid>", b =>
+                {
+                    b.Property<Guid>("UserId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("user_id");
+
+                    b.Property<string>("LoginProvider")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("login_provider");
+
+                    b.Property<string>("Name")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("name");
+
+                    b.Property<string>("Value")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("value");
+
+                    b.HasKey("UserId", "LoginProvider", "Name")
+                        .HasName("pk_identity_staff_user_tokens");
+
+                    b.ToTable("identity_staff_user_tokens", (string)null);
+                });
+
             modelBuilder.Entity("Idunox.Identity.Users.PartnerUser", b =>
                 {
                     b.HasOne("Idunox.Identity.Organisations.Organisation", null)
@@ -383,6 +409,16 @@ namespace Idunox.Identity.Persistence.Migrations.Sqlite
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired()
                         .HasConstraintName("fk_identity_staff_user_roles_identity_staff_users_user_id");
+                });
+
+            modelBuilder.Entity("Microsoft.AspNetCore.Identity.IdentityUserToken<System.Guid>", b =>
+                {
+                    b.HasOne("Idunox.Identity.Users.StaffUser", null)
+                        .WithMany()
+                        .HasForeignKey("UserId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_identity_staff_user_tokens_identity_staff_users_user_id");
                 });
 #pragma warning restore 612, 618
         }

@@ -45,6 +45,11 @@ namespace Idunox.StaffAdmin.Persistence.Migrations.Postgres
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("occurred_at");
 
+                    b.Property<string>("Reason")
+                        .HasMaxLength(500)
+                        .HasColumnType("character varying(500)")
+                        .HasColumnName("reason");
+
                     b.Property<string>("StaffEmail")
                         .IsRequired()
                         .HasMaxLength(320)
@@ -69,6 +74,9 @@ namespace Idunox.StaffAdmin.Persistence.Migrations.Postgres
 
                     b.HasIndex("OccurredAt")
                         .HasDatabaseName("ix_staff_actions_occurred_at");
+
+                    b.HasIndex("StaffEmail", "OccurredAt")
+                        .HasDatabaseName("ix_staff_actions_staff_email_occurred_at");
 
                     b.HasIndex("TenantId", "OccurredAt")
                         .HasDatabaseName("ix_staff_actions_tenant_id_occurred_at");

@@ -39,6 +39,11 @@ namespace Idunox.StaffAdmin.Persistence.Migrations.Sqlite
                         .HasColumnType("TEXT")
                         .HasColumnName("occurred_at");
 
+                    b.Property<string>("Reason")
+                        .HasMaxLength(500)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("reason");
+
                     b.Property<string>("StaffEmail")
                         .IsRequired()
                         .HasMaxLength(320)
@@ -63,6 +68,9 @@ namespace Idunox.StaffAdmin.Persistence.Migrations.Sqlite
 
                     b.HasIndex("OccurredAt")
                         .HasDatabaseName("ix_staffadmin_staff_actions_occurred_at");
+
+                    b.HasIndex("StaffEmail", "OccurredAt")
+                        .HasDatabaseName("ix_staffadmin_staff_actions_staff_email_occurred_at");
 
                     b.HasIndex("TenantId", "OccurredAt")
                         .HasDatabaseName("ix_staffadmin_staff_actions_tenant_id_occurred_at");

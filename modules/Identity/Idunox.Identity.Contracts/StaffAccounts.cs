@@ -1,0 +1,56 @@
+namespace Idunox.Identity.Contracts;
+
+/// <summary>
+/// Staff sign-in for the staff area, which owns the staff cookie: the password, the authenticator (TOTP) and its
+/// recovery codes, and the per-request check of a staff session. Refusals are the same whether or not an address
+/// exists, and are rate-limited and locked out like partner sign-ins.
+/// </summary>
+public interface IStaffAccounts
+{
+    /// <summary>The first step: e-mail and password. A member whose password is right, or one refusal for everything else.</summary>
+    Task<StaffCheck> CheckPasswordAsync(string? email, string? password, string? clientAddress, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// The authenticator to enrol: the shared key (created on first call, kept until enrolment completes) and the
+    /// <c>otpauth://</c> URI a QR code carries. Null when the member is unknown, disabled or already enrolled.
+    /// </summary>
+    Task<AuthenticatorEnrolment?> BeginEnrolmentAsync(Guid staffUserId, CancellationToken cancellationToken);
+
+    /// <summary>Checks a first code from the authenticator; on success two-factor is on and ten recovery codes are issued (shown once).</summary>
+    Task<StaffCheck> CompleteEnrolmentAsync(Guid staffUserId, string? code, CancellationToken cancellationToken);
+
+    /// <summary>The second step of a later sign-in: a code from the authenticator, or one of the recovery codes (each works once).</summary>
+    Task<StaffCheck> VerifySecondFactorAsync(Guid staffUserId, string? code, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// The check every request of a staff session runs: the member exists, is enabled, and its security stamp is the one
+    /// the session started with (a reset authenticator or a new password ends every session). Null when the session ended.
+    /// </summary>
+    Task<StaffMember?> FindSessionMemberAsync(Guid staffUserId, string? securityStamp, CancellationToken cancellationToken);
+
+    /// <summary>Removes a member's authenticator and recovery codes (a lost phone): the next sign-in enrols again. Ends its sessions.</summary>
+    Task<ProvisioningResult<StaffUserInfo>> ResetAuthenticatorAsync(string email, CancellationToken cancellationToken);
+}
+
+/// <summary>A staff member as a session knows it.</summary>
+public sealed record StaffMember(Guid Id, string Email, IReadOnlyList<string> Roles, string SecurityStamp, bool HasAuthenticator);
+
+public sealed record AuthenticatorEnrolment(string SharedKey, string AuthenticatorUri);
+
+/// <summary>Why a staff sign-in step was refused: a stable code, words for people, and how long to wait when it is a limit.</summary>
+public sealed record StaffRefusal(string Code, string Title, string Detail, TimeSpan? RetryAfter = null)
+{
+    public const string InvalidCredentials = "invalid_credentials";
+    public const string InvalidCode = "invalid_code";
+    public const string TooManyAttempts = "too_many_attempts";
+    public const string Invalid = "validation_failed";
+}
+
+/// <summary>The answer of one sign-in step: the member, or a refusal. Enrolment adds the recovery codes, shown once.</summary>
+public sealed record StaffCheck(StaffMember? Member, StaffRefusal? Refusal, IReadOnlyList<string>? RecoveryCodes = null, bool UsedRecoveryCode = false,
+    int RecoveryCodesLeft = 0)
+{
+    public bool Succeeded => Member is not null;
+
+    public static StaffCheck Refused(StaffRefusal refusal) => new(null, refusal);
+}

@@ -1,0 +1,139 @@
+using Idunox.Identity.Contracts;
+using Idunox.Identity.Organisations;
+using Idunox.Identity.Persistence;
+using Idunox.Identity.SignIn;
+using Idunox.Identity.Users;
+using Idunox.Notifications.Contracts;
+using Idunox.Shared.Errors;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace Idunox.Identity.Onboarding;
+
+/// <summary>
+/// The partner's side of a one-time link: check it, and choose a password with it (which signs the user in). And the
+/// "forgot password" request, which answers the same whether or not the address exists.
+/// </summary>
+internal sealed class AccountLinks(
+    IdentityModuleDbContext db,
+    UserManager<PartnerUser> users,
+    PartnerLinks links,
+    LoginLockout lockout,
+    LoginRateLimiter rateLimiter,
+    TimeProvider clock,
+    IServiceProvider services,
+    ILogger<AccountLinks> logger)
+{
+    public const string LinkNotValid = "link_not_valid";
+
+    public static readonly UseCaseFailure NotValid = new(FailureKind.Invalid, LinkNotValid, "This link no longer works.",
+        "It was already used, a newer one replaced it, or it is too old. Ask for a new one.");
+
+    /// <summary>The user and organisation a link is for, or why it does not work.</summary>
+    public async Task<Outcome<SignedIn>> CheckAsync(string? token, string purpose, CancellationToken cancellationToken)
+    {
+        var read = links.Read(token, purpose);
+        if (read is null || read.ExpiresAt <= clock.GetUtcNow().UtcDateTime)
+        {
+            return NotValid;
+        }
+
+        var found = await db.PartnerUsers.Where(u => u.Id == read.UserId)
+            .Select(u => new { User = u, Organisation = db.Organisations.FirstOrDefault(o => o.Id == u.TenantId) })
+            .FirstOrDefaultAsync(cancellationToken);
+        return found is { User.DisabledAt: null, Organisation.Status: OrganisationStatus.Active } &&
+               string.Equals(found.User.SecurityStamp, read.SecurityStamp, StringComparison.Ordinal)
+            ? Outcome<SignedIn>.Ok(new SignedIn(found.User, found.Organisation))
+            : NotValid;
+    }
+
+    /// <summary>Chooses the password with a link: the link is used up, every earlier session ends, and the user is signed in.</summary>
+    public async Task<Outcome<SignedIn>> SetPasswordAsync(string? token, string purpose, string? password, string? confirmation,
+        CancellationToken cancellationToken)
+    {
+        var check = await CheckAsync(token, purpose, cancellationToken);
+        if (check.Value is not { } target)
+        {
+            return check;
+        }
+
+        var errors = new ValidationErrors()
+            .When(string.IsNullOrEmpty(password), "newPassword", "Choose a password.")
+            .When(!string.IsNullOrEmpty(password) && !string.Equals(password, confirmation, StringComparison.Ordinal), "confirmPassword",
+                "The two passwords are not the same.");
+        if (errors.IsValid)
+        {
+            foreach (var validator in users.PasswordValidators)
+            {
+                var result = await validator.ValidateAsync(users, target.User, password);
+                foreach (var error in result.Errors)
+                {
+                    errors.Add("newPassword", error.Description);
+                }
+            }
+        }
+
+        if (!errors.IsValid)
+        {
+            return UseCaseFailure.Invalid(errors);
+        }
+
+        var user = target.User;
+        user.PasswordHash = users.PasswordHasher.HashPassword(user, password!);
+        user.EmailConfirmed = true;
+        // A new stamp uses the link up and ends every earlier session; the concurrency stamp lets only one of two
+        // simultaneous uses of the same link win.
+        if (!(await users.UpdateSecurityStampAsync(user)).Succeeded)
+        {
+            return NotValid;
+        }
+
+        await lockout.ResetAsync(user.NormalizedEmail ?? string.Empty, cancellationToken);
+        logger.LogInformation("Portal user {UserId} chose a password with a {Purpose} link", user.Id, purpose);
+        return Outcome<SignedIn>.Ok(target);
+    }
+
+    /// <summary>
+    /// "Forgot password": when the address belongs to a user who may sign in, a reset link goes out by e-mail (in the
+    /// background, so the answer takes the same time either way). The caller always shows the same answer.
+    /// </summary>
+    public async Task<UseCaseFailure?> RequestResetAsync(string? email, string? clientAddress, CancellationToken cancellationToken)
+    {
+        var errors = new ValidationErrors().When(!UserRules.IsValidEmail(email?.Trim() ?? string.Empty), "email", "Give your e-mail address, e.g. it@partner.example.");
+        if (!errors.IsValid)
+        {
+            return UseCaseFailure.Invalid(errors);
+        }
+
+        if (!rateLimiter.TryAcquire(clientAddress ?? "unknown", out var wait))
+        {
+            return SignInPartner.TooMany(wait, "Too many requests from this address.");
+        }
+
+        var normalized = users.NormalizeEmail(email!.Trim());
+        var found = await db.PartnerUsers.AsNoTracking().Where(u => u.NormalizedEmail == normalized)
+            .Select(u => new { User = u, Organisation = db.Organisations.FirstOrDefault(o => o.Id == u.TenantId) })
+            .FirstOrDefaultAsync(cancellationToken);
+        if (found is { User.DisabledAt: null, Organisation.Status: OrganisationStatus.Active } &&
+            services.GetService<IAccountEmails>() is { } emails)
+        {
+            var purpose = found.User.PasswordHash is null ? PartnerLinks.Invitation : PartnerLinks.PasswordReset;
+            var (link, expires) = links.Create(found.User, purpose);
+            var message = new AccountEmail(found.User.TenantId, found.User.Email!, found.User.DisplayName, found.Organisation.Name, link, expires);
+            if (purpose == PartnerLinks.Invitation)
+            {
+                emails.SendInvitation(message);
+            }
+            else
+            {
+                emails.SendPasswordReset(message);
+            }
+
+            logger.LogInformation("A password-reset link was sent to portal user {UserId}", found.User.Id);
+        }
+
+        return null;
+    }
+}

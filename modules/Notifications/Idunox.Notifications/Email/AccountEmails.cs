@@ -1,0 +1,81 @@
+using System.Threading.Channels;
+using Idunox.Notifications.Contracts;
+using Idunox.Notifications.Templates;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using MimeKit;
+
+namespace Idunox.Notifications.Email;
+
+/// <summary>
+/// Sends invitation and password-reset e-mails off the request (so a page answers in the same time whether or not an
+/// e-mail goes out) and without storing them: a bounded in-memory queue and one sender. The link is never logged.
+/// </summary>
+internal sealed class AccountEmails(IEmailTransport transport, EmailTemplates templates, EmailOptions options, TimeProvider clock, ILogger<AccountEmails> logger)
+    : BackgroundService, IAccountEmails
+{
+    private readonly Channel<(string Kind, AccountEmail Email)> _queue =
+        Channel.CreateBounded<(string, AccountEmail)>(new BoundedChannelOptions(1000) { FullMode = BoundedChannelFullMode.DropWrite });
+
+    public void SendInvitation(AccountEmail email) => Enqueue("invitation", email);
+
+    public void SendPasswordReset(AccountEmail email) => Enqueue("password-reset", email);
+
+    private void Enqueue(string kind, AccountEmail email)
+    {
+        if (!_queue.Writer.TryWrite((kind, email)))
+        {
+            logger.LogWarning("The account e-mail queue is full: a {Kind} e-mail of tenant {TenantId} was not sent", kind, email.TenantId);
+        }
+    }
+
+    /// <summary>Sends what is queued now; for tests and shutdown.</summary>
+    internal async Task DrainAsync(CancellationToken cancellationToken)
+    {
+        while (_queue.Reader.TryRead(out var item))
+        {
+            await SendAsync(item.Kind, item.Email, cancellationToken);
+        }
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        try
+        {
+            await foreach (var (kind, email) in _queue.Reader.ReadAllAsync(stoppingToken))
+            {
+                await SendAsync(kind, email, stoppingToken);
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+    }
+
+    private async Task SendAsync(string kind, AccountEmail email, CancellationToken cancellationToken)
+    {
+        var rendered = kind == "invitation"
+            ? templates.Invitation(email.RecipientName, email.OrganisationName, email.Link, email.ExpiresAt)
+            : templates.PasswordReset(email.RecipientName, email.Link, email.ExpiresAt);
+        var message = new MimeMessage
+        {
+            MessageId = $"{Guid.CreateVersion7():N}@idunox.partner-platform",
+            Subject = rendered.Subject,
+            Date = clock.GetUtcNow(),
+            Body = new BodyBuilder { TextBody = rendered.Text, HtmlBody = rendered.Html }.ToMessageBody(),
+        };
+        message.From.Add(new MailboxAddress(options.FromName, options.FromAddress));
+        message.To.Add(MailboxAddress.Parse(email.Recipient));
+        message.Headers.Add("X-Idunox-Kind", kind);
+        try
+        {
+            await transport.SendAsync(message, cancellationToken);
+            logger.LogInformation("Sent a {Kind} e-mail for tenant {TenantId}", kind, email.TenantId);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // Not retried: the link would have to be kept somewhere. The person asks again, or staff pass it on.
+            logger.LogWarning("Could not send a {Kind} e-mail for tenant {TenantId}: {Error}", kind, email.TenantId, e.GetType().Name);
+        }
+    }
+}

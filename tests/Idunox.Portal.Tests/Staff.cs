@@ -1,0 +1,83 @@
+using Microsoft.Playwright;
+using OtpNet;
+
+namespace Idunox.Portal.Tests;
+
+/// <summary>What a staff member does in the staff area, as steps the tests share. TOTP codes are computed here, as the phone would.</summary>
+public static class Staff
+{
+    /// <summary>The password step, on the staff sign-in page (or wherever the path leads to it).</summary>
+    public static async Task PasswordStepAsync(this IPage page, TestStaff staff, string path = "/admin")
+    {
+        await page.GotoAsync(path);
+        await page.GetByLabel("E-mail address").FillAsync(staff.Email);
+        await page.GetByLabel("Password", new() { Exact = true }).FillAsync(staff.Password);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Continue" }).ClickAsync();
+    }
+
+    /// <summary>First sign-in: password, then enrolment of an authenticator. Answers the shared key and the recovery codes.</summary>
+    public static async Task<(string Key, IReadOnlyList<string> RecoveryCodes)> EnrolAsync(this IPage page, TestStaff staff, string path = "/admin")
+    {
+        await page.PasswordStepAsync(staff, path);
+        await page.GetByRole(AriaRole.Heading, new() { Name = "Set up your authenticator" }).WaitForAsync();
+        var key = (await page.GetByLabel("Authenticator key").InnerTextAsync()).Replace(" ", "", StringComparison.Ordinal).ToUpperInvariant();
+        await page.GetByLabel("Code from the app").FillAsync(Code(key));
+        await page.GetByRole(AriaRole.Button, new() { Name = "Turn on two-factor sign-in" }).ClickAsync();
+        await page.GetByRole(AriaRole.Heading, new() { Name = "Your recovery codes" }).WaitForAsync();
+        var codes = await page.GetByRole(AriaRole.List, new() { Name = "Recovery codes" }).Locator("li").AllInnerTextsAsync();
+        return (key, codes.Select(c => c.Trim()).ToList());
+    }
+
+    /// <summary>Enrols and continues to the page asked for: a signed-in staff member with its authenticator key.</summary>
+    public static async Task<string> SignInStaffAsync(this IPage page, TestStaff staff, string path = "/admin")
+    {
+        var (key, _) = await page.EnrolAsync(staff, path);
+        await page.GetByRole(AriaRole.Link, new() { Name = "I have stored them — continue" }).ClickAsync();
+        return key;
+    }
+
+    /// <summary>A later sign-in: password, then the code (or a recovery code).</summary>
+    public static async Task SignInWithCodeAsync(this IPage page, TestStaff staff, string code, string path = "/admin")
+    {
+        await page.PasswordStepAsync(staff, path);
+        await page.GetByLabel("Authenticator code").FillAsync(code);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
+    }
+
+    /// <summary>A new staff member, enrolled and signed in, on the organisations page.</summary>
+    public static async Task<(TestStaff Staff, IPage Page, string Key)> SignedInStaffAsync(this PortalFixture fixture, bool ops = false,
+        string theme = "light", int width = 1280)
+    {
+        var staff = await fixture.App.StaffAsync(ops);
+        var page = await fixture.NewPageAsync(width);
+        await page.Context.AddCookiesAsync([new Microsoft.Playwright.Cookie { Name = Shared.Web.Theme.CookieName, Value = theme, Url = fixture.BaseAddress.ToString() }]);
+        var key = await page.SignInStaffAsync(staff);
+        await page.GetByRole(AriaRole.Heading, new() { Name = "Organisations", Exact = true }).WaitForAsync();
+        return (staff, page, key);
+    }
+
+    /// <summary>The e-mails (pickup .eml files) sent to one address, waiting up to 10 s for at least <paramref name="atLeast"/>.</summary>
+    public static async Task<IReadOnlyList<MimeKit.MimeMessage>> MailToAsync(this PortalFixture fixture, string recipient, int atLeast = 1)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (true)
+        {
+            var found = Directory.Exists(fixture.App.MailDirectory)
+                ? Directory.GetFiles(fixture.App.MailDirectory, "*.eml").Select(f => MimeKit.MimeMessage.Load(f))
+                    .Where(m => m.To.Mailboxes.Any(a => string.Equals(a.Address, recipient, StringComparison.OrdinalIgnoreCase))).ToList()
+                : [];
+            if (found.Count >= atLeast || DateTime.UtcNow > deadline)
+            {
+                return found;
+            }
+
+            await Task.Delay(100); // the e-mail is written by a background sender
+        }
+    }
+
+    /// <summary>The one-time link an account e-mail carries, as a path for the test host.</summary>
+    public static string LinkIn(MimeKit.MimeMessage message) =>
+        new Uri(System.Text.RegularExpressions.Regex.Match(message.TextBody ?? "", @"https?://\S+/partner/(welcome|reset-password)\?token=\S+").Value).PathAndQuery;
+
+    public static string Code(string key) => new Totp(Base32Encoding.ToBytes(key)).ComputeTotp(DateTime.UtcNow);
+}
