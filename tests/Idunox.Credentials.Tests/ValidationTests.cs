@@ -70,15 +70,15 @@ public sealed class ValidationTests(PostgresAppFixture fixture) : IClassFixture<
     }
 
     [Theory]
-    [InlineData("/v1/partner/credentials", """{"name":""")]
-    [InlineData("/v1/partner/credentials", """{"name":42}""")]
-    [InlineData("/v1/partner/credentials", """{"name":"ok","expiresInDays":"soon"}""")]
-    [InlineData("/v1/partner/credentials", """{"name":"ok","expiresInDays":1.5}""")]
-    [InlineData("/v1/partner/credentials", """[1,2,3]""")]
-    [InlineData("/v1/partner/credentials", """{"name":"lone \uD800 surrogate"}""")]
-    [InlineData("/v1/partner/credentials/{id}/rotate", """{"graceHours":"a day"}""")]
-    [InlineData("/v1/partner/credentials/{id}/rotate", """{"graceHours":""")]
-    public async Task Malformed_bodies_are_400_problems_and_change_nothing(string path, string body)
+    [InlineData("/v1/partner/credentials", """{"name":""", "malformed_request", null)]
+    [InlineData("/v1/partner/credentials", """{"name":42}""", "validation_failed", "name")]
+    [InlineData("/v1/partner/credentials", """{"name":"ok","expiresInDays":"soon"}""", "validation_failed", "expiresInDays")]
+    [InlineData("/v1/partner/credentials", """{"name":"ok","expiresInDays":1.5}""", "validation_failed", "expiresInDays")]
+    [InlineData("/v1/partner/credentials", """[1,2,3]""", "malformed_request", null)]
+    [InlineData("/v1/partner/credentials", """{"name":"lone \uD800 surrogate"}""", "malformed_request", null)]
+    [InlineData("/v1/partner/credentials/{id}/rotate", """{"graceHours":"a day"}""", "validation_failed", "graceHours")]
+    [InlineData("/v1/partner/credentials/{id}/rotate", """{"graceHours":""", "malformed_request", null)]
+    public async Task Malformed_bodies_are_400_problems_and_change_nothing(string path, string body, string code, string? field)
     {
         var session = await PartnerSession.StartAsync(App);
         var (_, credential) = await session.CreateKeyAsync();
@@ -86,7 +86,13 @@ public sealed class ValidationTests(PostgresAppFixture fixture) : IClassFixture<
         var response = await session.Portal.PostAsync(new Uri(path.Replace("{id}", credential.Id().ToString(), StringComparison.Ordinal), UriKind.Relative),
             new StringContent(body, Encoding.UTF8, "application/json"));
 
-        await response.AssertProblemAsync(HttpStatusCode.BadRequest, "malformed_request");
+        var problem = await response.AssertProblemAsync(HttpStatusCode.BadRequest, code);
+        if (field is not null)
+        {
+            // Well-formed JSON with a value of the wrong type: the field is named, as for any invalid value.
+            Assert.True(problem.GetProperty("errors").TryGetProperty(field, out _), problem.ToString());
+        }
+
         var list = await session.ListAsync();
         Assert.Equal([("active", credential.Id())], list.Select(c => (c.Status(), c.Id())));
     }

@@ -204,7 +204,6 @@ public sealed class LoginTests(PostgresAppFixture fixture) : IClassFixture<Postg
     [InlineData("{\"email\":")]
     [InlineData("not json at all")]
     [InlineData("[\"an\",\"array\"]")]
-    [InlineData("{\"email\": 5, \"password\": true}")]
     [InlineData("")]
     [InlineData("null")]
     public async Task Malformed_bodies_are_400_problems(string body)
@@ -213,6 +212,16 @@ public sealed class LoginTests(PostgresAppFixture fixture) : IClassFixture<Postg
             new StringContent(body, Encoding.UTF8, "application/json"));
 
         await response.AssertProblemAsync(HttpStatusCode.BadRequest, "malformed_request");
+    }
+
+    [Fact]
+    public async Task A_value_of_the_wrong_type_is_a_validation_problem_naming_the_field()
+    {
+        var response = await App.CreateClient().PostAsync(new Uri("/v1/partner/auth/login", UriKind.Relative),
+            new StringContent("{\"email\": 5, \"password\": true}", Encoding.UTF8, "application/json"));
+
+        var problem = await response.AssertProblemAsync(HttpStatusCode.BadRequest, "validation_failed");
+        Assert.True(problem.GetProperty("errors").TryGetProperty("email", out _), problem.ToString());
     }
 
     [Fact]

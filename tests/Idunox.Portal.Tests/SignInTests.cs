@@ -38,4 +38,15 @@ public sealed class SignInTests(PortalFixture fixture)
         await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "API keys", Exact = true })).ToBeVisibleAsync();
         await Expect(page.GetByRole(AriaRole.Link, new() { Name = "Create your first key" })).ToBeVisibleAsync();
     }
+
+    [Fact]
+    public async Task Kestrel_names_no_server_software_on_pages_or_api_answers()
+    {
+        using var client = fixture.CreateHttpClient();
+        foreach (var path in new[] { "/partner/sign-in", "/v1/partner/config", "/v1/partner-auth-probe", "/no-such-page" })
+        {
+            var response = await client.GetAsync(new Uri(path, UriKind.Relative));
+            Assert.False(response.Headers.Contains("Server"), $"{path} names its server: {string.Join(", ", response.Headers.Server)}");
+        }
+    }
 }

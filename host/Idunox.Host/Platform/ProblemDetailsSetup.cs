@@ -26,7 +26,10 @@ internal static class ProblemDetailsSetup
         builder.Services.AddExceptionHandler<BadRequestExceptionHandler>();
         builder.Services.AddExceptionHandler<UnhandledExceptionHandler>();
         builder.WebHost.ConfigureKestrel(k =>
-            k.Limits.MaxRequestBodySize = builder.Configuration.GetValue<long>("Http:MaxRequestBodyBytes", 65536));
+        {
+            k.Limits.MaxRequestBodySize = builder.Configuration.GetValue<long>("Http:MaxRequestBodyBytes", 65536);
+            k.AddServerHeader = false; // no "Server: Kestrel": nothing to tell a scanner
+        });
         return builder;
     }
 
@@ -74,6 +77,19 @@ internal sealed class BadRequestExceptionHandler(ILogger<BadRequestExceptionHand
 
         // The framework's message names only the parameter and the expected type; the JSON reader's detail stays in the log.
         logger.LogInformation("Rejected a bad request to {Path}: {Status}", http.Request.Path, bad.StatusCode);
+        if (bad.InnerException is System.Text.Json.JsonException { Path: { Length: > 2 } path } json && json.BytePositionInLine is not null &&
+            (json.InnerException is FormatException ||
+             json.InnerException?.Message.StartsWith("Cannot get the value of a token type", StringComparison.Ordinal) == true))
+        {
+            // Well-formed JSON with a value of the wrong type ("30" for a number, 30 for a string): a field error.
+            var field = FieldName(path);
+            await ApiProblems.WriteValidationAsync(http, new Dictionary<string, string[]>
+            {
+                [field] = [$"'{field}' has the wrong JSON type or is out of range: send numbers as JSON numbers (30, not \"30\"), whole numbers without decimals, text as strings."],
+            });
+            return true;
+        }
+
         var (code, title, detail) = bad.StatusCode switch
         {
             StatusCodes.Status413PayloadTooLarge => (ProblemCodes.PayloadTooLarge, "The request body is too large.",
@@ -86,6 +102,9 @@ internal sealed class BadRequestExceptionHandler(ILogger<BadRequestExceptionHand
         await ApiProblems.WriteAsync(http, bad.StatusCode, code, title, detail);
         return true;
     }
+
+    /// <summary>"$.expiresInDays" → "expiresInDays"; "$.items[2].name" → "items[2].name".</summary>
+    private static string FieldName(string path) => path.StartsWith("$.", StringComparison.Ordinal) ? path[2..] : path.TrimStart('$');
 }
 
 /// <summary>Anything else is our fault: a 500 problem with the trace id to quote, and the details in the log only.</summary>

@@ -51,8 +51,9 @@ public static partial class WebSurface
     }
 
     /// <summary>
-    /// nosniff, no referrer and a strict Content-Security-Policy on every answer, except the API reference and the job
-    /// dashboard, which bring their own inline scripts.
+    /// nosniff, no referrer and a strict Content-Security-Policy (no framing) on every answer, except the API reference and
+    /// the job dashboard, which bring their own inline scripts; <c>Cache-Control: no-store</c> on every API answer but the
+    /// public configuration.
     /// </summary>
     public static Task AddSecurityHeaders(HttpContext context, RequestDelegate next)
     {
@@ -64,6 +65,22 @@ public static partial class WebSurface
         {
             headers.ContentSecurityPolicy = ContentSecurityPolicy;
             headers.XFrameOptions = "DENY";
+        }
+
+        if (path.StartsWithSegments("/v1") && !path.StartsWithSegments("/v1/partner/config"))
+        {
+            // API answers are about one caller (and some carry a secret): no browser or proxy keeps them. Only the
+            // public configuration may be cached.
+            context.Response.OnStarting(static state =>
+            {
+                var response = (HttpResponse)state;
+                if (string.IsNullOrEmpty(response.Headers.CacheControl))
+                {
+                    response.Headers.CacheControl = "no-store";
+                }
+
+                return Task.CompletedTask;
+            }, context.Response);
         }
 
         return next(context);

@@ -46,6 +46,23 @@ public static class ApiProblems
             .AsTask();
     }
 
+    /// <summary>Writes a 400 validation problem outside an endpoint (e.g. a body whose JSON has a value of the wrong type).</summary>
+    public static Task WriteValidationAsync(HttpContext http, IDictionary<string, string[]> errors)
+    {
+        http.Response.StatusCode = StatusCodes.Status400BadRequest;
+        var problem = new HttpValidationProblemDetails(errors)
+        {
+            Status = StatusCodes.Status400BadRequest,
+            Title = "The request is invalid.",
+            Detail = "One or more fields are invalid.",
+            Type = TypeFor(StatusCodes.Status400BadRequest),
+        };
+        problem.Extensions[CodeKey] = ProblemCodes.ValidationFailed;
+        return http.RequestServices.GetRequiredService<IProblemDetailsService>()
+            .WriteAsync(new ProblemDetailsContext { HttpContext = http, ProblemDetails = problem })
+            .AsTask();
+    }
+
     /// <summary>The RFC 9110 section for a status, as ASP.NET Core's defaults use.</summary>
     public static string TypeFor(int status) => status switch
     {
