@@ -83,8 +83,12 @@ public sealed class StaffAccountsTests(PostgresAppFixture fixture) : IClassFixtu
         Assert.True(first.UsedRecoveryCode);
         Assert.Equal(9, first.RecoveryCodesLeft);
         Assert.Equal(StaffRefusal.InvalidCode, (await WithAccountsAsync(a => a.VerifySecondFactorAsync(staff.User.Id, recovery, CancellationToken.None))).Refusal!.Code);
+        // Every other code still works, once each.
+        var second = await WithAccountsAsync(a => a.VerifySecondFactorAsync(staff.User.Id, enrolled.RecoveryCodes[7], CancellationToken.None));
+        Assert.True(second.UsedRecoveryCode);
+        Assert.Equal(8, second.RecoveryCodesLeft);
 
-        for (var i = 0; i < 4; i++)
+        for (var i = 0; i < 5; i++)
         {
             Assert.Equal(StaffRefusal.InvalidCode, (await WithAccountsAsync(a => a.VerifySecondFactorAsync(staff.User.Id, $"guess-{i}", CancellationToken.None))).Refusal!.Code);
         }

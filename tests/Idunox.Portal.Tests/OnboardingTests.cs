@@ -91,6 +91,19 @@ public sealed class OnboardingTests(PortalFixture fixture)
         await page.GotoAsync(second.Link.PathAndQuery);
         await Expect(page.GetByLabel("New password")).ToBeVisibleAsync();
 
+        // "Send a new invitation" from the staff area (or a forgot-password request) also voids the earlier link.
+        await using (var scope = fixture.App.Services.CreateAsyncScope())
+        {
+            var third = await scope.ServiceProvider.GetRequiredService<IPartnerAccounts>()
+                .CreatePasswordResetAsync(partner.Organisation.Id, second.User.Id, CancellationToken.None);
+            Assert.Contains("/partner/welcome?token=", third.Value!.Link.ToString(), StringComparison.Ordinal);
+            await page.GotoAsync(second.Link.PathAndQuery);
+            await Expect(page.GetByText("This link no longer works.")).ToBeVisibleAsync();
+            second = third.Value;
+        }
+
+        await page.GotoAsync(second.Link.PathAndQuery);
+        await Expect(page.GetByLabel("New password")).ToBeVisibleAsync();
         fixture.App.Clock.Advance(TimeSpan.FromHours(72) + TimeSpan.FromMinutes(1));
         await page.GotoAsync(second.Link.PathAndQuery);
         await Expect(page.GetByText("This link no longer works.")).ToBeVisibleAsync();
@@ -202,6 +215,7 @@ public sealed class OnboardingTests(PortalFixture fixture)
     public async Task Staff_disable_and_enable_a_user_and_another_organisations_ids_are_not_found()
     {
         var partner = await fixture.App.PartnerAsync();
+        var colleague = await fixture.App.SecondUserAsync(partner); // several users: several rows of buttons in one form
         var other = await fixture.App.PartnerAsync();
         var partnerPage = await fixture.NewPageAsync();
         await partnerPage.SignInAsync(partner);
@@ -217,7 +231,8 @@ public sealed class OnboardingTests(PortalFixture fixture)
         await Expect(page.GetByText($"{partner.Email} is now enabled")).ToBeVisibleAsync();
 
         // Another organisation's user, posted from this organisation's page, is not found and changes nothing.
-        await page.EvaluateAsync($"() => document.querySelector('input[name=\"UserInput.UserId\"]').value = '{other.User.Id}'");
+        await Expect(page.GetByRole(AriaRole.Button, new() { Name = $"Disable {colleague.Email}" })).ToBeVisibleAsync();
+        await page.EvaluateAsync($"() => document.querySelector('button[aria-label=\"Disable {partner.Email}\"]').value = 'disable|{other.User.Id}'");
         await page.GetByRole(AriaRole.Button, new() { Name = $"Disable {partner.Email}" }).ClickAsync();
         await Expect(page.GetByText("No such portal user in this organisation.")).ToBeVisibleAsync();
         Assert.Equal(HttpStatusCode.OK, (await fixture.App.CreateClient().PostLoginAsync(other.Email, other.Password)).StatusCode);

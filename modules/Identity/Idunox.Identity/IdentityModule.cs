@@ -62,6 +62,7 @@ public sealed class IdentityModule : IModule
         builder.Services.AddScoped<Idunox.Shared.Jobs.IRetentionPolicy, StaleLoginAttemptRetention>();
         builder.Services.AddSingleton<LoginRateLimiter>();
         builder.Services.AddSingleton<PartnerLinks>();
+        builder.Services.AddSingleton<ResetRequestLimiter>();
         builder.Services.AddScoped<AccountLinks>();
         builder.Services.AddScoped<PartnerAccounts>();
         builder.Services.AddScoped<IPartnerAccounts>(sp => sp.GetRequiredService<PartnerAccounts>());

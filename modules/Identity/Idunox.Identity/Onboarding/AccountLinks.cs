@@ -23,6 +23,7 @@ internal sealed class AccountLinks(
     LoginLockout lockout,
     LoginRateLimiter rateLimiter,
     TimeProvider clock,
+    ResetRequestLimiter perAddress,
     IServiceProvider services,
     ILogger<AccountLinks> logger)
 {
@@ -119,9 +120,22 @@ internal sealed class AccountLinks(
         if (found is { User.DisabledAt: null, Organisation.Status: OrganisationStatus.Active } &&
             services.GetService<IAccountEmails>() is { } emails)
         {
-            var purpose = found.User.PasswordHash is null ? PartnerLinks.Invitation : PartnerLinks.PasswordReset;
-            var (link, expires) = links.Create(found.User, purpose);
-            var message = new AccountEmail(found.User.TenantId, found.User.Email!, found.User.DisplayName, found.Organisation.Name, link, expires);
+            var user = found.User;
+            var purpose = user.PasswordHash is null ? PartnerLinks.Invitation : PartnerLinks.PasswordReset;
+            if (!perAddress.TryAcquire(user.Id.ToString("N"), 1, out _))
+            {
+                // One e-mail per account a minute, however many addresses ask: nobody floods a mailbox. The answer is the same.
+                return null;
+            }
+
+            if (purpose == PartnerLinks.Invitation &&
+                await services.GetRequiredService<PartnerAccounts>().RenewInvitationAsync(user.Id) is { } renewed)
+            {
+                user = renewed;
+            }
+
+            var (link, expires) = links.Create(user, purpose);
+            var message = new AccountEmail(user.TenantId, user.Email!, user.DisplayName, found.Organisation.Name, link, expires);
             if (purpose == PartnerLinks.Invitation)
             {
                 emails.SendInvitation(message);
@@ -131,9 +145,17 @@ internal sealed class AccountLinks(
                 emails.SendPasswordReset(message);
             }
 
-            logger.LogInformation("A password-reset link was sent to portal user {UserId}", found.User.Id);
+            logger.LogInformation("A {Purpose} link was sent to portal user {UserId}", purpose, user.Id);
         }
 
         return null;
     }
+}
+
+/// <summary>At most one reset e-mail per account a minute on this server (a singleton: it counts across requests).</summary>
+internal sealed class ResetRequestLimiter(TimeProvider clock)
+{
+    private readonly Idunox.Shared.Security.FixedWindowLimiter _limiter = new(clock, TimeSpan.FromMinutes(1));
+
+    public bool TryAcquire(string key, int limit, out TimeSpan retryAfter) => _limiter.TryAcquire(key, limit, out retryAfter);
 }

@@ -125,9 +125,25 @@ internal sealed class PartnerAccounts(
             return ProvisioningResult<AccountLink>.Fail(ProvisioningError.Invalid, "This user is disabled: enable it first.");
         }
 
-        var purpose = found.User.PasswordHash is null ? PartnerLinks.Invitation : PartnerLinks.PasswordReset;
-        var (link, expires) = links.Create(found.User, purpose);
+        var user = found.User;
+        var purpose = user.PasswordHash is null ? PartnerLinks.Invitation : PartnerLinks.PasswordReset;
+        if (purpose == PartnerLinks.Invitation && await RenewInvitationAsync(user.Id) is { } renewed)
+        {
+            user = renewed; // a new invitation voids the older links
+        }
+
+        var (link, expires) = links.Create(user, purpose);
         logger.LogInformation("A {Purpose} link was made for portal user {UserId}", purpose, userId);
-        return ProvisioningResult<AccountLink>.Ok(new AccountLink(Provisioning.ToInfo(found.User), found.Organisation.Name, link, expires));
+        return ProvisioningResult<AccountLink>.Ok(new AccountLink(Provisioning.ToInfo(user), found.Organisation.Name, link, expires));
+    }
+
+    /// <summary>
+    /// A user who has not chosen a password yet gets a new security stamp with each new invitation, so only the newest
+    /// link works. (Not for password resets: the stamp also ends sessions, and a reset request must not sign anyone out.)
+    /// </summary>
+    internal async Task<PartnerUser?> RenewInvitationAsync(Guid userId)
+    {
+        var user = await users.FindByIdAsync(userId.ToString());
+        return user is { PasswordHash: null } && (await users.UpdateSecurityStampAsync(user)).Succeeded ? user : null;
     }
 }

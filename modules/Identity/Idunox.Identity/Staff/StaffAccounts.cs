@@ -242,8 +242,26 @@ internal sealed class StaffUserStore(IdentityModuleDbContext db, IdentityErrorDe
     public override Task ReplaceCodesAsync(StaffUser user, IEnumerable<string> recoveryCodes, CancellationToken cancellationToken) =>
         base.ReplaceCodesAsync(user, recoveryCodes.Select(Hash), cancellationToken);
 
-    public override Task<bool> RedeemCodeAsync(StaffUser user, string code, CancellationToken cancellationToken) =>
-        base.RedeemCodeAsync(user, Hash(code), cancellationToken);
+    /// <summary>
+    /// Removes the code's hash from the stored ones. (The base class would hand the remaining, already hashed, codes back
+    /// to <see cref="ReplaceCodesAsync"/>, hashing them a second time and so spoiling every other code.)
+    /// </summary>
+    public override async Task<bool> RedeemCodeAsync(StaffUser user, string code, CancellationToken cancellationToken)
+    {
+        var stored = await GetTokenAsync(user, InternalLoginProvider, RecoveryCodesName, cancellationToken) ?? string.Empty;
+        var hashes = stored.Split(';', StringSplitOptions.RemoveEmptyEntries);
+        var hash = Hash(code);
+        if (!hashes.Contains(hash, StringComparer.Ordinal))
+        {
+            return false;
+        }
+
+        await SetTokenAsync(user, InternalLoginProvider, RecoveryCodesName, string.Join(';', hashes.Where(h => h != hash)), cancellationToken);
+        return true;
+    }
+
+    private const string InternalLoginProvider = "[AspNetUserStore]";
+    private const string RecoveryCodesName = "RecoveryCodes";
 
     private static string Hash(string code) =>
         Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(code.Trim().ToLower(CultureInfo.InvariantCulture))));

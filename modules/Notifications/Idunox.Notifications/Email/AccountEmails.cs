@@ -15,7 +15,7 @@ internal sealed class AccountEmails(IEmailTransport transport, EmailTemplates te
     : BackgroundService, IAccountEmails
 {
     private readonly Channel<(string Kind, AccountEmail Email)> _queue =
-        Channel.CreateBounded<(string, AccountEmail)>(new BoundedChannelOptions(1000) { FullMode = BoundedChannelFullMode.DropWrite });
+        Channel.CreateBounded<(string, AccountEmail)>(new BoundedChannelOptions(1000) { FullMode = BoundedChannelFullMode.Wait });
 
     public void SendInvitation(AccountEmail email) => Enqueue("invitation", email);
 
@@ -23,6 +23,7 @@ internal sealed class AccountEmails(IEmailTransport transport, EmailTemplates te
 
     private void Enqueue(string kind, AccountEmail email)
     {
+        // Never waits: when the queue is full (Wait mode makes TryWrite say so) the e-mail is not sent, and the log says it.
         if (!_queue.Writer.TryWrite((kind, email)))
         {
             logger.LogWarning("The account e-mail queue is full: a {Kind} e-mail of tenant {TenantId} was not sent", kind, email.TenantId);
