@@ -70,17 +70,8 @@ public static partial class WebSurface
         if (path.StartsWithSegments("/v1") && !path.StartsWithSegments("/v1/partner/config"))
         {
             // API answers are about one caller (and some carry a secret): no browser or proxy keeps them. Only the
-            // public configuration may be cached.
-            context.Response.OnStarting(static state =>
-            {
-                var response = (HttpResponse)state;
-                if (string.IsNullOrEmpty(response.Headers.CacheControl))
-                {
-                    response.Headers.CacheControl = "no-store";
-                }
-
-                return Task.CompletedTask;
-            }, context.Response);
+            // public configuration may be cached. Set up front (no per-request callback on the data API's hot path).
+            headers.CacheControl = "no-store";
         }
 
         return next(context);
