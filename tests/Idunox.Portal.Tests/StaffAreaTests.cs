@@ -219,8 +219,10 @@ public sealed class StaffAreaTests(PortalFixture fixture)
         var triggered = await ops.RunAndWaitForResponseAsync(() => ops.GetByRole(AriaRole.Button, new() { Name = "Trigger now" }).ClickAsync(),
             r => r.Url.Contains("/hangfire/recurring/trigger", StringComparison.Ordinal));
         Assert.True(triggered.Ok, $"trigger answered {triggered.Status}");
-        await ops.GotoAsync("/admin/jobs");
-        await Expect(sweep).Not.ToContainTextAsync("not run yet");
+        // The dashboard reloads itself after a command; look from a second tab so that reload cannot abort our navigation.
+        var jobs = await ops.Context.NewPageAsync();
+        await jobs.GotoAsync("/admin/jobs");
+        await Expect(jobs.Locator("table.list tbody tr", new() { HasText = "grace-sweep" })).Not.ToContainTextAsync("not run yet");
     }
 
     [Theory]
