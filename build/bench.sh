@@ -2,9 +2,31 @@
 # Benchmarks (apart from the tests): each compares its subject with a baseline in the same run and prints the ratio.
 #   build/bench.sh keys    BenchmarkDotNet: refusing malformed / typo'd / wrong-environment keys vs hashing a valid key
 #   build/bench.sh login   sign-in refusal time for known vs unknown e-mails (does timing reveal an account?)
-#   build/bench.sh         both
+#   build/bench.sh probe [--seconds 10] [--rounds 3] [--warm-up 15] [--connections 32] [--revocations 200]
+#                          the built host (Release) over HTTP on SQLite and on a throwaway PostgreSQL: /health/live vs the
+#                          data API's probe with a valid, a never-issued and a garbage key (wrk), ratios to /health/live,
+#                          the probe's latency at half its peak, and revocation latency from one host to another
+#   build/bench.sh         keys and login
 set -euo pipefail
-cd "$(dirname "$0")/.."
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
 # The in-memory host finds its content root (appsettings) here; the test projects learn it from their build.
 export ASPNETCORE_TEST_CONTENTROOT_IDUNOX_HOST="$PWD/host/Idunox.Host"
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
+
+if [ "${1:-}" = probe ]; then
+  if ! command -v wrk >/dev/null 2>&1; then
+    echo "build/bench.sh: installing wrk"
+    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk; } >/dev/null
+  fi
+  # shellcheck source=build/postgres.sh
+  source "$root/build/postgres.sh"
+  trap stop_postgres EXIT INT TERM
+  if [ -z "${IDUNOX_TEST_POSTGRES:-}" ]; then
+    start_postgres "-c shared_preload_libraries=pg_stat_statements"
+  fi
+  dotnet build host/Idunox.Host -c Release -v q -nologo >/dev/null
+  dotnet run -c Release --project bench/Idunox.Benchmarks -- probe --host host/Idunox.Host/bin/Release/net10.0/Idunox.Host.dll "${@:2}"
+  exit
+fi
 dotnet run -c Release --project bench/Idunox.Benchmarks -- "$@"

@@ -1,8 +1,13 @@
 using BenchmarkDotNet.Running;
 using Idunox.Benchmarks;
 
-// build/bench.sh [keys|login|all]: each measurement runs its subject side by side with a baseline and reports the ratio.
+// build/bench.sh [keys|login|probe|all]: each measurement runs its subject side by side with a baseline and reports the ratio.
 var what = args.FirstOrDefault() ?? "all";
+if (what == "probe")
+{
+    return await ProbeBench.RunAsync(args.Skip(1).ToArray());
+}
+
 if (what is "keys" or "all")
 {
     BenchmarkRunner.Run<KeyVerificationBenchmarks>(args: args.Skip(1).ToArray());
@@ -15,7 +20,7 @@ if (what is "login" or "all")
 
 if (what is not ("keys" or "login" or "all"))
 {
-    Console.Error.WriteLine("usage: build/bench.sh [keys|login|all]");
+    Console.Error.WriteLine("usage: build/bench.sh [keys|login|probe|all]");
     return 2;
 }
 

@@ -279,4 +279,26 @@ public sealed class LoginRateLimitTests(LoginRateLimitFixture fixture) : IClassF
         app.Clock.Advance(TimeSpan.FromSeconds(60));
         Assert.Equal(HttpStatusCode.OK, (await client.PostLoginAsync(partner.Email, partner.Password)).StatusCode);
     }
+
+    [Fact]
+    public async Task Several_servers_share_one_address_budget_instead_of_multiplying_it()
+    {
+        var app = fixture.App;
+        await using var other = IdunoxApp.OnPostgres(fixture.Database, extra: new Dictionary<string, string?> { ["Identity:Login:AttemptsPerAddressPerMinute"] = "3" });
+        other.Clock.SetUtcNow(app.Clock.GetUtcNow());
+        var partner = await app.PartnerAsync();
+        const string address = "203.0.113.9";
+        var onA = app.CreateClient();
+        var onB = other.CreateClient();
+        onA.DefaultRequestHeaders.Add(IdunoxApp.ClientAddressHeader, address);
+        onB.DefaultRequestHeaders.Add(IdunoxApp.ClientAddressHeader, address);
+
+        Assert.Equal(HttpStatusCode.OK, (await onA.PostLoginAsync(partner.Email, partner.Password)).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await onB.PostLoginAsync(partner.Email, partner.Password)).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await onA.PostLoginAsync(partner.Email, partner.Password)).StatusCode);
+
+        // Three attempts were made through two servers: the fourth is refused on either.
+        await (await onB.PostLoginAsync(partner.Email, partner.Password)).AssertProblemAsync(HttpStatusCode.TooManyRequests, "too_many_attempts");
+        await (await onA.PostLoginAsync(partner.Email, partner.Password)).AssertProblemAsync(HttpStatusCode.TooManyRequests, "too_many_attempts");
+    }
 }

@@ -74,6 +74,32 @@ public sealed class ReminderTests(SmtpAppFixture fixture) : IClassFixture<SmtpAp
     }
 
     [Fact]
+    public async Task The_same_run_on_three_servers_at_once_sends_each_reminder_once()
+    {
+        var partner = await App.PartnerAsync();
+        var second = await App.SecondUserAsync(partner);
+        var portal = await App.PortalAsync(partner);
+        await portal.CreateKeyAsync("three servers a", expiresInDays: 3);
+        await portal.CreateKeyAsync("three servers b", expiresInDays: 2);
+
+        // Two more hosts, each with its own services and memory, on the same database and mail server.
+        await using var b = IdunoxApp.OnPostgres(fixture.Database, extra: fixture.Smtp.Settings);
+        await using var c = IdunoxApp.OnPostgres(fixture.Database, extra: fixture.Smtp.Settings);
+        foreach (var other in new[] { b, c })
+        {
+            other.Clock.SetUtcNow(App.Clock.GetUtcNow());
+        }
+
+        await Task.WhenAll(new[] { App, b, c }.SelectMany(host => new[] { host.RunJobAsync("expiry-reminders"), host.RunJobAsync("expiry-reminders") }));
+
+        foreach (var email in new[] { partner.Email, second.Email })
+        {
+            Assert.Equal(2, MailTo(email).Count);
+            Assert.Equal(2, MailTo(email).Select(m => m.Subject).Distinct().Count());
+        }
+    }
+
+    [Fact]
     public async Task Revoked_rotated_and_expired_keys_and_disabled_users_get_no_reminder()
     {
         var partner = await App.PartnerAsync();

@@ -15,6 +15,7 @@ using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 
 namespace Idunox.Credentials;
 
@@ -48,10 +49,13 @@ public sealed class CredentialsModule : IModule
         builder.Services.AddScoped<ITenantKeyAdministration, TenantKeyAdministration>();
         builder.Services.AddOutbox<CredentialsDbContext>();
         builder.Services.AddRecurringJob<GraceSweep>(GraceSweep.JobName, "*/5 * * * *");
-        builder.Services.AddScoped<ApiKeyVerifier>();
+        builder.Services.AddSingleton<ApiKeyVerifier>();
         builder.Services.AddSingleton<LastUsedRecorder>();
+        builder.Services.AddSingleton<LastUsedWriter>();
+        builder.Services.AddHostedService(s => s.GetRequiredService<LastUsedWriter>());
         builder.Services.AddOptions<VerificationOptions>().Bind(builder.Configuration.GetSection(VerificationOptions.SectionName))
             .Validate(o => o.RefusalsPerAddressPerMinute >= 1, "Credentials:Verification:RefusalsPerAddressPerMinute must be at least 1.")
+            .Validate(o => o.LastUsedFlushSeconds is >= 1 and <= 300, "Credentials:Verification:LastUsedFlushSeconds must be 1 to 300.")
             .Validate(o => o.CacheSeconds >= 0 && o.CacheSize >= 0 && o.UnknownCacheSize >= 0,
                 "Credentials:Verification:CacheSeconds, CacheSize and UnknownCacheSize must be 0 (off) or more.")
             .ValidateOnStart();
@@ -61,6 +65,9 @@ public sealed class CredentialsModule : IModule
         builder.Services.AddSingleton<KeyRefusalLimiter>();
         builder.Services.AddAuthentication()
             .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(IdunoxAuthentication.ApiKeyScheme, null);
+        // ASP.NET Core's handler base logs every refusal and challenge at Information: two log lines per refused request
+        // would cost more than the refusal and let anyone fill the logs. Refusals are counted in a metric instead.
+        builder.Logging.AddFilter(typeof(ApiKeyAuthenticationHandler).FullName, LogLevel.Warning);
         builder.Services.AddClaimTenantStrategy(IdunoxAuthentication.ApiKeyScheme, TenantSources.ApiKey);
         builder.Services.AddAuthorizationBuilder().AddPolicy(IdunoxAuthentication.ApiKeyPolicy, p => p
             .AddAuthenticationSchemes(IdunoxAuthentication.ApiKeyScheme)

@@ -60,7 +60,8 @@ public sealed class IdentityModule : IModule
         builder.Services.AddScoped<ChangePassword>();
         builder.Services.AddScoped<LoginLockout>();
         builder.Services.AddScoped<Idunox.Shared.Jobs.IRetentionPolicy, StaleLoginAttemptRetention>();
-        builder.Services.AddSingleton<LoginRateLimiter>();
+        builder.Services.AddScoped<Idunox.Shared.Jobs.IRetentionPolicy, StaleAddressWindowRetention>();
+        builder.Services.AddScoped<LoginRateLimiter>();
         builder.Services.AddSingleton<PartnerLinks>();
         builder.Services.AddSingleton<ResetRequestLimiter>();
         builder.Services.AddScoped<AccountLinks>();

@@ -1,12 +1,10 @@
-using System.Collections.Concurrent;
-using System.Data.Common;
 using Idunox.Credentials.Contracts;
 using Idunox.Credentials.Keys;
 using Idunox.Credentials.Persistence;
 using Idunox.Identity.Contracts;
 using Idunox.Shared.Persistence;
 using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 
 namespace Idunox.Credentials.Verification;
@@ -14,22 +12,23 @@ namespace Idunox.Credentials.Verification;
 /// <summary>
 /// Decides whether a presented key is good right now: shape, checksum and environment first (no database), then the
 /// stored key's status by the clock (never by whether a job has run), then its organisation. The stored key and its
-/// organisation come from this server's <see cref="KeyVerificationCache"/> when it has them (no query), else from the database.
+/// organisation come from this server's <see cref="KeyVerificationCache"/> when it has them: then a request costs no
+/// query, no database context and no scope; otherwise a scope is made for the two lookups. <c>lastUsedAt</c> is
+/// handed to <see cref="LastUsedRecorder"/>, which writes it in batches off the request path.
 /// </summary>
 internal sealed class ApiKeyVerifier(
-    CredentialsDbContext db,
-    IOrganisationDirectory organisations,
+    IServiceScopeFactory scopes,
     IOptions<KeyPolicyOptions> policy,
     TimeProvider clock,
     LastUsedRecorder lastUsed,
-    KeyVerificationCache cache,
-    ILogger<ApiKeyVerifier> logger)
+    KeyVerificationCache cache)
 {
     private static readonly string[] TenantFilter = [ModuleDbContext.TenantFilter];
+    private readonly KeyPolicyOptions _policy = policy.Value;
 
-    public async Task<Verification> VerifyAsync(string? presented, CancellationToken cancellationToken)
+    public async ValueTask<Verification> VerifyAsync(string? presented, CancellationToken cancellationToken)
     {
-        switch (ApiKeyFormat.Inspect(presented, policy.Value.Environment, out var environment))
+        switch (ApiKeyFormat.Inspect(presented, _policy.Environment, out var environment))
         {
             case KeyShape.Missing:
                 return Verification.Refused(VerificationCodes.Missing);
@@ -39,8 +38,7 @@ internal sealed class ApiKeyVerifier(
                 return Verification.Refused(VerificationCodes.WrongEnvironment, environment);
         }
 
-        var hash = ApiKeyFormat.Hash(presented!);
-        var cacheKey = Convert.ToHexString(hash);
+        var cacheKey = Convert.ToHexString(ApiKeyFormat.Hash(presented!));
         ApiKey key;
         OrganisationInfo? organisation;
         if (cache.TryGet(cacheKey, out var cached))
@@ -54,26 +52,18 @@ internal sealed class ApiKeyVerifier(
         }
         else
         {
-            var stamp = cache.Stamp;
-            // No tenant is known before the key is: this lookup deliberately spans tenants, by the key's hash alone.
-            var stored = await db.ApiKeys.IgnoreQueryFilters(TenantFilter).AsNoTracking().FirstOrDefaultAsync(k => k.Hash == hash, cancellationToken);
-            if (stored is null)
+            var found = await LoadAsync(cacheKey, cancellationToken);
+            if (found is null)
             {
-                cache.AddUnknown(cacheKey, stamp);
                 return Verification.Refused(VerificationCodes.Invalid);
             }
 
-            key = stored;
-            organisation = await organisations.FindAsync(key.TenantId, cancellationToken);
-            if (organisation is not null)
-            {
-                cache.Add(cacheKey, key, organisation, stamp);
-            }
+            (key, organisation) = found.Value;
         }
 
         // The status by the clock, at every request: expiry and the end of grace need no invalidation.
         var now = clock.GetUtcNow().UtcDateTime;
-        var status = key.StatusAt(now, policy.Value.ExpiringThresholdDays);
+        var status = key.StatusAt(now, _policy.ExpiringThresholdDays);
         if (!status.IsUsable())
         {
             return Verification.Refused(status == ApiKeyStatus.Revoked ? VerificationCodes.Revoked : VerificationCodes.Expired);
@@ -84,22 +74,32 @@ internal sealed class ApiKeyVerifier(
             return Verification.Refused(VerificationCodes.OrganisationSuspended);
         }
 
-        if (lastUsed.ShouldWrite(key.Id, key.LastUsedAt, now))
+        lastUsed.Record(key.Id, key.LastUsedAt, now);
+        return Verification.Accepted(key, status, organisation);
+    }
+
+    /// <summary>The key by its hash and its organisation, from the database; cached unless a change raced the read.</summary>
+    private async Task<(ApiKey Key, OrganisationInfo? Organisation)?> LoadAsync(string cacheKey, CancellationToken cancellationToken)
+    {
+        var stamp = cache.Stamp;
+        var hash = Convert.FromHexString(cacheKey);
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<CredentialsDbContext>();
+        // No tenant is known before the key is: this lookup deliberately spans tenants, by the key's hash alone.
+        var stored = await db.ApiKeys.IgnoreQueryFilters(TenantFilter).AsNoTracking().FirstOrDefaultAsync(k => k.Hash == hash, cancellationToken);
+        if (stored is null)
         {
-            try
-            {
-                await db.ApiKeys.IgnoreQueryFilters(TenantFilter).Where(k => k.Id == key.Id)
-                    .ExecuteUpdateAsync(s => s.SetProperty(k => k.LastUsedAt, now), cancellationToken);
-            }
-            catch (Exception e) when (e is DbException or InvalidOperationException or TimeoutException)
-            {
-                // "Last used" is a convenience: a failed write never refuses a good key. The next request tries again.
-                lastUsed.Forget(key.Id, now);
-                logger.LogWarning("Could not record when key {KeyId} was last used: {Error}", key.Id, e.Message);
-            }
+            cache.AddUnknown(cacheKey, stamp);
+            return null;
         }
 
-        return Verification.Accepted(key, status, organisation);
+        var organisation = await scope.ServiceProvider.GetRequiredService<IOrganisationDirectory>().FindAsync(stored.TenantId, cancellationToken);
+        if (organisation is not null)
+        {
+            cache.Add(cacheKey, stored, organisation, stamp);
+        }
+
+        return (stored, organisation);
     }
 }
 
@@ -123,45 +123,3 @@ internal static class VerificationCodes
     public const string OrganisationSuspended = "api_key_organisation_suspended";
 }
 
-/// <summary>
-/// Keeps <c>lastUsedAt</c> fresh to the minute without a write per request: each server writes a key's time at most once
-/// a minute (so the stored value may lag by up to a minute per server).
-/// </summary>
-internal sealed class LastUsedRecorder
-{
-    public static readonly TimeSpan Resolution = TimeSpan.FromMinutes(1);
-
-    private readonly ConcurrentDictionary<Guid, DateTime> _written = new();
-
-    /// <summary>A write that failed: the minute is not taken, so the next request writes again.</summary>
-    public void Forget(Guid keyId, DateTime attempted) => _written.TryRemove(new KeyValuePair<Guid, DateTime>(keyId, attempted));
-
-    /// <summary>True for exactly one caller per key and minute: that one writes.</summary>
-    public bool ShouldWrite(Guid keyId, DateTime? stored, DateTime now)
-    {
-        while (true)
-        {
-            if (_written.TryGetValue(keyId, out var last))
-            {
-                if (now - last < Resolution)
-                {
-                    return false;
-                }
-
-                if (_written.TryUpdate(keyId, now, last))
-                {
-                    return true;
-                }
-            }
-            else if (stored is { } known && now - known < Resolution)
-            {
-                _written.TryAdd(keyId, known);
-                return false;
-            }
-            else if (_written.TryAdd(keyId, now))
-            {
-                return true;
-            }
-        }
-    }
-}

@@ -19,6 +19,9 @@ internal sealed class VerificationOptions
 
     /// <summary>How many never-issued key hashes a server remembers, so repeated unknown keys cost no query.</summary>
     public int UnknownCacheSize { get; set; } = 10_000;
+
+    /// <summary>How often the noted <c>lastUsedAt</c> times are written (one statement for all of them).</summary>
+    public int LastUsedFlushSeconds { get; set; } = 5;
 }
 
 /// <summary>

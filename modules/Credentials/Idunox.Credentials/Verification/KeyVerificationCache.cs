@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using Idunox.Credentials.Keys;
 using Idunox.Identity.Contracts;
 using Microsoft.Extensions.Options;
@@ -14,12 +15,15 @@ namespace Idunox.Credentials.Verification;
 /// </summary>
 internal sealed class KeyVerificationCache(IOptions<VerificationOptions> options, TimeProvider clock)
 {
+    // Reads take no lock (the data API's hot path); adding, evicting and trimming take _gate.
     private readonly object _gate = new();
-    private readonly Dictionary<string, LinkedListNode<CachedKey>> _known = new(StringComparer.Ordinal);
-    private readonly LinkedList<CachedKey> _recency = new();
-    private readonly Dictionary<Guid, string> _hashByKeyId = [];
-    private readonly Dictionary<string, DateTime> _unknown = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, CachedKey> _known = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<Guid, string> _hashByKeyId = new();
+    private readonly ConcurrentDictionary<string, DateTime> _unknown = new(StringComparer.Ordinal);
     private readonly Queue<string> _unknownOrder = new();
+    private readonly TimeSpan _ttl = TimeSpan.FromSeconds(options.Value.CacheSeconds);
+    private readonly int _size = options.Value.CacheSize;
+    private readonly int _unknownSize = options.Value.UnknownCacheSize;
     private volatile bool _enabled;
     private long _changes;
 
@@ -32,29 +36,9 @@ internal sealed class KeyVerificationCache(IOptions<VerificationOptions> options
     /// <summary>Off until this server can hear about changes made elsewhere (and whenever it cannot).</summary>
     public bool Enabled => _enabled;
 
-    public int Count
-    {
-        get
-        {
-            lock (_gate)
-            {
-                return _known.Count;
-            }
-        }
-    }
+    public int Count => _known.Count;
 
-    public int UnknownCount
-    {
-        get
-        {
-            lock (_gate)
-            {
-                return _unknown.Count;
-            }
-        }
-    }
-
-    private TimeSpan Ttl => TimeSpan.FromSeconds(options.Value.CacheSeconds);
+    public int UnknownCount => _unknown.Count;
 
     public void Enable() => _enabled = true;
 
@@ -75,34 +59,34 @@ internal sealed class KeyVerificationCache(IOptions<VerificationOptions> options
         }
 
         var now = clock.GetUtcNow().UtcDateTime;
-        lock (_gate)
+        if (_known.TryGetValue(hash, out var entry))
         {
-            if (_known.TryGetValue(hash, out var node))
+            if (now - entry.CachedAt >= _ttl)
             {
-                if (now - node.Value.CachedAt >= Ttl)
+                lock (_gate)
                 {
-                    RemoveKnown(node);
-                    return false;
+                    RemoveKnown(entry);
                 }
 
-                _recency.Remove(node);
-                _recency.AddFirst(node);
-                key = node.Value;
+                return false;
+            }
+
+            entry.Touch(now);
+            key = entry;
+            return true;
+        }
+
+        if (_unknown.TryGetValue(hash, out var seenAt))
+        {
+            if (now - seenAt < _ttl)
+            {
                 return true;
             }
 
-            if (_unknown.TryGetValue(hash, out var seenAt))
-            {
-                if (now - seenAt < Ttl)
-                {
-                    return true;
-                }
-
-                _unknown.Remove(hash);
-            }
-
-            return false;
+            _unknown.TryRemove(new KeyValuePair<string, DateTime>(hash, seenAt));
         }
+
+        return false;
     }
 
     public void Add(string hash, ApiKey key, OrganisationInfo organisation, long stamp)
@@ -112,7 +96,9 @@ internal sealed class KeyVerificationCache(IOptions<VerificationOptions> options
             return;
         }
 
-        var entry = new CachedKey(hash, key, organisation, clock.GetUtcNow().UtcDateTime);
+        var now = clock.GetUtcNow().UtcDateTime;
+        var entry = new CachedKey(hash, key, organisation, now);
+        entry.Touch(now);
         lock (_gate)
         {
             if (stamp != _changes)
@@ -125,11 +111,11 @@ internal sealed class KeyVerificationCache(IOptions<VerificationOptions> options
                 RemoveKnown(existing);
             }
 
-            _known[hash] = _recency.AddFirst(entry);
+            _known[hash] = entry;
             _hashByKeyId[key.Id] = hash;
-            while (_known.Count > options.Value.CacheSize && _recency.Last is { } oldest)
+            if (_known.Count > _size)
             {
-                RemoveKnown(oldest);
+                TrimKnown();
             }
         }
     }
@@ -153,13 +139,13 @@ internal sealed class KeyVerificationCache(IOptions<VerificationOptions> options
                 _unknownOrder.Enqueue(hash);
             }
 
-            while (_unknown.Count > options.Value.UnknownCacheSize && _unknownOrder.TryDequeue(out var oldest))
+            while (_unknown.Count > _unknownSize && _unknownOrder.TryDequeue(out var oldest))
             {
-                _unknown.Remove(oldest);
+                _unknown.TryRemove(oldest, out _);
             }
 
             // The order queue may hold hashes already removed by expiry; keep it from growing past twice the bound.
-            if (_unknownOrder.Count > 2 * options.Value.UnknownCacheSize)
+            if (_unknownOrder.Count > 2 * _unknownSize)
             {
                 var live = _unknownOrder.Where(_unknown.ContainsKey).Distinct().ToList();
                 _unknownOrder.Clear();
@@ -172,10 +158,10 @@ internal sealed class KeyVerificationCache(IOptions<VerificationOptions> options
     {
         lock (_gate)
         {
-            _changes++;
-            if (_hashByKeyId.TryGetValue(keyId, out var hash) && _known.TryGetValue(hash, out var node))
+            Interlocked.Increment(ref _changes);
+            if (_hashByKeyId.TryGetValue(keyId, out var hash) && _known.TryGetValue(hash, out var entry))
             {
-                RemoveKnown(node);
+                RemoveKnown(entry);
             }
         }
     }
@@ -184,16 +170,13 @@ internal sealed class KeyVerificationCache(IOptions<VerificationOptions> options
     {
         lock (_gate)
         {
-            _changes++;
-            for (var node = _recency.First; node is not null;)
+            Interlocked.Increment(ref _changes);
+            foreach (var entry in _known.Values)
             {
-                var next = node.Next;
-                if (node.Value.Key.TenantId == tenantId)
+                if (entry.Key.TenantId == tenantId)
                 {
-                    RemoveKnown(node);
+                    RemoveKnown(entry);
                 }
-
-                node = next;
             }
         }
     }
@@ -202,22 +185,40 @@ internal sealed class KeyVerificationCache(IOptions<VerificationOptions> options
     {
         lock (_gate)
         {
-            _changes++;
+            Interlocked.Increment(ref _changes);
             _known.Clear();
-            _recency.Clear();
             _hashByKeyId.Clear();
             _unknown.Clear();
             _unknownOrder.Clear();
         }
     }
 
-    private void RemoveKnown(LinkedListNode<CachedKey> node)
+    /// <summary>Least recently used out: drops the oldest twentieth at once, so trimming is rare and its cost spread out.</summary>
+    private void TrimKnown()
     {
-        _recency.Remove(node);
-        _known.Remove(node.Value.Hash);
-        _hashByKeyId.Remove(node.Value.Key.Id);
+        var excess = _known.Count - _size + Math.Max(1, _size / 20);
+        foreach (var entry in _known.Values.OrderBy(e => e.LastUsedTicks).Take(excess).ToList())
+        {
+            RemoveKnown(entry);
+        }
+    }
+
+    private void RemoveKnown(CachedKey entry)
+    {
+        if (_known.TryRemove(new KeyValuePair<string, CachedKey>(entry.Hash, entry)))
+        {
+            _hashByKeyId.TryRemove(new KeyValuePair<Guid, string>(entry.Key.Id, entry.Hash));
+        }
     }
 }
 
 /// <summary>A key as verification saw it in the database (a detached copy, never changed), with its organisation.</summary>
-internal sealed record CachedKey(string Hash, ApiKey Key, OrganisationInfo Organisation, DateTime CachedAt);
+internal sealed record CachedKey(string Hash, ApiKey Key, OrganisationInfo Organisation, DateTime CachedAt)
+{
+    private long _lastUsedTicks;
+
+    /// <summary>When this server last used the entry (for least-recently-used trimming).</summary>
+    public long LastUsedTicks => Volatile.Read(ref _lastUsedTicks);
+
+    public void Touch(DateTime now) => Volatile.Write(ref _lastUsedTicks, now.Ticks);
+}

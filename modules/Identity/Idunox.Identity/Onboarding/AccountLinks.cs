@@ -108,7 +108,7 @@ internal sealed class AccountLinks(
             return UseCaseFailure.Invalid(errors);
         }
 
-        if (!rateLimiter.TryAcquire(clientAddress ?? "unknown", out var wait))
+        if (await rateLimiter.TryAcquireAsync(clientAddress, cancellationToken) is { } wait)
         {
             return SignInPartner.TooMany(wait, "Too many requests from this address.");
         }

@@ -24,6 +24,8 @@ internal abstract class IdentityModuleDbContext(DbContextOptions options, ITenan
 
     public DbSet<LoginAttempt> LoginAttempts => Set<LoginAttempt>();
 
+    public DbSet<AddressWindow> AddressWindows => Set<AddressWindow>();
+
     /// <summary>The key ring that protects portal cookies and antiforgery tokens, shared by every server of the platform.</summary>
     public DbSet<DataProtectionKey> DataProtectionKeys => Set<DataProtectionKey>();
 
@@ -95,6 +97,14 @@ internal abstract class IdentityModuleDbContext(DbContextOptions options, ITenan
             a.ToTable("login_attempts");
             a.HasKey(x => x.EmailHash);
             a.Property(x => x.EmailHash).HasMaxLength(32);
+        });
+
+        modelBuilder.Entity<AddressWindow>(w =>
+        {
+            w.ToTable("sign_in_address_windows");
+            w.HasKey(x => new { x.Address, x.WindowStart });
+            w.Property(x => x.Address).HasMaxLength(AddressWindow.MaxAddressLength);
+            w.HasIndex(x => x.WindowStart); // retention
         });
     }
 

@@ -42,7 +42,7 @@ internal sealed class SignInPartner(
         }
 
         var address = clientAddress ?? "unknown";
-        if (!rateLimiter.TryAcquire(address, out var wait))
+        if (await rateLimiter.TryAcquireAsync(address, cancellationToken) is { } wait)
         {
             return TooMany(wait, "Too many sign-in attempts from this address.");
         }

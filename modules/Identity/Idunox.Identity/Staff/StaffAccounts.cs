@@ -45,7 +45,7 @@ internal sealed class StaffAccounts(
                 $"Both are required; each is at most {UserRules.MaxEmailLength} characters."));
         }
 
-        if (!rateLimiter.TryAcquire(clientAddress ?? "unknown", out var wait))
+        if (await rateLimiter.TryAcquireAsync(clientAddress, cancellationToken) is { } wait)
         {
             return StaffCheck.Refused(TooMany(wait, "Too many sign-in attempts from this address."));
         }

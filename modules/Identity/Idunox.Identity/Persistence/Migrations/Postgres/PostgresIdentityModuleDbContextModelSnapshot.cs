@@ -68,6 +68,30 @@ namespace Idunox.Identity.Persistence.Migrations.Postgres
                     b.ToTable("organisations", "identity");
                 });
 
+            modelBuilder.Entity("Idunox.Identity.SignIn.AddressWindow", b =>
+                {
+                    b.Property<string>("Address")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("address");
+
+                    b.Property<DateTime>("WindowStart")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("window_start");
+
+                    b.Property<int>("Attempts")
+                        .HasColumnType("integer")
+                        .HasColumnName("attempts");
+
+                    b.HasKey("Address", "WindowStart")
+                        .HasName("pk_sign_in_address_windows");
+
+                    b.HasIndex("WindowStart")
+                        .HasDatabaseName("ix_sign_in_address_windows_window_start");
+
+                    b.ToTable("sign_in_address_windows", "identity");
+                });
+
             modelBuilder.Entity("Idunox.Identity.SignIn.LoginAttempt", b =>
                 {
                     b.Property<byte[]>("EmailHash")

@@ -62,6 +62,30 @@ namespace Idunox.Identity.Persistence.Migrations.Sqlite
                     b.ToTable("identity_organisations", (string)null);
                 });
 
+            modelBuilder.Entity("Idunox.Identity.SignIn.AddressWindow", b =>
+                {
+                    b.Property<string>("Address")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("address");
+
+                    b.Property<DateTime>("WindowStart")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("window_start");
+
+                    b.Property<int>("Attempts")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("attempts");
+
+                    b.HasKey("Address", "WindowStart")
+                        .HasName("pk_identity_sign_in_address_windows");
+
+                    b.HasIndex("WindowStart")
+                        .HasDatabaseName("ix_identity_sign_in_address_windows_window_start");
+
+                    b.ToTable("identity_sign_in_address_windows", (string)null);
+                });
+
             modelBuilder.Entity("Idunox.Identity.SignIn.LoginAttempt", b =>
                 {
                     b.Property<byte[]>("EmailHash")
