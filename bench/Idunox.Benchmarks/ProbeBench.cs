@@ -209,7 +209,6 @@ internal static class ProbeBench
         ["Email__PickupDirectory"] = Path.Combine(Path.GetTempPath(), "idunox-bench-mail"),
         // The refusal legs measure what a refusal costs, not the 429 an address gets after 60 refusals a minute.
         ["Credentials__Verification__RefusalsPerAddressPerMinute"] = "1000000000",
-        ["DOTNET_gcServer"] = "0",
     };
 
     private static async Task<string> FreshDatabaseAsync(string server, string name)

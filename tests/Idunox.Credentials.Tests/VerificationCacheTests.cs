@@ -143,6 +143,22 @@ public sealed class VerificationCacheTests(SmallUnknownCacheFixture fixture) : I
     }
 
     [Fact]
+    public async Task Requests_that_miss_the_cache_at_the_same_moment_share_one_lookup()
+    {
+        await ListeningAsync(App);
+        var session = await PartnerSession.StartAsync(App);
+        var (key, _) = await session.CreateKeyAsync("thundering herd");
+        var unknown = ApiKeyFormat.Generate("test");
+        var before = KeyLookups();
+
+        var answers = await Task.WhenAll(Enumerable.Range(0, 32).Select(i => PartnerSession.Probe(App, i % 2 == 0 ? key : unknown)));
+
+        Assert.Equal(16, answers.Count(a => a.StatusCode == HttpStatusCode.OK));
+        Assert.Equal(16, answers.Count(a => a.StatusCode == HttpStatusCode.Unauthorized));
+        Assert.Equal(2, KeyLookups() - before); // one for the key, one for the never-issued hash
+    }
+
+    [Fact]
     public async Task A_cache_entry_holds_the_key_hash_never_the_key()
     {
         await ListeningAsync(App);

@@ -1,3 +1,5 @@
+using System.Collections.Concurrent;
+using System.Globalization;
 using Idunox.Credentials.Contracts;
 using Idunox.Credentials.Keys;
 using Idunox.Credentials.Persistence;
@@ -25,6 +27,7 @@ internal sealed class ApiKeyVerifier(
 {
     private static readonly string[] TenantFilter = [ModuleDbContext.TenantFilter];
     private readonly KeyPolicyOptions _policy = policy.Value;
+    private readonly ConcurrentDictionary<string, Lazy<Task<(ApiKey Key, OrganisationInfo? Organisation)?>>> _loading = new(StringComparer.Ordinal);
 
     public async ValueTask<Verification> VerifyAsync(string? presented, CancellationToken cancellationToken)
     {
@@ -52,7 +55,7 @@ internal sealed class ApiKeyVerifier(
         }
         else
         {
-            var found = await LoadAsync(cacheKey, cancellationToken);
+            var found = await LoadOnceAsync(cacheKey).WaitAsync(cancellationToken);
             if (found is null)
             {
                 return Verification.Refused(VerificationCodes.Invalid);
@@ -76,6 +79,26 @@ internal sealed class ApiKeyVerifier(
 
         lastUsed.Record(key.Id, key.LastUsedAt, now);
         return Verification.Accepted(key, status, organisation);
+    }
+
+    /// <summary>
+    /// Requests that miss the cache for the same hash at the same moment (a busy key whose entry just ended, 32
+    /// connections at once) share one database read instead of sending one each. A request joins only a read that
+    /// started after the last change (same stamp): one that began before a revocation could answer the key as it was.
+    /// The read is not cancelled with any one request: the others wait for it.
+    /// </summary>
+    private async Task<(ApiKey Key, OrganisationInfo? Organisation)?> LoadOnceAsync(string cacheKey)
+    {
+        var loadKey = string.Create(CultureInfo.InvariantCulture, $"{cacheKey}:{cache.Stamp}");
+        var shared = _loading.GetOrAdd(loadKey, _ => new Lazy<Task<(ApiKey Key, OrganisationInfo? Organisation)?>>(() => LoadAsync(cacheKey, CancellationToken.None)));
+        try
+        {
+            return await shared.Value;
+        }
+        finally
+        {
+            _loading.TryRemove(new KeyValuePair<string, Lazy<Task<(ApiKey Key, OrganisationInfo? Organisation)?>>>(loadKey, shared));
+        }
     }
 
     /// <summary>The key by its hash and its organisation, from the database; cached unless a change raced the read.</summary>
