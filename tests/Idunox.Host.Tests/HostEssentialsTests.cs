@@ -47,7 +47,7 @@ public sealed class HostEssentialsTests(PostgresAppFixture fixture) : IClassFixt
         Assert.StartsWith("3.", document.GetProperty("openapi").GetString(), StringComparison.Ordinal);
         Assert.Equal("Idunox Partner Platform API", document.GetProperty("info").GetProperty("title").GetString());
         Assert.True(document.GetProperty("paths").TryGetProperty("/v1/partner/config", out var config));
-        Assert.Equal("GetPartnerConfig", config.GetProperty("get").GetProperty("operationId").GetString());
+        Assert.Equal("getPartnerConfig", config.GetProperty("get").GetProperty("operationId").GetString());
     }
 
     [Fact]

@@ -142,9 +142,11 @@ public static class IdunoxHost
                 document.Info.Title = "Idunox Partner Platform API";
                 document.Info.Description = "The partner portal API (JWT bearer) and the Idunox data API (X-Api-Key). " +
                     "Every error is an RFC 9457 problem document with a stable `code`.";
+                document.Info.License = new Microsoft.OpenApi.OpenApiLicense { Name = "Idunox partner agreement (proprietary)" };
                 return Task.CompletedTask;
             });
             OpenApiSecurity.Configure(o);
+            OpenApiContract.Configure(o);
         });
         SurfaceHosts.Add(builder);
         builder.AddDatabaseStartupTasks();

@@ -22,7 +22,17 @@ internal static class ListAudit
             .WithName("ListAuditEvents")
             .WithTags("API keys")
             .WithSummary("Your organisation's audit trail of key changes, newest first, a page at a time.")
-            .ProducesProblem(StatusCodes.Status401Unauthorized)
+            .ProducesProblems(StatusCodes.Status400BadRequest, ProblemCodes.ValidationFailed)
+            .WithExamples(null, new
+            {
+                Items = new[]
+                {
+                    new AuditEventResponse(Guid.Parse("0193a1b2-7c4d-7e5f-8a9b-0c1d2e3f4a77"), new DateTime(2026, 11, 2, 9, 30, 0, DateTimeKind.Utc), "key.created",
+                        new AuditActor("partner", Guid.Parse("0193a1b2-7c4d-7e5f-8a9b-0c1d2e3f4a11"), "it@partner.example"), "203.0.113.7",
+                        new AuditKey(Guid.Parse("0193a1b2-7c4d-7e5f-8a9b-0c1d2e3f4a5b"), "idx_live_Ab12Cd34…", "orders feed"), null),
+                },
+                Page = 1, PageSize = 50, Total = 1,
+            })
             .RequireAuthorization(IdunoxAuthentication.PartnerPolicy);
 
     internal static async Task<Results<Ok<AuditPage>, ProblemHttpResult>> Handle(

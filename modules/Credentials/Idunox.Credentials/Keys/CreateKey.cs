@@ -64,7 +64,10 @@ internal sealed class CreateKey(KeyStore store, ILogger<CreateKey> logger)
 
 internal sealed record CreateKeyCommand(string? Name, int? ExpiresInDays);
 
-internal sealed record CreateCredentialRequest(string? Name, int? ExpiresInDays);
+/// <summary>The body of POST /v1/partner/credentials: a name (required) and a validity in days (optional, default 365).</summary>
+internal sealed record CreateCredentialRequest(
+    [property: System.ComponentModel.DataAnnotations.Required, System.ComponentModel.DataAnnotations.StringLength(ApiKey.MaxNameLength, MinimumLength = 1)] string? Name,
+    [property: System.ComponentModel.DataAnnotations.Range(1, 365)] int? ExpiresInDays = null) : IApiRequest;
 
 /// <summary>The rule for key names, shared by every surface that names a key.</summary>
 internal static class KeyNames

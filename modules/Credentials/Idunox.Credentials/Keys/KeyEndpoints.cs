@@ -1,3 +1,4 @@
+using Idunox.Shared.Errors;
 using Idunox.Credentials.Contracts;
 using Idunox.Shared;
 using Idunox.Shared.Security;
@@ -19,25 +20,33 @@ internal static class KeyEndpoints
     {
         var keys = routes.MapGroup("/v1/partner/credentials")
             .WithTags("API keys")
-            .RequireAuthorization(IdunoxAuthentication.PartnerPolicy)
-            .ProducesProblem(StatusCodes.Status401Unauthorized);
+            .RequireAuthorization(IdunoxAuthentication.PartnerPolicy);
 
         keys.MapGet("", ListKeys.Handle).WithName("ListCredentials")
             .WithSummary("Your organisation's keys, newest first, masked, with their status now: by default those that work and those " +
                 "that stopped in the last 30 days (status=all for every key; status=active,grace… to choose; q= to search by name or prefix).")
-            .ProducesProblem(StatusCodes.Status400BadRequest);
+            .ProducesProblems(StatusCodes.Status400BadRequest, ProblemCodes.ValidationFailed)
+            .WithExamples(null, new { Items = new[] { KeyExamples.Credential }, Page = 1, PageSize = 50, Total = 1 });
         keys.MapGet("/{id}", Get).WithName("GetCredential")
-            .WithSummary("One key of your organisation.").ProducesProblem(StatusCodes.Status404NotFound);
+            .WithSummary("One key of your organisation.")
+            .ProducesProblems(StatusCodes.Status404NotFound, KeyFailures.KeyNotFoundCode)
+            .WithExamples(null, new { Credential = KeyExamples.Credential });
         keys.MapPost("", CreateKey.Handle).WithName("CreateCredential")
             .WithSummary("Create a key. The answer carries the plaintext key, once; it is never shown again.")
-            .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status409Conflict);
+            .ProducesProblems(StatusCodes.Status400BadRequest, ProblemCodes.ValidationFailed)
+            .ProducesProblems(StatusCodes.Status409Conflict, CreateKey.KeyLimitReached)
+            .WithExamples(new CreateCredentialRequest("orders feed", 90), new { ApiKey = KeyExamples.PlaintextKey, Credential = KeyExamples.Credential });
         keys.MapPost("/{id}/rotate", RotateKey.Handle).WithName("RotateCredential")
             .WithSummary("Issue a successor; the old key keeps working for 24, 48 or 72 hours (never past its own expiry). " +
                 "A key whose predecessor is still in its grace period cannot be rotated until that one is revoked or its grace ends.")
-            .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
+            .ProducesProblems(StatusCodes.Status400BadRequest, ProblemCodes.ValidationFailed)
+            .ProducesProblems(StatusCodes.Status404NotFound, KeyFailures.KeyNotFoundCode)
+            .ProducesProblems(StatusCodes.Status409Conflict, RotateKey.KeyNotRotatable)
+            .WithExamples(new RotateCredentialRequest(48), new { ApiKey = KeyExamples.PlaintextKey, Credential = KeyExamples.Credential, Previous = KeyExamples.InGrace });
         keys.MapPost("/{id}/revoke", RevokeKey.Handle).WithName("RevokeCredential")
             .WithSummary("Revoke a key: it stops working at once, also during grace. Revoking twice changes nothing.")
-            .ProducesProblem(StatusCodes.Status404NotFound);
+            .ProducesProblems(StatusCodes.Status404NotFound, KeyFailures.KeyNotFoundCode)
+            .WithExamples(null, new { Credential = KeyExamples.Revoked });
     }
 
     internal static async Task<Results<Ok<CredentialEnvelope>, ProblemHttpResult>> Get(string id, KeyStore store, CancellationToken ct)
@@ -61,4 +70,25 @@ internal static class KeyEndpoints
         http.Response.Headers.CacheControl = "no-store";
         http.Response.Headers.Pragma = "no-cache";
     }
+}
+
+/// <summary>The examples of the OpenAPI document: one key as the API shows it, at its stages.</summary>
+internal static class KeyExamples
+{
+    /// <summary>Shaped like a key (environment, body, checksum), never issued by any server.</summary>
+    public const string PlaintextKey = "idx_live_Ab12Cd34Ef56Gh78Ij90Kl12Mn34Op56Qr7xYz9W";
+
+    private static readonly DateTime Created = new(2026, 11, 2, 9, 30, 0, DateTimeKind.Utc);
+
+    public static readonly CredentialResponse Credential = new(
+        Guid.Parse("0193a1b2-7c4d-7e5f-8a9b-0c1d2e3f4a5b"), "orders feed", "idx_live_Ab12Cd34…", ApiKeyStatus.Active, Created,
+        "it@partner.example", Created.AddDays(90), 90, null, null, null, null, null);
+
+    public static readonly CredentialResponse InGrace = Credential with
+    {
+        Id = Guid.Parse("0193a1b2-7c4d-7e5f-8a9b-0c1d2e3f4a00"), Prefix = "idx_live_Zz98Yy76…", Status = ApiKeyStatus.Grace,
+        GraceEndsAt = Created.AddHours(48), ReplacedById = Credential.Id,
+    };
+
+    public static readonly CredentialResponse Revoked = Credential with { Status = ApiKeyStatus.Revoked, ExpiresInDays = null, RevokedAt = Created.AddDays(3) };
 }

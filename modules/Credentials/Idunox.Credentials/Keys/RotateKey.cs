@@ -116,4 +116,5 @@ internal sealed class RotateKey(KeyStore store, KeyVerificationCache cache, ILog
 
 internal sealed record RotatedKey(IssuedKey Successor, ApiKey Previous);
 
-internal sealed record RotateCredentialRequest(int? GraceHours);
+/// <summary>The body of POST …/rotate (optional): how long the old key keeps working, 24 (default), 48 or 72 hours.</summary>
+internal sealed record RotateCredentialRequest([property: System.ComponentModel.DataAnnotations.AllowedValues(24, 48, 72)] int? GraceHours = null) : IApiRequest;

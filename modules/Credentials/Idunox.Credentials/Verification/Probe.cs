@@ -1,3 +1,4 @@
+using Idunox.Shared.Errors;
 using Idunox.Credentials.Contracts;
 using Idunox.Shared.Security;
 using Microsoft.AspNetCore.Builder;
@@ -17,7 +18,8 @@ internal static class Probe
             .WithName("PartnerAuthProbe")
             .WithTags("Data API")
             .WithSummary("Answers who you are with the key in X-Api-Key; the first call of every integration.")
-            .ProducesProblem(StatusCodes.Status401Unauthorized)
+            .WithExamples(null, new ProbeResponse(true, "live", new ProbeTenant(Guid.Parse("0193a1b2-7c4d-7e5f-8a9b-0c1d2e3f4a22"), "Acme Logistics"),
+                new ProbeCredential(Guid.Parse("0193a1b2-7c4d-7e5f-8a9b-0c1d2e3f4a5b"), "idx_live_Ab12Cd34…", Keys.ApiKeyStatus.Active, new DateTime(2027, 1, 31, 9, 30, 0, DateTimeKind.Utc))))
             .RequireAuthorization(IdunoxAuthentication.ApiKeyPolicy);
 
     internal static Ok<ProbeResponse> Handle(HttpContext http, IOptions<KeyPolicyOptions> policy)

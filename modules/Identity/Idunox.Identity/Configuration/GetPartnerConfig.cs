@@ -1,3 +1,4 @@
+using Idunox.Shared.Errors;
 using Idunox.Credentials.Contracts;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -16,6 +17,9 @@ internal static class GetPartnerConfig
             .WithName("GetPartnerConfig")
             .WithTags("Portal")
             .WithSummary("Public configuration of the partner portal: environment, brand, URLs, support e-mail and key policy.")
+            .WithExamples(null, new PartnerConfigResponse("live", new BrandResponse("Idunox", "Idunox Partner Portal", "#1f5fbf", ["light", "dark"]),
+                new UrlsResponse("https://partner.idunox.com/partner", "https://api.idunox.com/v1", "https://developers.idunox.com", "https://admin.idunox.com/admin"),
+                "partner@idunox.com", new KeyPolicyResponse("idx_live_", 365, 365, [24, 48, 72], 24, 30, 20)))
             .AllowAnonymous();
 
     /// <remarks>The key policy is the Credentials module's to publish; with that module switched off there is none.</remarks>

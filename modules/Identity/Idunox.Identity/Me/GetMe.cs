@@ -18,7 +18,8 @@ internal static class GetMe
             .WithName("GetMe")
             .WithTags("Portal authentication")
             .WithSummary("The signed-in portal user and their organisation.")
-            .ProducesProblem(StatusCodes.Status401Unauthorized)
+            .WithExamples(null, new MeResponse(new MeUser(Guid.Parse("0193a1b2-7c4d-7e5f-8a9b-0c1d2e3f4a11"), "it@partner.example", "Acme IT"),
+                new MeTenant(Guid.Parse("0193a1b2-7c4d-7e5f-8a9b-0c1d2e3f4a22"), "Acme Logistics", "acme-logistics")))
             .RequireAuthorization(IdunoxAuthentication.PartnerPolicy);
 
     internal static async Task<Results<Ok<MeResponse>, ProblemHttpResult>> Handle(

@@ -74,7 +74,10 @@ internal sealed class ChangePassword(IdentityModuleDbContext db, UserManager<Par
             .WithName("ChangePassword")
             .WithTags("Portal authentication")
             .WithSummary("Change the signed-in user's password; answers a new access token (older tokens stop working).")
-            .ProducesProblem(StatusCodes.Status401Unauthorized)
+            .ProducesProblems(StatusCodes.Status400BadRequest, ProblemCodes.ValidationFailed)
+            .ProducesProblems(StatusCodes.Status429TooManyRequests, SignInPartner.TooManyAttempts)
+            .WithExamples(new ChangePasswordRequest("correct horse battery staple", "a longer passphrase of my own"), new TokenResponse(
+                "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIuLi4ifQ.c2lnbmF0dXJl", "Bearer", 3600, new DateTime(2026, 11, 2, 10, 30, 0, DateTimeKind.Utc)))
             .RequireAuthorization(IdunoxAuthentication.PartnerPolicy);
 
     /// <summary><c>POST /v1/partner/auth/change-password</c>.</summary>
@@ -94,7 +97,9 @@ internal sealed class ChangePassword(IdentityModuleDbContext db, UserManager<Par
     }
 }
 
-internal sealed record ChangePasswordRequest(string? CurrentPassword, string? NewPassword)
+internal sealed record ChangePasswordRequest(
+    [property: System.ComponentModel.DataAnnotations.Required] string? CurrentPassword,
+    [property: System.ComponentModel.DataAnnotations.Required, System.ComponentModel.DataAnnotations.StringLength(1024, MinimumLength = 12)] string? NewPassword) : IApiRequest
 {
     public override string ToString() => "ChangePasswordRequest { CurrentPassword = ***, NewPassword = *** }";
 }

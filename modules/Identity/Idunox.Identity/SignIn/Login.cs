@@ -1,3 +1,4 @@
+using Idunox.Shared.Errors;
 using Idunox.Identity.Authentication;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -14,8 +15,11 @@ internal static class Login
             .WithName("Login")
             .WithTags("Portal authentication")
             .WithSummary("Sign in with e-mail and password; answers a bearer access token.")
-            .ProducesProblem(StatusCodes.Status401Unauthorized)
-            .ProducesProblem(StatusCodes.Status429TooManyRequests)
+            .ProducesProblems(StatusCodes.Status400BadRequest, ProblemCodes.ValidationFailed)
+            .ProducesProblems(StatusCodes.Status401Unauthorized, SignInPartner.InvalidCredentials)
+            .ProducesProblems(StatusCodes.Status429TooManyRequests, SignInPartner.TooManyAttempts)
+            .WithExamples(new LoginRequest("it@partner.example", "correct horse battery staple"), new TokenResponse(
+                "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIuLi4ifQ.c2lnbmF0dXJl", "Bearer", 3600, new DateTime(2026, 11, 2, 10, 30, 0, DateTimeKind.Utc)))
             .AllowAnonymous();
 
     internal static async Task<Results<Ok<TokenResponse>, ProblemHttpResult>> Handle(
@@ -32,7 +36,9 @@ internal static class Login
     }
 }
 
-internal sealed record LoginRequest(string? Email, string? Password)
+internal sealed record LoginRequest(
+    [property: System.ComponentModel.DataAnnotations.Required, System.ComponentModel.DataAnnotations.EmailAddress] string? Email,
+    [property: System.ComponentModel.DataAnnotations.Required] string? Password) : IApiRequest
 {
     public override string ToString() => $"LoginRequest {{ Email = {Email}, Password = *** }}";
 }
