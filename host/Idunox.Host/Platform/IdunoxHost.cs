@@ -57,6 +57,14 @@ public static class IdunoxHost
 
         if (verbMode)
         {
+            if (OpenApiVerb.IsRequested(args))
+            {
+                // The document describes the mapped endpoints: map them, and hand them to routing as starting the
+                // server would (UseEndpoints), without starting anything.
+                app.UseIdunoxPlatform();
+                app.UseEndpoints(_ => { });
+            }
+
             return await VerbRunner.RunAsync(app, args, new VerbConsole(Console.In, Console.Out, Console.Error));
         }
 
@@ -137,12 +145,17 @@ public static class IdunoxHost
         builder.WebHost.UseStaticWebAssets();
         builder.Services.AddOpenApi(o =>
         {
-            o.AddDocumentTransformer((document, _, _) =>
+            o.AddDocumentTransformer((document, context, _) =>
             {
+                var docs = context.ApplicationServices.GetRequiredService<IConfiguration>()["Portal:Urls:Docs"];
                 document.Info.Title = "Idunox Partner Platform API";
                 document.Info.Description = "The partner portal API (JWT bearer) and the Idunox data API (X-Api-Key). " +
                     "Every error is an RFC 9457 problem document with a stable `code`.";
-                document.Info.License = new Microsoft.OpenApi.OpenApiLicense { Name = "Idunox partner agreement (proprietary)" };
+                document.Info.License = new Microsoft.OpenApi.OpenApiLicense
+                {
+                    Name = "Idunox partner agreement (proprietary)",
+                    Url = Uri.TryCreate(docs, UriKind.Absolute, out var site) ? site : null,
+                };
                 return Task.CompletedTask;
             });
             OpenApiSecurity.Configure(o);
@@ -153,6 +166,7 @@ public static class IdunoxHost
         builder.AddIdunoxHealthChecks();
         builder.AddIdunoxJobs(database);
         builder.Services.AddSingleton<IHostVerb, MigrateVerb>();
+        builder.Services.AddSingleton<IHostVerb, OpenApiVerb>();
 
         foreach (var module in catalog.Enabled)
         {

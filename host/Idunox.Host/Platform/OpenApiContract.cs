@@ -163,9 +163,15 @@ internal static class OpenApiContract
                                 new OpenApiSchema
                                 {
                                     Type = JsonSchemaType.Object,
+                                    Required = new HashSet<string>(StringComparer.Ordinal) { "code" },
                                     Properties = new Dictionary<string, IOpenApiSchema>
                                     {
-                                        ["code"] = new OpenApiSchema { Type = JsonSchemaType.String, Enum = codes.Select(c => (JsonNode)JsonValue.Create(c)!).ToList() },
+                                        ["code"] = new OpenApiSchema
+                                        {
+                                            Type = JsonSchemaType.String,
+                                            Description = "A stable, machine-readable reason: switch on it.",
+                                            Enum = codes.Select(c => (JsonNode)JsonValue.Create(c)!).ToList(),
+                                        },
                                     },
                                 },
                             ],
@@ -217,12 +223,17 @@ internal static class OpenApiContract
         return Task.CompletedTask;
     }
 
-    /// <summary>RFC 9457 with the platform's members: every 4xx and 5xx answer of the API is one of these.</summary>
+    /// <summary>
+    /// RFC 9457 with the platform's members: every 4xx and 5xx answer of the API is one of these. Its <c>code</c> is given
+    /// by each answer, as the enum of the codes that answer can carry (a property declared twice, once as a string here
+    /// and once as an enum there, is dropped by generators such as Kiota; declared once, clients get a typed enum).
+    /// </summary>
     private static OpenApiSchema Problem() => new()
     {
         Type = JsonSchemaType.Object,
-        Description = "An RFC 9457 problem document. Switch on `code` (stable); `title` and `detail` are for people and may change.",
-        Required = new HashSet<string>(StringComparer.Ordinal) { "type", "title", "status", "code", "traceId" },
+        Description = "An RFC 9457 problem document. Every answer adds `code`, a stable reason from the list that answer documents: " +
+            "switch on it; `title` and `detail` are for people and may change.",
+        Required = new HashSet<string>(StringComparer.Ordinal) { "type", "title", "status", "traceId" },
         Properties = new Dictionary<string, IOpenApiSchema>
         {
             ["type"] = new OpenApiSchema { Type = JsonSchemaType.String, Description = "A URI reference naming the kind of problem." },
@@ -230,7 +241,6 @@ internal static class OpenApiContract
             ["status"] = new OpenApiSchema { Type = JsonSchemaType.Integer, Format = "int32", Description = "The HTTP status code." },
             ["detail"] = new OpenApiSchema { Type = JsonSchemaType.String, Description = "What happened and what to do, for people." },
             ["instance"] = new OpenApiSchema { Type = JsonSchemaType.String, Description = "The request the problem is about." },
-            ["code"] = new OpenApiSchema { Type = JsonSchemaType.String, Description = "A stable, machine-readable reason, e.g. `key_not_rotatable`." },
             ["traceId"] = new OpenApiSchema { Type = JsonSchemaType.String, Description = "Quote it to support: it finds the request in the logs." },
             ["errors"] = new OpenApiSchema
             {

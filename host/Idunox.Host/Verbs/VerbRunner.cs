@@ -40,7 +40,7 @@ internal static class VerbRunner
 
         try
         {
-            if (verb is not MigrateVerb && !await DatabaseReady.EnsureAsync(app.Services, console, cancellation.Token))
+            if (verb is not (MigrateVerb or OpenApiVerb) && !await DatabaseReady.EnsureAsync(app.Services, console, cancellation.Token))
             {
                 return VerbExitCodes.Failed;
             }
