@@ -146,15 +146,33 @@ public sealed class ProductionStartupTests
         var help = await HostProcess.RunAsync(["help"], environment);
         Assert.Equal(0, help.ExitCode);
         var rows = help.Out.Split('\n').Where(l => l.StartsWith("  ", StringComparison.Ordinal)).ToList();
-        Assert.Equal(["help", "jobs", "migrate", "partners", "staff", "tenants"], rows.Select(r => r.Trim().Split(' ')[0]).Order());
+        Assert.Equal(["help", "jobs", "migrate", "openapi", "partners", "staff", "tenants"], rows.Select(r => r.Trim().Split(' ')[0]).Order());
         Assert.Single(rows.Select(r => r.IndexOf(r.Trim().Split(' ', 2)[1].Trim(), 2, StringComparison.Ordinal)).Distinct());
 
-        foreach (var verb in new[] { "tenants", "partners", "staff", "jobs", "migrate" })
+        foreach (var verb in new[] { "tenants", "partners", "staff", "jobs", "migrate", "openapi" })
         {
             var verbHelp = await HostProcess.RunAsync([verb, "--help"], environment);
             Assert.True(verbHelp.ExitCode == 0, $"{verb} --help: {verbHelp.Error}");
             Assert.Contains($"  {verb} ", verbHelp.Out, StringComparison.Ordinal);
         }
+    }
+
+    [Fact]
+    public async Task The_openapi_verb_writes_the_served_document_without_touching_the_database()
+    {
+        var environment = DevelopmentOnFreshSqlite();
+
+        var written = await HostProcess.RunAsync(["openapi"], environment);
+        var refused = await HostProcess.RunAsync(["openapi", "--outpt", "x.json"], environment);
+
+        Assert.True(written.ExitCode == 0, written.Error);
+        using var document = System.Text.Json.JsonDocument.Parse(written.Out);
+        Assert.Equal("3.1.1", document.RootElement.GetProperty("openapi").GetString());
+        Assert.True(document.RootElement.GetProperty("paths").TryGetProperty("/v1/partner/credentials/{id}/rotate", out _));
+        Assert.Equal("http://localhost:5080", document.RootElement.GetProperty("servers")[0].GetProperty("url").GetString());
+        Assert.False(File.Exists(environment["ConnectionStrings__Idunox"]!["Data Source=".Length..]), "the verb created the database");
+        Assert.Equal(2, refused.ExitCode);
+        Assert.Contains("--outpt", refused.Error, StringComparison.Ordinal);
     }
 
     [Fact]
