@@ -159,6 +159,27 @@ public sealed class VerificationCacheTests(SmallUnknownCacheFixture fixture) : I
     }
 
     [Fact]
+    public async Task Uses_noted_in_memory_are_written_when_the_host_stops()
+    {
+        var other = IdunoxApp.OnPostgres(fixture.Database);
+        await using (other)
+        {
+            other.Clock.SetUtcNow(App.Clock.GetUtcNow().AddHours(3));
+            var session = await PartnerSession.StartAsync(other);
+            var (key, credential) = await session.CreateKeyAsync("used just before a stop");
+            await PartnerSession.Expect(await session.ProbeAsync(key), HttpStatusCode.OK);
+            Assert.Equal(System.Text.Json.JsonValueKind.Null, (await session.GetAsync(credential.Id())).GetProperty("lastUsedAt").ValueKind);
+
+            await other.DisposeAsync(); // a graceful stop: the writer flushes what was noted
+
+            await using var connection = new Npgsql.NpgsqlConnection(fixture.Database.ConnectionString);
+            await connection.OpenAsync();
+            await using var read = new Npgsql.NpgsqlCommand($"SELECT last_used_at FROM credentials.api_keys WHERE id = '{credential.Id()}'", connection);
+            Assert.Equal(other.Clock.GetUtcNow().UtcDateTime, ((DateTime)(await read.ExecuteScalarAsync())!).ToUniversalTime());
+        }
+    }
+
+    [Fact]
     public async Task A_cache_entry_holds_the_key_hash_never_the_key()
     {
         await ListeningAsync(App);
