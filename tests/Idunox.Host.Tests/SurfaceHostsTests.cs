@@ -63,6 +63,16 @@ public sealed class SurfaceHostsTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task The_staff_sign_in_sends_partners_to_the_portal_host()
+    {
+        using var client = _app.CreateClient(new WebApplicationFactoryClientOptions { BaseAddress = new Uri("https://admin.idunox.test") });
+
+        var html = await client.GetStringAsync(new Uri("/admin/sign-in", UriKind.Relative));
+
+        Assert.Contains("href=\"https://partner.idunox.test/partner/sign-in\"", html, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_page_on_the_wrong_host_is_the_friendly_not_found_page_and_the_api_a_problem()
     {
         using var client = _app.CreateClient(new WebApplicationFactoryClientOptions { BaseAddress = new Uri("https://partner.idunox.test") });
