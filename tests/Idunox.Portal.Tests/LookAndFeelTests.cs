@@ -84,7 +84,8 @@ public sealed class LookAndFeelTests(PortalFixture fixture)
         await page.GetByRole(AriaRole.Button, new() { Name = "Dark" }).ClickAsync();
         await Expect(page.Locator("html")).ToHaveAttributeAsync("data-theme", "dark");
         await Expect(page.GetByRole(AriaRole.Button, new() { Name = "Dark" })).ToHaveAttributeAsync("aria-pressed", "true");
-        await page.GetByRole(AriaRole.Link, new() { Name = "Audit trail" }).ClickAsync();
+        await page.ClickAndWaitForPageAsync(page.GetByRole(AriaRole.Link, new() { Name = "Audit trail" }));
+        await Expect(page).ToHaveURLAsync(new System.Text.RegularExpressions.Regex("/partner/audit$"));
         await Expect(page.Locator("html")).ToHaveAttributeAsync("data-theme", "dark");
         Assert.Equal(DarkBackground, await BackgroundAsync(page));
 

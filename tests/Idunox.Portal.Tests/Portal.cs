@@ -11,7 +11,20 @@ public static class Portal
         await page.GotoAsync(path);
         await page.GetByLabel("E-mail address").FillAsync(email);
         await page.GetByLabel("Password", new() { Exact = true }).FillAsync(password);
-        await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
+        // Wait for the answer to the form (the next page, or the form with its message) to be loaded, so that
+        // whatever the caller reads next is read from that page and not from one still being replaced.
+        await page.ClickAndWaitForPageAsync(page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }));
+    }
+
+    /// <summary>
+    /// Clicks a link or a submit button and waits until the page it leads to (or the form answered with its messages)
+    /// is loaded: what a test reads next is then read from that page and never from the one being replaced.
+    /// </summary>
+    public static async Task ClickAndWaitForPageAsync(this IPage page, ILocator target)
+    {
+#pragma warning disable CS0612 // Playwright marks it obsolete in favour of WaitForURL, which cannot wait for a form answered on the same address.
+        await page.RunAndWaitForNavigationAsync(() => target.ClickAsync());
+#pragma warning restore CS0612
     }
 
     public static Task SignInAsync(this IPage page, TestPartner partner, string path = "/partner/keys") =>

@@ -12,7 +12,7 @@ public static class Staff
         await page.GotoAsync(path);
         await page.GetByLabel("E-mail address").FillAsync(staff.Email);
         await page.GetByLabel("Password", new() { Exact = true }).FillAsync(staff.Password);
-        await page.GetByRole(AriaRole.Button, new() { Name = "Continue" }).ClickAsync();
+        await page.ClickAndWaitForPageAsync(page.GetByRole(AriaRole.Button, new() { Name = "Continue" }));
     }
 
     /// <summary>First sign-in: password, then enrolment of an authenticator. Answers the shared key and the recovery codes.</summary>
@@ -41,7 +41,7 @@ public static class Staff
     {
         await page.PasswordStepAsync(staff, path);
         await page.GetByLabel("Authenticator code").FillAsync(code);
-        await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
+        await page.ClickAndWaitForPageAsync(page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }));
     }
 
     /// <summary>A new staff member, enrolled and signed in, on the organisations page.</summary>
