@@ -46,7 +46,7 @@ public sealed class EmbeddedDefaultTests : IAsyncLifetime
 
         var first = await HostProcess.RunAsync(["jobs", "run", "expiry-reminders"], environment);
         Assert.True(first.ExitCode == 0, first.Error);
-        Assert.Contains("expiry-reminders: planned 1 reminder(s); sent 1 e-mail(s), 0 failed", first.Out, StringComparison.Ordinal);
+        Assert.Contains("expiry-reminders: planned 1 reminder(s) in 1 e-mail(s); sent 1 e-mail(s), 0 failed", first.Out, StringComparison.Ordinal);
         var files = Directory.GetFiles(MailDirectory, "*.eml");
         Assert.Single(files);
         var message = await MimeKit.MimeMessage.LoadAsync(files[0]);
@@ -54,7 +54,7 @@ public sealed class EmbeddedDefaultTests : IAsyncLifetime
 
         var second = await HostProcess.RunAsync(["jobs", "run", "expiry-reminders"], environment);
         Assert.Equal(0, second.ExitCode);
-        Assert.Contains("planned 0 reminder(s); sent 0 e-mail(s)", second.Out, StringComparison.Ordinal);
+        Assert.Contains("planned 0 reminder(s) in 0 e-mail(s); sent 0 e-mail(s)", second.Out, StringComparison.Ordinal);
         Assert.Single(Directory.GetFiles(MailDirectory, "*.eml"));
 
         var unknown = await HostProcess.RunAsync(["jobs", "run", "no-such-job"], environment);

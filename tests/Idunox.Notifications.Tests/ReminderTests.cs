@@ -79,24 +79,59 @@ public sealed class ReminderTests(SmtpAppFixture fixture) : IClassFixture<SmtpAp
         var partner = await App.PartnerAsync();
         var second = await App.SecondUserAsync(partner);
         var portal = await App.PortalAsync(partner);
-        await portal.CreateKeyAsync("three servers a", expiresInDays: 3);
-        await portal.CreateKeyAsync("three servers b", expiresInDays: 2);
+        var (_, _, a) = await portal.CreateKeyAsync("three servers a", expiresInDays: 3);
+        var (_, _, b) = await portal.CreateKeyAsync("three servers b", expiresInDays: 2);
 
         // Two more hosts, each with its own services and memory, on the same database and mail server.
-        await using var b = IdunoxApp.OnPostgres(fixture.Database, extra: fixture.Smtp.Settings);
-        await using var c = IdunoxApp.OnPostgres(fixture.Database, extra: fixture.Smtp.Settings);
-        foreach (var other in new[] { b, c })
+        await using var hostB = IdunoxApp.OnPostgres(fixture.Database, extra: fixture.Smtp.Settings);
+        await using var hostC = IdunoxApp.OnPostgres(fixture.Database, extra: fixture.Smtp.Settings);
+        foreach (var other in new[] { hostB, hostC })
         {
             other.Clock.SetUtcNow(App.Clock.GetUtcNow());
         }
 
-        await Task.WhenAll(new[] { App, b, c }.SelectMany(host => new[] { host.RunJobAsync("expiry-reminders"), host.RunJobAsync("expiry-reminders") }));
+        await Task.WhenAll(new[] { App, hostB, hostC }.SelectMany(host => new[] { host.RunJobAsync("expiry-reminders"), host.RunJobAsync("expiry-reminders") }));
 
+        // One digest each, naming both keys, nearest expiry first.
         foreach (var email in new[] { partner.Email, second.Email })
         {
-            Assert.Equal(2, MailTo(email).Count);
-            Assert.Equal(2, MailTo(email).Select(m => m.Subject).Distinct().Count());
+            var mail = Assert.Single(MailTo(email));
+            Assert.Equal("2 of your API keys expire soon, the first in 2 days", mail.Subject);
+            var text = mail.TextBody ?? string.Empty;
+            var nearest = text.IndexOf($"- {b}… (three servers b) expires in 2 days", StringComparison.Ordinal);
+            Assert.True(nearest >= 0, text);
+            Assert.True(text.IndexOf($"- {a}… (three servers a) expires in 3 days", StringComparison.Ordinal) > nearest, text);
         }
+    }
+
+    [Fact]
+    public async Task Keys_crossing_in_one_run_share_one_email_and_each_next_threshold_comes_on_its_own()
+    {
+        var partner = await App.PartnerAsync();
+        var portal = await App.PortalAsync(partner);
+        var (_, _, near) = await portal.CreateKeyAsync("near", expiresInDays: 20);
+        var (_, _, far) = await portal.CreateKeyAsync("far", expiresInDays: 25);
+        var start = App.Clock.GetUtcNow().UtcDateTime;
+
+        await App.RunJobAsync("expiry-reminders"); // both within 30 days: one digest
+        var digest = Assert.Single(MailTo(partner.Email));
+        Assert.Equal("2 of your API keys expire soon, the first in 20 days", digest.Subject);
+        Assert.Contains($"{near}… (near) expires in 20 days, on {start.AddDays(20):d MMMM yyyy}", digest.TextBody, StringComparison.Ordinal);
+        Assert.Contains($"{far}… (far) expires in 25 days", digest.TextBody, StringComparison.Ordinal);
+        Assert.Contains($"<li>{near}… (near) expires in 20 days", digest.HtmlBody, StringComparison.Ordinal);
+
+        MoveTo(start.AddDays(13).AddHours(1)); // near crosses 7 days; far is at 12
+        await App.RunJobAsync("expiry-reminders");
+        MoveTo(start.AddDays(18).AddHours(1)); // far crosses 7 days
+        await App.RunJobAsync("expiry-reminders");
+        await App.RunJobAsync("expiry-reminders");
+
+        Assert.Equal(
+        [
+            "2 of your API keys expire soon, the first in 20 days",
+            $"Your API key {near}… (near) expires in 7 days",
+            $"Your API key {far}… (far) expires in 7 days",
+        ], MailTo(partner.Email).Select(m => m.Subject));
     }
 
     [Fact]

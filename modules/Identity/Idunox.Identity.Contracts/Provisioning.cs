@@ -32,6 +32,9 @@ public interface IPartnerUserDirectory
 {
     Task<IReadOnlyList<PartnerUserInfo>> ListByTenantAsync(Guid tenantId, CancellationToken cancellationToken);
 
+    /// <summary>The portal users of several organisations in one query (for jobs that write to many at once).</summary>
+    Task<IReadOnlyList<PartnerUserInfo>> ListByTenantsAsync(IReadOnlyCollection<Guid> tenantIds, CancellationToken cancellationToken);
+
     /// <summary>How many portal users each organisation has (organisations without users are left out).</summary>
     Task<IReadOnlyDictionary<Guid, int>> CountByTenantAsync(CancellationToken cancellationToken);
 }

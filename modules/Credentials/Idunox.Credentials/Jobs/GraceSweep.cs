@@ -1,12 +1,13 @@
+using System.Data.Common;
 using Idunox.Credentials.Audit;
 using Idunox.Credentials.Contracts;
 using Idunox.Credentials.Keys;
 using Idunox.Credentials.Persistence;
 using Idunox.Shared.Jobs;
-using Idunox.Shared.MultiTenancy;
+using Idunox.Shared.Outbox;
 using Idunox.Shared.Persistence;
 using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.DependencyInjection;
+using Microsoft.EntityFrameworkCore.Storage;
 using Microsoft.Extensions.Logging;
 
 namespace Idunox.Credentials.Jobs;
@@ -14,69 +15,114 @@ namespace Idunox.Credentials.Jobs;
 /// <summary>
 /// <c>grace-sweep</c> (every 5 minutes): records that a rotated key's grace has ended — an audit event and an
 /// <see cref="ApiKeyGraceEnded"/> event, once per key. Verification refused the key from the instant its grace ended;
-/// this job only records the fact and lets subscribers know. Each key is claimed with a conditional update, so two
-/// servers sweeping at once record it once.
+/// this job only records the fact and lets subscribers know.
 /// </summary>
-internal sealed class GraceSweep(IServiceScopeFactory scopes, CredentialsDbContext db, TimeProvider clock, ILogger<GraceSweep> logger) : IRecurringJob
+/// <remarks>
+/// Set-based, in batches of <c>Jobs:BatchSize</c>: one statement claims a batch (marks it recorded and returns it;
+/// on PostgreSQL <c>FOR UPDATE SKIP LOCKED</c>, so servers sweeping at once share the backlog instead of queueing on
+/// each other's rows), one statement writes its audit events, one its outbox events, and the transaction commits.
+/// A run that dies mid-batch rolls that batch back whole; the next run claims it again.
+/// </remarks>
+internal sealed class GraceSweep(CredentialsDbContext db, JobBatches batches, TimeProvider clock, ILogger<GraceSweep> logger) : IRecurringJob
 {
     public const string JobName = "grace-sweep";
-    private static readonly string[] TenantFilter = [ModuleDbContext.TenantFilter];
+
+    private sealed record Claimed(Guid Id, Guid TenantId, string Name, string Prefix, DateTime ExpiresAt, DateTime GraceEndsAt);
 
     public async Task<JobOutcome> RunAsync(CancellationToken cancellationToken)
     {
         var now = clock.GetUtcNow().UtcDateTime;
-        var ended = await db.ApiKeys.IgnoreQueryFilters(TenantFilter).AsNoTracking()
-            .Where(k => k.GraceEndsAt != null && k.GraceEndsAt <= now && k.ExpiryRecordedAt == null && k.RevokedAt == null)
-            .OrderBy(k => k.GraceEndsAt)
-            .Select(k => new { k.Id, k.TenantId })
-            .ToListAsync(cancellationToken);
-
         var recorded = 0;
-        foreach (var key in ended)
+        while (true)
         {
-            if (await RecordAsync(key.Id, key.TenantId, now, cancellationToken))
+            var batch = await RecordBatchAsync(now, cancellationToken);
+            recorded += batch;
+            if (batch < batches.Size)
             {
-                recorded++;
+                break; // the backlog is done (or the rest is being claimed by another server)
             }
         }
 
         return new JobOutcome($"recorded the end of grace of {recorded} key(s)", DidNothing: recorded == 0);
     }
 
-    private async Task<bool> RecordAsync(Guid keyId, Guid tenantId, DateTime now, CancellationToken cancellationToken)
+    private async Task<int> RecordBatchAsync(DateTime now, CancellationToken cancellationToken)
     {
-        await using var scope = scopes.CreateAsyncScope();
-        using var tenant = scope.ServiceProvider.GetRequiredService<TenantContext>().Use(tenantId);
-        var keys = scope.ServiceProvider.GetRequiredService<CredentialsDbContext>();
-        await using var transaction = await keys.Database.BeginTransactionAsync(cancellationToken);
-        // The claim: of two servers, one updates the row, the other finds it already recorded.
-        var claimed = await keys.ApiKeys.Where(k => k.Id == keyId && k.ExpiryRecordedAt == null && k.RevokedAt == null)
-            .ExecuteUpdateAsync(s => s.SetProperty(k => k.ExpiryRecordedAt, now), cancellationToken);
-        if (claimed == 0)
+        var strategy = db.Database.CreateExecutionStrategy();
+        return await strategy.ExecuteAsync(async ct =>
         {
-            return false;
+            await using var transaction = await db.Database.BeginTransactionAsync(ct);
+            var claimed = await ClaimAsync(transaction, now, ct);
+            if (claimed.Count == 0)
+            {
+                return 0;
+            }
+
+            var actor = Actor.SystemJob(JobName);
+            var audit = new List<AuditEvent>(claimed.Count);
+            var events = new List<OutboxMessage>(claimed.Count);
+            foreach (var key in claimed)
+            {
+                audit.Add(new AuditEvent
+                {
+                    Id = Guid.CreateVersion7(),
+                    TenantId = key.TenantId,
+                    OccurredAt = now,
+                    Action = AuditActions.KeyExpired,
+                    ActorType = actor.Type,
+                    ActorName = actor.Name,
+                    ApiKeyId = key.Id,
+                    ApiKeyPrefix = key.Prefix,
+                    ApiKeyName = key.Name,
+                    Detail = $"grace ended {key.GraceEndsAt:yyyy-MM-dd HH:mm} UTC",
+                });
+                events.Add(OutboxMessage.From(new ApiKeyGraceEnded(Guid.CreateVersion7(), key.TenantId, now,
+                    new KeyReference(key.Id, key.Name, key.Prefix, key.ExpiresAt), key.GraceEndsAt)));
+            }
+
+            await db.InsertAsync(audit, ct);
+            await db.InsertAsync(events, ct);
+            await transaction.CommitAsync(ct);
+            logger.LogInformation("Recorded the end of grace of {Count} API key(s) in {Tenants} organisation(s), grace ended {From:u} to {To:u}",
+                claimed.Count, claimed.Select(k => k.TenantId).Distinct().Count(), claimed.Min(k => k.GraceEndsAt), claimed.Max(k => k.GraceEndsAt));
+            return claimed.Count;
+        }, cancellationToken);
+    }
+
+    /// <summary>Marks up to a batch of keys whose grace ended (and is not yet recorded) as recorded, and answers them.</summary>
+    private async Task<List<Claimed>> ClaimAsync(IDbContextTransaction transaction, DateTime now, CancellationToken cancellationToken)
+    {
+        var t = SqlNames.Of<ApiKey>(db);
+        string id = t.Column(nameof(ApiKey.Id)), graceEndsAt = t.Column(nameof(ApiKey.GraceEndsAt)), recordedAt = t.Column(nameof(ApiKey.ExpiryRecordedAt)),
+            revokedAt = t.Column(nameof(ApiKey.RevokedAt));
+        var lockRows = db.Database.IsNpgsql() ? " FOR UPDATE SKIP LOCKED" : string.Empty;
+        await using var command = db.Database.GetDbConnection().CreateCommand();
+        command.Transaction = transaction.GetDbTransaction();
+        command.CommandText =
+            $"UPDATE {t.Table} SET {recordedAt} = @now WHERE {id} IN (" +
+            $"SELECT {id} FROM {t.Table} WHERE {graceEndsAt} IS NOT NULL AND {graceEndsAt} <= @now AND {recordedAt} IS NULL AND {revokedAt} IS NULL " +
+            $"ORDER BY {graceEndsAt} LIMIT @batch{lockRows}) AND {recordedAt} IS NULL " +
+            $"RETURNING {id}, {t.Column(nameof(ApiKey.TenantId))}, {t.Column(nameof(ApiKey.Name))}, {t.Column(nameof(ApiKey.Prefix))}, " +
+            $"{t.Column(nameof(ApiKey.ExpiresAt))}, {graceEndsAt}";
+        Add(command, "now", now);
+        Add(command, "batch", batches.Size);
+        var claimed = new List<Claimed>(batches.Size);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            claimed.Add(new Claimed(reader.GetGuid(0), reader.GetGuid(1), reader.GetString(2), reader.GetString(3), Utc(reader.GetDateTime(4)), Utc(reader.GetDateTime(5))));
         }
 
-        var key = await keys.ApiKeys.AsNoTracking().SingleAsync(k => k.Id == keyId, cancellationToken);
-        var actor = Actor.SystemJob(JobName);
-        keys.AuditEvents.Add(new AuditEvent
-        {
-            Id = Guid.CreateVersion7(),
-            TenantId = tenantId,
-            OccurredAt = now,
-            Action = AuditActions.KeyExpired,
-            ActorType = actor.Type,
-            ActorName = actor.Name,
-            ApiKeyId = key.Id,
-            ApiKeyPrefix = key.Prefix,
-            ApiKeyName = key.Name,
-            Detail = $"grace ended {key.GraceEndsAt:yyyy-MM-dd HH:mm} UTC",
-        });
-        keys.Publish(new ApiKeyGraceEnded(Guid.CreateVersion7(), tenantId, now,
-            new KeyReference(key.Id, key.Name, key.Prefix, key.ExpiresAt), key.GraceEndsAt!.Value));
-        await keys.SaveChangesAsync(cancellationToken);
-        await transaction.CommitAsync(cancellationToken);
-        logger.LogInformation("Recorded the end of grace of API key {KeyId} ({Prefix}) in tenant {TenantId}", key.Id, key.Prefix, tenantId);
-        return true;
+        return claimed;
     }
+
+    private static void Add(DbCommand command, string name, object value)
+    {
+        var parameter = command.CreateParameter();
+        parameter.ParameterName = name;
+        parameter.Value = value;
+        command.Parameters.Add(parameter);
+    }
+
+    private static DateTime Utc(DateTime value) => DateTime.SpecifyKind(value, DateTimeKind.Utc);
 }

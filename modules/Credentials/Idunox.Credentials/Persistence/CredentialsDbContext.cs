@@ -34,6 +34,12 @@ internal abstract class CredentialsDbContext(DbContextOptions options, ITenantCo
             // The database itself refuses a second successor of one key: concurrent rotations cannot both win.
             k.HasIndex(x => x.RotatedFromId).IsUnique();
             k.HasIndex(x => new { x.TenantId, x.CreatedAt });
+            // The jobs' due queries, partial so they hold only the rows still due (same SQL on both providers):
+            // grace ended and not yet recorded (grace-sweep), and keys still in use by expiry (expiry-reminders).
+            k.HasIndex(x => x.GraceEndsAt).HasDatabaseName("ix_api_keys_grace_due")
+                .HasFilter("\"grace_ends_at\" IS NOT NULL AND \"expiry_recorded_at\" IS NULL AND \"revoked_at\" IS NULL");
+            k.HasIndex(x => x.ExpiresAt).HasDatabaseName("ix_api_keys_expiry_due")
+                .HasFilter("\"revoked_at\" IS NULL AND \"grace_ends_at\" IS NULL AND \"replaced_by_id\" IS NULL");
         });
 
         modelBuilder.Entity<AuditEvent>(a =>

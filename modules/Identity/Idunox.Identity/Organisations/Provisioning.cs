@@ -216,6 +216,13 @@ internal sealed partial class Provisioning(
         (await db.PartnerUsers.AsNoTracking().Where(u => u.TenantId == tenantId).OrderBy(u => u.Email).ToListAsync(cancellationToken))
             .Select(ToInfo).ToList();
 
+    public async Task<IReadOnlyList<PartnerUserInfo>> ListByTenantsAsync(IReadOnlyCollection<Guid> tenantIds, CancellationToken cancellationToken)
+    {
+        var ids = tenantIds.Distinct().ToArray();
+        return (await db.PartnerUsers.AsNoTracking().Where(u => ids.Contains(u.TenantId)).OrderBy(u => u.TenantId).ThenBy(u => u.Email).ToListAsync(cancellationToken))
+            .Select(ToInfo).ToList();
+    }
+
     public async Task<IReadOnlyDictionary<Guid, int>> CountByTenantAsync(CancellationToken cancellationToken) =>
         await db.PartnerUsers.AsNoTracking().GroupBy(u => u.TenantId).Select(g => new { g.Key, Count = g.Count() })
             .ToDictionaryAsync(x => x.Key, x => x.Count, cancellationToken);

@@ -1,59 +1,161 @@
 using Idunox.Notifications.Persistence;
 using Idunox.Shared.Jobs;
 using Idunox.Shared.Outbox;
+using Idunox.Shared.Persistence;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using MimeKit;
 
 namespace Idunox.Notifications.Email;
 
 /// <summary>
-/// Sends the e-mails that are due. Each is claimed with a lease first, so two servers never send one together; it is
-/// marked sent right after the server accepted it. A failure waits 1, 2, 4 … 60 minutes and is tried again, forever:
-/// nothing is dropped. Its Message-ID is its id, so a resend after a crash between accept and mark is recognisable.
+/// Sends every e-mail that is due, over <c>Email:Smtp:Connections</c> connections at once (default 4; one on SQLite and
+/// for the pickup folder), each reused for message after message. A worker claims a handful of due messages in one
+/// statement (a lease: <c>FOR UPDATE SKIP LOCKED</c> on PostgreSQL, so servers share the queue), sends them, and marks
+/// each sent the moment the server accepted it; no database transaction is open while the SMTP server is talked to.
+/// A failure waits 1, 2, 4 … 60 minutes and is tried again, forever: nothing is dropped. When the server cannot be
+/// reached, the worker gives the rest of its claim the same back-off and stops. A message's Message-ID is its id, so a
+/// resend after a crash between accept and mark is recognisable.
 /// </summary>
-internal sealed class EmailDispatcher(NotificationsDbContext db, IEmailTransport transport, EmailOptions options, TimeProvider clock, ILogger<EmailDispatcher> logger)
+internal sealed class EmailDispatcher(IServiceScopeFactory scopes, IEmailTransport transport, EmailOptions options, TimeProvider clock, ILogger<EmailDispatcher> logger)
 {
     private static readonly TimeSpan Lease = TimeSpan.FromMinutes(10);
-    private const int Batch = 100;
+
+    /// <summary>Messages per claim: small, so a lease (10 minutes) outlasts the claim even on a slow server.</summary>
+    private const int ClaimSize = 20;
+
+    private sealed record Claimed(Guid Id, string Kind, string Recipient, string Subject, string TextBody, string HtmlBody, int Attempts);
 
     public async Task<(int Sent, int Failed)> DeliverDueAsync(CancellationToken cancellationToken)
     {
-        var now = clock.GetUtcNow().UtcDateTime;
-        var due = await db.OutgoingEmails.AsNoTracking()
-            .Where(m => m.SentAt == null && m.NextAttemptAt <= now)
-            .OrderBy(m => m.NextAttemptAt).ThenBy(m => m.CreatedAt).Take(Batch)
-            .ToListAsync(cancellationToken);
-
-        return await LeasedDelivery.RunAsync(due, new Steps(this, db, transport, logger), clock, cancellationToken);
-    }
-
-    private sealed class Steps(EmailDispatcher dispatcher, NotificationsDbContext db, IEmailTransport transport, ILogger logger) : LeaseSteps<OutgoingEmail>
-    {
-        private DbSet<OutgoingEmail> Emails => db.OutgoingEmails;
-
-        public override async Task<bool> ClaimAsync(OutgoingEmail email, DateTime now, CancellationToken cancellationToken) =>
-            await Emails.Where(m => m.Id == email.Id && m.SentAt == null && m.NextAttemptAt <= now)
-                .ExecuteUpdateAsync(s => s.SetProperty(m => m.NextAttemptAt, now + Lease).SetProperty(m => m.Attempts, m => m.Attempts + 1), cancellationToken) > 0;
-
-        public override Task WorkAsync(OutgoingEmail email, DateTime now, CancellationToken cancellationToken) =>
-            transport.SendAsync(dispatcher.ToMime(email, now), cancellationToken);
-
-        public override Task MarkDoneAsync(OutgoingEmail email, DateTime now, CancellationToken cancellationToken) =>
-            Emails.Where(m => m.Id == email.Id)
-                .ExecuteUpdateAsync(s => s.SetProperty(m => m.SentAt, now).SetProperty(m => m.LastError, (string?)null), cancellationToken);
-
-        public override Task MarkFailedAsync(OutgoingEmail email, DateTime retryAt, string error, Exception exception, CancellationToken cancellationToken)
+        int workers;
+        await using (var scope = scopes.CreateAsyncScope())
         {
-            logger.LogWarning("Sending e-mail {EmailId} ({Kind}) failed, retrying at {RetryAt}: {Error}", email.Id, email.Kind, retryAt, error);
-            return Emails.Where(m => m.Id == email.Id)
-                .ExecuteUpdateAsync(s => s.SetProperty(m => m.NextAttemptAt, retryAt).SetProperty(m => m.LastError, error), cancellationToken);
+            var single = options.Mode == EmailMode.Pickup || !scope.ServiceProvider.GetRequiredService<NotificationsDbContext>().Database.IsNpgsql();
+            workers = single ? 1 : options.Connections;
         }
 
-        public override int AttemptsBefore(OutgoingEmail email) => email.Attempts;
+        var results = await Task.WhenAll(Enumerable.Range(0, workers).Select(_ => Task.Run(() => WorkAsync(cancellationToken), cancellationToken)));
+        return (results.Sum(r => r.Sent), results.Sum(r => r.Failed));
     }
 
-    private MimeMessage ToMime(OutgoingEmail email, DateTime now)
+    /// <summary>One connection's work: claim, send, mark — until nothing is due or the server is out of reach.</summary>
+    private async Task<(int Sent, int Failed)> WorkAsync(CancellationToken cancellationToken)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<NotificationsDbContext>();
+        int sent = 0, failed = 0;
+        IEmailConnection? connection = null;
+        try
+        {
+            while (true)
+            {
+                var claimed = await ClaimAsync(db, clock.GetUtcNow().UtcDateTime, cancellationToken);
+                if (claimed.Count == 0)
+                {
+                    return (sent, failed);
+                }
+
+                for (var i = 0; i < claimed.Count; i++)
+                {
+                    var email = claimed[i];
+                    var now = clock.GetUtcNow().UtcDateTime;
+                    var connecting = connection is null;
+                    try
+                    {
+                        connection ??= await transport.OpenAsync(cancellationToken);
+                        await connection.SendAsync(ToMime(email, now), cancellationToken);
+                    }
+                    catch (Exception e) when (e is not OperationCanceledException)
+                    {
+                        await DropAsync(connection);
+                        connection = null;
+                        var error = Bounded($"{e.GetType().Name}: {e.Message}");
+                        // Out of reach: the rest of this claim waits its back-off too, and this worker stops.
+                        var failing = connecting ? claimed.Skip(i).ToList() : [email];
+                        foreach (var item in failing)
+                        {
+                            var retryAt = now + LeasedDelivery.Backoff(item.Attempts);
+                            logger.LogWarning("Sending e-mail {EmailId} ({Kind}) failed, retrying at {RetryAt}: {Error}", item.Id, item.Kind, retryAt, error);
+                            await db.OutgoingEmails.Where(m => m.Id == item.Id && m.SentAt == null)
+                                .ExecuteUpdateAsync(s => s.SetProperty(m => m.NextAttemptAt, retryAt).SetProperty(m => m.LastError, error), CancellationToken.None);
+                        }
+
+                        failed += failing.Count;
+                        if (connecting)
+                        {
+                            return (sent, failed);
+                        }
+
+                        continue;
+                    }
+
+                    // Accepted: record it at once (not with the token: a cancelled run must not resend what went out).
+                    await db.OutgoingEmails.Where(m => m.Id == email.Id)
+                        .ExecuteUpdateAsync(s => s.SetProperty(m => m.SentAt, now).SetProperty(m => m.LastError, (string?)null), CancellationToken.None);
+                    sent++;
+                }
+            }
+        }
+        finally
+        {
+            await DropAsync(connection);
+        }
+    }
+
+    /// <summary>Takes up to <see cref="ClaimSize"/> due messages for a lease (counting the attempt) and answers them.</summary>
+    private async Task<List<Claimed>> ClaimAsync(NotificationsDbContext db, DateTime now, CancellationToken cancellationToken)
+    {
+        var t = SqlNames.Of<OutgoingEmail>(db);
+        string id = t.Column(nameof(OutgoingEmail.Id)), sentAt = t.Column(nameof(OutgoingEmail.SentAt)), next = t.Column(nameof(OutgoingEmail.NextAttemptAt)),
+            attempts = t.Column(nameof(OutgoingEmail.Attempts));
+        var lockRows = db.Database.IsNpgsql() ? " FOR UPDATE SKIP LOCKED" : string.Empty;
+        var connection = db.Database.GetDbConnection();
+        if (connection.State != System.Data.ConnectionState.Open)
+        {
+            await db.Database.OpenConnectionAsync(cancellationToken);
+        }
+
+        await using var command = connection.CreateCommand();
+        command.CommandText =
+            $"UPDATE {t.Table} SET {next} = @lease, {attempts} = {attempts} + 1 WHERE {id} IN (" +
+            $"SELECT {id} FROM {t.Table} WHERE {sentAt} IS NULL AND {next} <= @now ORDER BY {next}, {t.Column(nameof(OutgoingEmail.CreatedAt))} " +
+            $"LIMIT {ClaimSize}{lockRows}) AND {sentAt} IS NULL AND {next} <= @now " +
+            $"RETURNING {id}, {t.Column(nameof(OutgoingEmail.Kind))}, {t.Column(nameof(OutgoingEmail.Recipient))}, {t.Column(nameof(OutgoingEmail.Subject))}, " +
+            $"{t.Column(nameof(OutgoingEmail.TextBody))}, {t.Column(nameof(OutgoingEmail.HtmlBody))}, {attempts}";
+        Add(command, "now", now);
+        Add(command, "lease", now + Lease);
+        var claimed = new List<Claimed>(ClaimSize);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            claimed.Add(new Claimed(reader.GetGuid(0), reader.GetString(1), reader.GetString(2), reader.GetString(3), reader.GetString(4), reader.GetString(5),
+                reader.GetInt32(6)));
+        }
+
+        return claimed;
+    }
+
+    private static void Add(System.Data.Common.DbCommand command, string name, object value)
+    {
+        var parameter = command.CreateParameter();
+        parameter.ParameterName = name;
+        parameter.Value = value;
+        command.Parameters.Add(parameter);
+    }
+
+    private static async Task DropAsync(IEmailConnection? connection)
+    {
+        if (connection is not null)
+        {
+            await connection.DisposeAsync();
+        }
+    }
+
+    private static string Bounded(string error) => error.Length > 2000 ? error[..2000] : error;
+
+    private MimeMessage ToMime(Claimed email, DateTime now)
     {
         var message = new MimeMessage
         {

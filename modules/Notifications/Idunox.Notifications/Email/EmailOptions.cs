@@ -32,7 +32,8 @@ internal sealed record EmailOptions(
     string? Password,
     string FromAddress,
     string FromName,
-    TimeSpan Timeout)
+    TimeSpan Timeout,
+    int Connections = 4)
 {
     public static EmailOptions From(IConfiguration configuration, IHostEnvironment environment)
     {
@@ -61,7 +62,8 @@ internal sealed record EmailOptions(
             section["Smtp:Password"] is { Length: > 0 } password ? password : null,
             section["From:Address"] ?? "no-reply@idunox.com",
             section["From:Name"] ?? "Idunox Partner Portal",
-            TimeSpan.FromSeconds(section.GetValue("Smtp:TimeoutSeconds", 30)));
+            TimeSpan.FromSeconds(section.GetValue("Smtp:TimeoutSeconds", 30)),
+            Math.Clamp(section.GetValue("Smtp:Connections", 4), 1, 32));
     }
 
     private static T Parse<T>(string? value, T fallback, string key, string allowed) where T : struct, Enum =>

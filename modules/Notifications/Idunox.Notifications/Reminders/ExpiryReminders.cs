@@ -1,12 +1,12 @@
+using System.Runtime.CompilerServices;
 using Idunox.Credentials.Contracts;
+using Idunox.Identity.Contracts;
 using Idunox.Notifications.Email;
 using Idunox.Notifications.Persistence;
 using Idunox.Notifications.Templates;
 using Idunox.Shared.Jobs;
-using Idunox.Shared.MultiTenancy;
 using Idunox.Shared.Persistence;
 using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -23,69 +23,152 @@ internal sealed class ReminderOptions
 }
 
 /// <summary>
-/// <c>expiry-reminders</c> (hourly): e-mails each organisation's portal users when one of its keys comes within a reminder
-/// threshold of its expiry. A key gets each threshold's reminder once: the reminder and its e-mails are recorded in one
-/// transaction under a unique (key, threshold) index, so a retry, a second server or a rerun finds it done. A late run
-/// that finds a key past several thresholds sends only the nearest. Then the due e-mails are sent.
+/// <c>expiry-reminders</c> (hourly): e-mails each organisation's portal users when its keys come within a reminder
+/// threshold of their expiry — one digest per user per run, listing every key of the organisation that crossed a
+/// threshold in that run, nearest expiry first. Then the due e-mails are sent.
 /// </summary>
+/// <remarks>
+/// A key gets each threshold's reminder once: planning claims (key, threshold) pairs with one
+/// <c>INSERT … ON CONFLICT DO NOTHING RETURNING</c> into <c>sent_reminders</c> (unique on the pair), and writes the digests
+/// of exactly the claimed pairs in the same transaction. A retry, a rerun or a second server finds the pairs taken and
+/// writes nothing for them; a run that dies mid-batch rolls the batch back whole. Batches hold whole organisations (up to
+/// <c>Jobs:BatchSize</c> keys), so a digest is never split. A digest that fails to send is retried as an e-mail, never
+/// planned again. A late run that finds a key past several thresholds reminds of the nearest only.
+/// </remarks>
 internal sealed class ExpiryReminders(
-    IServiceScopeFactory scopes,
+    NotificationsDbContext db,
     ICredentialDirectory credentials,
+    IPartnerUserDirectory users,
+    EmailTemplates templates,
     EmailDispatcher dispatcher,
     IOptions<ReminderOptions> options,
+    JobBatches batches,
     TimeProvider clock,
     ILogger<ExpiryReminders> logger) : IRecurringJob
 {
     public const string JobName = "expiry-reminders";
+
+    /// <summary>Rows per INSERT: five parameters a row stays far below both providers' parameter limits.</summary>
+    private const int RowsPerStatement = 2_000;
+
+    private sealed record Due(Guid TenantId, KeyReference Key, int Threshold, int Days);
 
     public async Task<JobOutcome> RunAsync(CancellationToken cancellationToken)
     {
         var now = clock.GetUtcNow().UtcDateTime;
         var thresholds = options.Value.Thresholds;
         var keys = await credentials.ListExpiringAsync(now, TimeSpan.FromDays(thresholds[^1]), cancellationToken);
-
-        var planned = 0;
-        foreach (var key in keys)
+        var due = keys.Select(k =>
         {
-            var remaining = key.Key.ExpiresAt - now;
-            var threshold = thresholds.First(t => remaining <= TimeSpan.FromDays(t)); // the nearest one crossed
-            if (await PlanAsync(key, threshold, (int)Math.Ceiling(remaining.TotalDays), now, cancellationToken))
-            {
-                planned++;
-            }
+            var remaining = k.Key.ExpiresAt - now;
+            return new Due(k.TenantId, k.Key, thresholds.First(t => remaining <= TimeSpan.FromDays(t)), (int)Math.Ceiling(remaining.TotalDays));
+        });
+
+        int planned = 0, digests = 0;
+        foreach (var batch in WholeOrganisations(due, batches.Size))
+        {
+            var (reminders, emails) = await PlanBatchAsync(batch, now, cancellationToken);
+            planned += reminders;
+            digests += emails;
         }
 
-        return EmailOutcome.Of($"planned {planned} reminder(s); ", await dispatcher.DeliverDueAsync(cancellationToken), planned);
+        return EmailOutcome.Of($"planned {planned} reminder(s) in {digests} e-mail(s); ", await dispatcher.DeliverDueAsync(cancellationToken), planned);
     }
 
-    private async Task<bool> PlanAsync(ExpiringKey key, int threshold, int days, DateTime now, CancellationToken cancellationToken)
+    /// <summary>Batches of whole organisations, up to <paramref name="size"/> keys (one larger organisation is a batch of its own).</summary>
+    private static IEnumerable<List<Due>> WholeOrganisations(IEnumerable<Due> due, int size)
     {
-        await using var scope = scopes.CreateAsyncScope();
-        using var tenant = scope.ServiceProvider.GetRequiredService<TenantContext>().Use(key.TenantId);
-        var db = scope.ServiceProvider.GetRequiredService<NotificationsDbContext>();
-        if (await db.SentReminders.AnyAsync(r => r.ApiKeyId == key.Key.Id && r.ThresholdDays == threshold, cancellationToken))
+        var batch = new List<Due>();
+        foreach (var organisation in due.GroupBy(d => d.TenantId))
         {
-            return false;
+            var keys = organisation.ToList();
+            if (batch.Count > 0 && batch.Count + keys.Count > size)
+            {
+                yield return batch;
+                batch = [];
+            }
+
+            batch.AddRange(keys);
         }
 
-        var templates = scope.ServiceProvider.GetRequiredService<EmailTemplates>();
-        db.SentReminders.Add(new SentReminder { Id = Guid.CreateVersion7(), ApiKeyId = key.Key.Id, ThresholdDays = threshold, SentAt = now });
-        var recipients = await scope.ServiceProvider.GetRequiredService<EmailQueue>().ToOrganisationAsync(
-            key.TenantId, "expiry-reminder", $"reminder:{key.Key.Id:N}:{threshold}",
-            user => templates.ExpiryReminder(user.DisplayName, key.Key.Prefix, key.Key.Name, days, key.Key.ExpiresAt),
-            cancellationToken);
-        try
+        if (batch.Count > 0)
         {
-            await db.SaveChangesAsync(cancellationToken);
+            yield return batch;
         }
-        catch (DbUpdateException e) when (db.IsUniqueViolation<SentReminder>(e, nameof(SentReminder.ApiKeyId), nameof(SentReminder.ThresholdDays)) ||
-                                          db.IsUniqueViolation<OutgoingEmail>(e, nameof(OutgoingEmail.DedupeKey)))
-        {
-            return false; // another run recorded this reminder first
-        }
-
-        logger.LogInformation("Queued the {Threshold}-day reminder of API key {KeyId} ({Prefix}) to {Recipients} user(s) of tenant {TenantId}",
-            threshold, key.Key.Id, key.Key.Prefix, recipients, key.TenantId);
-        return true;
     }
+
+    private async Task<(int Reminders, int Emails)> PlanBatchAsync(List<Due> batch, DateTime now, CancellationToken cancellationToken)
+    {
+        var strategy = db.Database.CreateExecutionStrategy();
+        return await strategy.ExecuteAsync(async ct =>
+        {
+            await using var transaction = await db.Database.BeginTransactionAsync(ct);
+            var claimed = new HashSet<(Guid, int)>();
+            foreach (var chunk in batch.Chunk(RowsPerStatement))
+            {
+                claimed.UnionWith(await ClaimAsync(chunk, now, ct));
+            }
+
+            var mine = batch.Where(d => claimed.Contains((d.Key.Id, d.Threshold))).ToList();
+            if (mine.Count == 0)
+            {
+                return (0, 0); // all done before: by an earlier run, or by another server just now
+            }
+
+            var recipients = (await users.ListByTenantsAsync(mine.Select(d => d.TenantId).Distinct().ToList(), ct)).Where(u => u.Enabled).ToLookup(u => u.TenantId);
+            var digest = Guid.CreateVersion7();
+            var emails = new List<OutgoingEmail>();
+            foreach (var organisation in mine.GroupBy(d => d.TenantId))
+            {
+                var lines = organisation.Select(d => new ExpiringKeyLine(d.Key.Prefix, d.Key.Name, d.Days, d.Key.ExpiresAt)).ToList();
+                foreach (var user in recipients[organisation.Key])
+                {
+                    var email = templates.ExpiryDigest(user.DisplayName, lines);
+                    emails.Add(new OutgoingEmail
+                    {
+                        Id = Guid.CreateVersion7(),
+                        TenantId = organisation.Key,
+                        DedupeKey = $"reminders:{digest:N}:{user.Id:N}",
+                        Kind = "expiry-reminder",
+                        Recipient = user.Email,
+                        Subject = email.Subject,
+                        TextBody = email.Text,
+                        HtmlBody = email.Html,
+                        CreatedAt = now,
+                        NextAttemptAt = now,
+                    });
+                }
+            }
+
+            await db.InsertAsync(emails, ct);
+            await transaction.CommitAsync(ct);
+            logger.LogInformation("Planned {Reminders} expiry reminder(s) of {Organisations} organisation(s) in {Emails} e-mail(s)",
+                mine.Count, mine.Select(d => d.TenantId).Distinct().Count(), emails.Count);
+            return (mine.Count, emails.Count);
+        }, cancellationToken);
+    }
+
+    /// <summary>Records the (key, threshold) pairs not recorded yet and answers those: this run's to send.</summary>
+    private async Task<List<(Guid, int)>> ClaimAsync(Due[] chunk, DateTime now, CancellationToken cancellationToken)
+    {
+        var t = SqlNames.Of<SentReminder>(db);
+        string keyId = t.Column(nameof(SentReminder.ApiKeyId)), threshold = t.Column(nameof(SentReminder.ThresholdDays));
+        var rows = new List<string>(chunk.Length);
+        var arguments = new List<object>(chunk.Length * 5);
+        foreach (var d in chunk)
+        {
+            var at = arguments.Count;
+            rows.Add($"({{{at}}}, {{{at + 1}}}, {{{at + 2}}}, {{{at + 3}}}, {{{at + 4}}})");
+            arguments.AddRange([Guid.CreateVersion7(), d.TenantId, d.Key.Id, d.Threshold, now]);
+        }
+
+        // Both providers: INSERT … ON CONFLICT DO NOTHING RETURNING answers only the rows this statement inserted.
+        var format = $"INSERT INTO {t.Table} ({t.Column(nameof(SentReminder.Id))}, {t.Column(nameof(SentReminder.TenantId))}, {keyId}, {threshold}, " +
+                     $"{t.Column(nameof(SentReminder.SentAt))}) VALUES {string.Join(", ", rows)} ON CONFLICT ({keyId}, {threshold}) DO NOTHING " +
+                     $"RETURNING {keyId} AS key_id, {threshold} AS threshold_days";
+        var inserted = await db.Database.SqlQuery<ClaimedReminder>(FormattableStringFactory.Create(format, arguments.ToArray())).ToListAsync(cancellationToken);
+        return inserted.Select(r => (r.KeyId, r.ThresholdDays)).ToList();
+    }
+
+    private sealed record ClaimedReminder(Guid KeyId, int ThresholdDays);
 }

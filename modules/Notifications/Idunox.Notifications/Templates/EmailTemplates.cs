@@ -19,6 +19,9 @@ internal sealed record Brand(string Name, string ProductName, string PrimaryColo
     }
 }
 
+/// <summary>One key of a reminder digest: its prefix and name, the whole days left and when it expires.</summary>
+internal sealed record ExpiringKeyLine(string Prefix, string Name, int Days, DateTime ExpiresAt);
+
 /// <summary>A rendered e-mail: subject, plain text and HTML with the same content.</summary>
 internal sealed record RenderedEmail(string Subject, string Text, string Html);
 
@@ -38,6 +41,28 @@ internal sealed class EmailTemplates(Brand brand)
                 "Rotate it in the partner portal before then: the new key is shown once, and the old one keeps working for 24 to 72 hours while you switch over.",
             ],
             "Open the partner portal");
+    }
+
+    /// <summary>
+    /// The reminders of one run for one person: every key of the organisation that crossed a threshold, nearest expiry
+    /// first. One key reads exactly as a single reminder; several name the count and the nearest expiry.
+    /// </summary>
+    public RenderedEmail ExpiryDigest(string recipientName, IReadOnlyList<ExpiringKeyLine> keys)
+    {
+        if (keys.Count == 1)
+        {
+            return ExpiryReminder(recipientName, keys[0].Prefix, keys[0].Name, keys[0].Days, keys[0].ExpiresAt);
+        }
+
+        var ordered = keys.OrderBy(k => k.ExpiresAt).ThenBy(k => k.Prefix, StringComparer.Ordinal).ToList();
+        var first = ordered[0];
+        return Render($"{ordered.Count} of your API keys expire soon, the first in {Days(first.Days)}", recipientName,
+            [
+                $"{ordered.Count} of your organisation's API keys expire soon. The first, {first.Prefix}… ({first.Name}), expires in {Days(first.Days)}, on {Date(first.ExpiresAt)}.",
+                "Rotate them in the partner portal before then: each new key is shown once, and the old one keeps working for 24 to 72 hours while you switch over.",
+            ],
+            "Open the partner portal",
+            list: ordered.Select(k => $"{k.Prefix}… ({k.Name}) expires in {Days(k.Days)}, on {Date(k.ExpiresAt)}").ToList());
     }
 
     public RenderedEmail KeyCreated(string recipientName, string prefix, string keyName, string actor, DateTime at, DateTime expiresAt) =>
@@ -92,12 +117,15 @@ internal sealed class EmailTemplates(Brand brand)
 
     private string SecurityFooter => $"If you did not expect this, contact {brand.SupportEmail} at once.";
 
-    private RenderedEmail Render(string subject, string recipientName, IReadOnlyList<string> paragraphs, string action, string? actionUrl = null)
+    private RenderedEmail Render(string subject, string recipientName, IReadOnlyList<string> paragraphs, string action, string? actionUrl = null,
+        IReadOnlyList<string>? list = null)
     {
         var url = actionUrl ?? brand.PortalUrl;
-        var text = $"Hello {recipientName},\n\n{string.Join("\n\n", paragraphs)}\n\n{action}: {url}\n\n-- \n{brand.ProductName}\n" +
+        var items = list is { Count: > 0 } ? "\n\n" + string.Join("\n", list.Select(l => $"- {l}")) : string.Empty;
+        var text = $"Hello {recipientName},\n\n{string.Join("\n\n", paragraphs)}{items}\n\n{action}: {url}\n\n-- \n{brand.ProductName}\n" +
                    $"Questions? {brand.SupportEmail}\n";
         var e = (string value) => WebUtility.HtmlEncode(value);
+        var htmlList = list is { Count: > 0 } ? $"<ul>{string.Concat(list.Select(l => $"<li>{e(l)}</li>"))}</ul>" : string.Empty;
         var html = $"""
             <!doctype html>
             <html lang="en"><head><meta charset="utf-8"><title>{e(subject)}</title></head>
@@ -107,7 +135,7 @@ internal sealed class EmailTemplates(Brand brand)
                   <tr><td style="background:{e(brand.PrimaryColor)};color:#ffffff;padding:16px 24px;font-size:18px;font-weight:600">{e(brand.ProductName)}</td></tr>
                   <tr><td style="padding:24px">
                     <p>Hello {e(recipientName)},</p>
-                    {string.Concat(paragraphs.Select(p => $"<p>{e(p)}</p>"))}
+                    {string.Concat(paragraphs.Select(p => $"<p>{e(p)}</p>"))}{htmlList}
                     <p><a href="{e(url)}" style="display:inline-block;background:{e(brand.PrimaryColor)};color:#ffffff;padding:10px 16px;border-radius:4px;text-decoration:none">{e(action)}</a></p>
                   </td></tr>
                   <tr><td style="padding:16px 24px;font-size:12px;color:#5b6675;border-top:1px solid #e3e7ee">{e(brand.Name)} · Questions? <a href="mailto:{e(brand.SupportEmail)}">{e(brand.SupportEmail)}</a></td></tr>

@@ -1,4 +1,6 @@
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace Idunox.Shared.Jobs;
 
@@ -23,6 +25,7 @@ public static class RecurringJobServiceCollectionExtensions
     {
         services.AddScoped<TJob>();
         services.AddSingleton(new RecurringJobRegistration(name, cron, typeof(TJob)));
+        services.TryAddSingleton(sp => JobBatches.From(sp.GetRequiredService<IConfiguration>()));
         return services;
     }
 }

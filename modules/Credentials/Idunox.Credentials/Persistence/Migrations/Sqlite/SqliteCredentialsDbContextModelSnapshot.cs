@@ -168,6 +168,14 @@ namespace Idunox.Credentials.Persistence.Migrations.Sqlite
                     b.HasKey("Id")
                         .HasName("pk_credentials_api_keys");
 
+                    b.HasIndex("ExpiresAt")
+                        .HasDatabaseName("ix_api_keys_expiry_due")
+                        .HasFilter("\"revoked_at\" IS NULL AND \"grace_ends_at\" IS NULL AND \"replaced_by_id\" IS NULL");
+
+                    b.HasIndex("GraceEndsAt")
+                        .HasDatabaseName("ix_api_keys_grace_due")
+                        .HasFilter("\"grace_ends_at\" IS NOT NULL AND \"expiry_recorded_at\" IS NULL AND \"revoked_at\" IS NULL");
+
                     b.HasIndex("Hash")
                         .IsUnique()
                         .HasDatabaseName("ix_credentials_api_keys_hash");

@@ -1,0 +1,16 @@
+using Microsoft.Extensions.Configuration;
+
+namespace Idunox.Shared.Jobs;
+
+/// <summary>
+/// <c>Jobs:BatchSize</c> (default 1 000, 10–50 000): how many rows a set-based job (grace sweep, reminder planning)
+/// claims and records in one transaction. A run works through its backlog batch by batch, so its memory is bounded by
+/// the batch size and a run that dies loses at most the batch in hand (rolled back; the next run does it).
+/// </summary>
+public sealed record JobBatches(int Size)
+{
+    public const int Default = 1_000;
+
+    public static JobBatches From(IConfiguration configuration) =>
+        new(Math.Clamp(configuration.GetValue("Jobs:BatchSize", Default), 10, 50_000));
+}
