@@ -48,8 +48,9 @@ public sealed class TestSmtpServer : IAsyncDisposable
             .Endpoint(e => e.Endpoint(new IPEndPoint(IPAddress.Loopback, Port)).IsSecure(false))
             .Build();
         var services = new SmtpServer.ComponentModel.ServiceProvider();
-        services.Add(new Store(_messages));
+        services.Add(_store);
         _server = new SmtpServer.SmtpServer(options, services);
+        _server.SessionCreated += (_, _) => Interlocked.Increment(ref _sessions);
         _running = _server.StartAsync(CancellationToken.None);
         return this;
     }
@@ -73,11 +74,36 @@ public sealed class TestSmtpServer : IAsyncDisposable
 
     public async ValueTask DisposeAsync() => await StopAsync();
 
+    /// <summary>How many SMTP sessions (connections) clients opened since the server was created.</summary>
+    public int Sessions => Volatile.Read(ref _sessions);
+
+    private int _sessions;
+
+    /// <summary>From now on, accept <paramref name="count"/> more messages, then answer every further one with a temporary failure (451).</summary>
+    public void AcceptOnly(int count) => _store.Remaining = count;
+
+    /// <summary>Accept every message again.</summary>
+    public void AcceptAll() => _store.Remaining = int.MaxValue;
+
+    private Store _store => _storeInstance ??= new Store(_messages);
+
+    private Store? _storeInstance;
+
     private sealed class Store(ConcurrentQueue<MimeMessage> messages) : MessageStore
     {
+        private int _remaining = int.MaxValue;
+
+        public int Remaining { get => Volatile.Read(ref _remaining); set => Volatile.Write(ref _remaining, value); }
+
         public override async Task<SmtpResponse> SaveAsync(
             ISessionContext context, IMessageTransaction transaction, ReadOnlySequence<byte> buffer, CancellationToken cancellationToken)
         {
+            if (Interlocked.Decrement(ref _remaining) < 0)
+            {
+                Interlocked.Exchange(ref _remaining, 0); // stays refusing
+                return new SmtpResponse(SmtpServer.Protocol.SmtpReplyCode.MailboxUnavailable, "mailbox busy, try again later");
+            }
+
             await using var stream = new MemoryStream(buffer.ToArray());
             messages.Enqueue(await MimeMessage.LoadAsync(stream, cancellationToken));
             return SmtpResponse.Ok;

@@ -95,15 +95,17 @@ internal sealed class GraceSweep(CredentialsDbContext db, JobBatches batches, Ti
         var t = SqlNames.Of<ApiKey>(db);
         string id = t.Column(nameof(ApiKey.Id)), graceEndsAt = t.Column(nameof(ApiKey.GraceEndsAt)), recordedAt = t.Column(nameof(ApiKey.ExpiryRecordedAt)),
             revokedAt = t.Column(nameof(ApiKey.RevokedAt));
-        var lockRows = db.Database.IsNpgsql() ? " FOR UPDATE SKIP LOCKED" : string.Empty;
         await using var command = db.Database.GetDbConnection().CreateCommand();
         command.Transaction = transaction.GetDbTransaction();
-        command.CommandText =
-            $"UPDATE {t.Table} SET {recordedAt} = @now WHERE {id} IN (" +
-            $"SELECT {id} FROM {t.Table} WHERE {graceEndsAt} IS NOT NULL AND {graceEndsAt} <= @now AND {recordedAt} IS NULL AND {revokedAt} IS NULL " +
-            $"ORDER BY {graceEndsAt} LIMIT @batch{lockRows}) AND {recordedAt} IS NULL " +
-            $"RETURNING {id}, {t.Column(nameof(ApiKey.TenantId))}, {t.Column(nameof(ApiKey.Name))}, {t.Column(nameof(ApiKey.Prefix))}, " +
-            $"{t.Column(nameof(ApiKey.ExpiresAt))}, {graceEndsAt}";
+        var due = $"SELECT {id} FROM {t.Table} WHERE {graceEndsAt} IS NOT NULL AND {graceEndsAt} <= @now AND {recordedAt} IS NULL AND {revokedAt} IS NULL " +
+                  $"ORDER BY {graceEndsAt} LIMIT @batch";
+        string[] returned = [id, t.Column(nameof(ApiKey.TenantId)), t.Column(nameof(ApiKey.Name)), t.Column(nameof(ApiKey.Prefix)), t.Column(nameof(ApiKey.ExpiresAt)), graceEndsAt];
+        // PostgreSQL: the batch is chosen once, in a materialised CTE (a LIMIT in an IN subquery may be evaluated again
+        // and claim more), skipping rows another server holds. SQLite has one writer: a plain subquery is exact.
+        command.CommandText = db.Database.IsNpgsql()
+            ? $"WITH due AS MATERIALIZED ({due} FOR UPDATE SKIP LOCKED) UPDATE {t.Table} AS k SET {recordedAt} = @now FROM due WHERE k.{id} = due.{id} " +
+              $"RETURNING {string.Join(", ", returned.Select(c => "k." + c))}"
+            : $"UPDATE {t.Table} SET {recordedAt} = @now WHERE {id} IN ({due}) AND {recordedAt} IS NULL RETURNING {string.Join(", ", returned)}";
         Add(command, "now", now);
         Add(command, "batch", batches.Size);
         var claimed = new List<Claimed>(batches.Size);

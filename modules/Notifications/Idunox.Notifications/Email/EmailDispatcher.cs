@@ -110,7 +110,6 @@ internal sealed class EmailDispatcher(IServiceScopeFactory scopes, IEmailTranspo
         var t = SqlNames.Of<OutgoingEmail>(db);
         string id = t.Column(nameof(OutgoingEmail.Id)), sentAt = t.Column(nameof(OutgoingEmail.SentAt)), next = t.Column(nameof(OutgoingEmail.NextAttemptAt)),
             attempts = t.Column(nameof(OutgoingEmail.Attempts));
-        var lockRows = db.Database.IsNpgsql() ? " FOR UPDATE SKIP LOCKED" : string.Empty;
         var connection = db.Database.GetDbConnection();
         if (connection.State != System.Data.ConnectionState.Open)
         {
@@ -118,12 +117,15 @@ internal sealed class EmailDispatcher(IServiceScopeFactory scopes, IEmailTranspo
         }
 
         await using var command = connection.CreateCommand();
-        command.CommandText =
-            $"UPDATE {t.Table} SET {next} = @lease, {attempts} = {attempts} + 1 WHERE {id} IN (" +
-            $"SELECT {id} FROM {t.Table} WHERE {sentAt} IS NULL AND {next} <= @now ORDER BY {next}, {t.Column(nameof(OutgoingEmail.CreatedAt))} " +
-            $"LIMIT {ClaimSize}{lockRows}) AND {sentAt} IS NULL AND {next} <= @now " +
-            $"RETURNING {id}, {t.Column(nameof(OutgoingEmail.Kind))}, {t.Column(nameof(OutgoingEmail.Recipient))}, {t.Column(nameof(OutgoingEmail.Subject))}, " +
-            $"{t.Column(nameof(OutgoingEmail.TextBody))}, {t.Column(nameof(OutgoingEmail.HtmlBody))}, {attempts}";
+        var due = $"SELECT {id} FROM {t.Table} WHERE {sentAt} IS NULL AND {next} <= @now ORDER BY {next}, {t.Column(nameof(OutgoingEmail.CreatedAt))} LIMIT {ClaimSize}";
+        string[] returned = [id, t.Column(nameof(OutgoingEmail.Kind)), t.Column(nameof(OutgoingEmail.Recipient)), t.Column(nameof(OutgoingEmail.Subject)),
+            t.Column(nameof(OutgoingEmail.TextBody)), t.Column(nameof(OutgoingEmail.HtmlBody)), attempts];
+        // As the grace sweep's claim: a materialised CTE skipping locked rows on PostgreSQL, a plain subquery on SQLite.
+        command.CommandText = db.Database.IsNpgsql()
+            ? $"WITH due AS MATERIALIZED ({due} FOR UPDATE SKIP LOCKED) UPDATE {t.Table} AS m SET {next} = @lease, {attempts} = m.{attempts} + 1 " +
+              $"FROM due WHERE m.{id} = due.{id} RETURNING {string.Join(", ", returned.Select(c => "m." + c))}"
+            : $"UPDATE {t.Table} SET {next} = @lease, {attempts} = {attempts} + 1 WHERE {id} IN ({due}) AND {sentAt} IS NULL AND {next} <= @now " +
+              $"RETURNING {string.Join(", ", returned)}";
         Add(command, "now", now);
         Add(command, "lease", now + Lease);
         var claimed = new List<Claimed>(ClaimSize);

@@ -1,0 +1,46 @@
+using System.Data.Common;
+using Microsoft.EntityFrameworkCore.Diagnostics;
+
+namespace Idunox.Testing;
+
+/// <summary>
+/// Plays a process dying at a chosen statement: once armed, the <c>n</c>-th database command whose text matches throws
+/// before it reaches the database (the commands before it ran; none after it in that unit of work will). Tests then look
+/// at what the database holds: a unit of work is either all there or not at all.
+/// </summary>
+public sealed class CommandFault : DbCommandInterceptor
+{
+    private Func<string, bool>? _matches;
+    private int _countdown;
+
+    /// <summary>Fails the <paramref name="occurrence"/>-th command (1 = the next) whose text matches; later ones run.</summary>
+    public void FailAt(Func<string, bool> matches, int occurrence) => (_matches, _countdown) = (matches, occurrence);
+
+    public void Disarm() => _matches = null;
+
+    public override ValueTask<InterceptionResult<int>> NonQueryExecutingAsync(
+        DbCommand command, CommandEventData eventData, InterceptionResult<int> result, CancellationToken cancellationToken = default)
+    {
+        Check(command);
+        return ValueTask.FromResult(result);
+    }
+
+    public override ValueTask<InterceptionResult<DbDataReader>> ReaderExecutingAsync(
+        DbCommand command, CommandEventData eventData, InterceptionResult<DbDataReader> result, CancellationToken cancellationToken = default)
+    {
+        Check(command);
+        return ValueTask.FromResult(result);
+    }
+
+    private void Check(DbCommand command)
+    {
+        if (_matches is { } matches && matches(command.CommandText) && Interlocked.Decrement(ref _countdown) == 0)
+        {
+            _matches = null;
+            throw new SimulatedCrashException($"the test stopped the work at: {command.CommandText[..Math.Min(80, command.CommandText.Length)]}");
+        }
+    }
+}
+
+/// <summary>Thrown by <see cref="CommandFault"/> where a real process would have died.</summary>
+public sealed class SimulatedCrashException(string message) : Exception(message);
