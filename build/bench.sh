@@ -6,6 +6,9 @@
 #                          the built host (Release) over HTTP on SQLite and on a throwaway PostgreSQL: /health/live vs the
 #                          data API's probe with a valid, a never-issued and a garbage key (wrk), ratios to /health/live,
 #                          the probe's latency at half its peak, and revocation latency from one host to another
+#   build/bench.sh jobs [--organisations 500] [--grace-keys 100000] [--reminder-keys 10000]
+#                          the jobs at scale on a throwaway PostgreSQL: grace-sweep and expiry-reminders (to a real SMTP
+#                          server in the benchmark's process) with bulk-inserted backlogs, on one process and on three
 #   build/bench.sh         keys and login
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -27,6 +30,17 @@ if [ "${1:-}" = probe ]; then
   fi
   dotnet build host/Idunox.Host -c Release -v q -nologo >/dev/null
   dotnet run -c Release --project bench/Idunox.Benchmarks -- probe --host host/Idunox.Host/bin/Release/net10.0/Idunox.Host.dll "${@:2}"
+  exit
+fi
+if [ "${1:-}" = jobs ]; then
+  # shellcheck source=build/postgres.sh
+  source "$root/build/postgres.sh"
+  trap stop_postgres EXIT INT TERM
+  if [ -z "${IDUNOX_TEST_POSTGRES:-}" ]; then
+    start_postgres
+  fi
+  dotnet build host/Idunox.Host -c Release -v q -nologo >/dev/null
+  dotnet run -c Release --project bench/Idunox.Benchmarks -- jobs --host host/Idunox.Host/bin/Release/net10.0/Idunox.Host.dll "${@:2}"
   exit
 fi
 dotnet run -c Release --project bench/Idunox.Benchmarks -- "$@"

@@ -211,7 +211,7 @@ internal static class ProbeBench
         ["Credentials__Verification__RefusalsPerAddressPerMinute"] = "1000000000",
     };
 
-    private static async Task<string> FreshDatabaseAsync(string server, string name)
+    internal static async Task<string> FreshDatabaseAsync(string server, string name)
     {
         await using (var admin = new NpgsqlConnection(server))
         {
@@ -366,6 +366,9 @@ internal static class Wrk
     }
 }
 
+/// <summary>A verb's run: exit code, output, wall time, peak resident memory in bytes.</summary>
+internal sealed record VerbRun(int ExitCode, string Out, string Error, TimeSpan Elapsed, long PeakBytes);
+
 /// <summary>The built host as a separate process (pinned to a core), and its command-line verbs.</summary>
 internal sealed class BenchHost : IAsyncDisposable
 {
@@ -398,6 +401,45 @@ internal sealed class BenchHost : IAsyncDisposable
         {
             throw new InvalidOperationException($"{string.Join(' ', verb)} exited {process.ExitCode}: {await output} {await error}");
         }
+    }
+
+    /// <summary>
+    /// Runs a verb and answers how it went: exit code, output, wall time and the process's peak resident memory
+    /// (VmHWM, read from /proc while it runs; the last reading before it exits).
+    /// </summary>
+    public static async Task<VerbRun> MeasuredVerbAsync(string hostDll, IReadOnlyDictionary<string, string> settings, params string[] verb)
+    {
+        var info = Info(hostDll, settings, null);
+        foreach (var word in verb)
+        {
+            info.ArgumentList.Add(word);
+        }
+
+        var clock = Stopwatch.StartNew();
+        using var process = Process.Start(info)!;
+        var output = process.StandardOutput.ReadToEndAsync();
+        var error = process.StandardError.ReadToEndAsync();
+        long peak = 0;
+        while (!process.HasExited)
+        {
+            try
+            {
+                var line = File.ReadLines($"/proc/{process.Id}/status").FirstOrDefault(l => l.StartsWith("VmHWM:", StringComparison.Ordinal));
+                if (line is not null)
+                {
+                    peak = Math.Max(peak, long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) * 1024);
+                }
+            }
+            catch (IOException)
+            {
+                // exited between the check and the read
+            }
+
+            await Task.WhenAny(process.WaitForExitAsync(), Task.Delay(25));
+        }
+
+        await process.WaitForExitAsync();
+        return new VerbRun(process.ExitCode, await output, await error, clock.Elapsed, peak);
     }
 
     public static async Task<BenchHost> StartAsync(string hostDll, IReadOnlyDictionary<string, string> settings, int core)

@@ -31,6 +31,12 @@ public sealed class TestSmtpServer : IAsyncDisposable
 
     public IReadOnlyList<MimeMessage> Messages => _messages.ToArray();
 
+    /// <summary>How many messages the server accepted (cheaper than <see cref="Messages"/> for polling).</summary>
+    public int Count => _messages.Count;
+
+    /// <summary>Forgets the messages accepted so far.</summary>
+    public void Clear() => _messages.Clear();
+
     /// <summary>Settings that point a host's e-mail at this server.</summary>
     public IReadOnlyDictionary<string, string?> Settings => new Dictionary<string, string?>
     {
@@ -49,6 +55,7 @@ public sealed class TestSmtpServer : IAsyncDisposable
             .Build();
         var services = new SmtpServer.ComponentModel.ServiceProvider();
         services.Add(_store);
+        services.Add((SmtpServer.Net.IEndpointListenerFactory)new NoDelayListeners());
         _server = new SmtpServer.SmtpServer(options, services);
         _server.SessionCreated += (_, _) => Interlocked.Increment(ref _sessions);
         _running = _server.StartAsync(CancellationToken.None);
@@ -88,6 +95,23 @@ public sealed class TestSmtpServer : IAsyncDisposable
     private Store _store => _storeInstance ??= new Store(_messages);
 
     private Store? _storeInstance;
+
+    /// <summary>
+    /// Replies without Nagle's delay (TCP_NODELAY on each accepted connection), as production mail servers do: otherwise
+    /// each pipelined reply waits for the client's delayed ACK, 40 ms a message, and the test server, not the sender, is measured.
+    /// </summary>
+    private sealed class NoDelayListeners : SmtpServer.Net.IEndpointListenerFactory
+    {
+        public SmtpServer.Net.IEndpointListener CreateListener(IEndpointDefinition endpointDefinition)
+        {
+            var listener = new SmtpServer.Net.EndpointListenerFactory().CreateListener(endpointDefinition);
+            // The library keeps its TcpListener private; accepted connections inherit TCP_NODELAY from it (Linux).
+            var field = listener.GetType().GetFields(System.Reflection.BindingFlags.Instance | System.Reflection.BindingFlags.NonPublic)
+                .Single(f => f.FieldType == typeof(TcpListener));
+            ((TcpListener)field.GetValue(listener)!).Server.NoDelay = true;
+            return listener;
+        }
+    }
 
     private sealed class Store(ConcurrentQueue<MimeMessage> messages) : MessageStore
     {

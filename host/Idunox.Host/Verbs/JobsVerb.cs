@@ -37,7 +37,9 @@ internal sealed class JobsVerb(RecurringJobRunner runner, IEnumerable<RecurringJ
 
                 try
                 {
-                    await console.Out.WriteLineAsync($"{name}: {await runner.RunAsync(name, cancellationToken)}");
+                    var started = System.Diagnostics.Stopwatch.StartNew();
+                    var summary = await runner.RunAsync(name, cancellationToken);
+                    await console.Out.WriteLineAsync(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{name}: {summary} ({started.Elapsed.TotalSeconds:0.0} s)"));
                     return VerbExitCodes.Done;
                 }
                 catch (JobRetryException e)

@@ -8,6 +8,7 @@ using Idunox.Shared.Outbox;
 using Idunox.Shared.Persistence;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Storage;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
 namespace Idunox.Credentials.Jobs;
@@ -23,7 +24,8 @@ namespace Idunox.Credentials.Jobs;
 /// each other's rows), one statement writes its audit events, one its outbox events, and the transaction commits.
 /// A run that dies mid-batch rolls that batch back whole; the next run claims it again.
 /// </remarks>
-internal sealed class GraceSweep(CredentialsDbContext db, JobBatches batches, TimeProvider clock, ILogger<GraceSweep> logger) : IRecurringJob
+internal sealed class GraceSweep(IServiceScopeFactory scopes, CredentialsDbContext db, JobBatches batches, TimeProvider clock, ILogger<GraceSweep> logger)
+    : IRecurringJob
 {
     public const string JobName = "grace-sweep";
 
@@ -32,27 +34,46 @@ internal sealed class GraceSweep(CredentialsDbContext db, JobBatches batches, Ti
     public async Task<JobOutcome> RunAsync(CancellationToken cancellationToken)
     {
         var now = clock.GetUtcNow().UtcDateTime;
-        var recorded = 0;
-        while (true)
-        {
-            var batch = await RecordBatchAsync(now, cancellationToken);
-            recorded += batch;
-            if (batch < batches.Size)
-            {
-                break; // the backlog is done (or the rest is being claimed by another server)
-            }
-        }
-
-        return new JobOutcome($"recorded the end of grace of {recorded} key(s)", DidNothing: recorded == 0);
+        // On PostgreSQL, batches in parallel (their claims skip each other's rows): while one waits for the database,
+        // the other prepares its rows. SQLite has one writer: one at a time.
+        var workers = db.Database.IsNpgsql() ? batches.Workers : 1;
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var recorded = await Task.WhenAll(Enumerable.Range(0, workers).Select(_ => Task.Run(() => WorkAsync(now, stop), CancellationToken.None)));
+        return new JobOutcome($"recorded the end of grace of {recorded.Sum()} key(s)", DidNothing: recorded.Sum() == 0);
     }
 
-    private async Task<int> RecordBatchAsync(DateTime now, CancellationToken cancellationToken)
+    private async Task<int> WorkAsync(DateTime now, CancellationTokenSource stop)
+    {
+        try
+        {
+            await using var scope = scopes.CreateAsyncScope();
+            var worker = scope.ServiceProvider.GetRequiredService<CredentialsDbContext>();
+            await worker.Database.OpenConnectionAsync(stop.Token); // one connection for every batch of this worker
+            var recorded = 0;
+            while (true)
+            {
+                var batch = await RecordBatchAsync(worker, now, stop.Token);
+                recorded += batch;
+                if (batch < batches.Size)
+                {
+                    return recorded; // the backlog is done (or the rest is being claimed by another worker or server)
+                }
+            }
+        }
+        catch
+        {
+            await stop.CancelAsync(); // the run failed: the other workers stop too (their batch in hand rolls back)
+            throw;
+        }
+    }
+
+    private async Task<int> RecordBatchAsync(CredentialsDbContext db, DateTime now, CancellationToken cancellationToken)
     {
         var strategy = db.Database.CreateExecutionStrategy();
         return await strategy.ExecuteAsync(async ct =>
         {
             await using var transaction = await db.Database.BeginTransactionAsync(ct);
-            var claimed = await ClaimAsync(transaction, now, ct);
+            var claimed = await ClaimAsync(db, transaction, now, ct);
             if (claimed.Count == 0)
             {
                 return 0;
@@ -90,7 +111,7 @@ internal sealed class GraceSweep(CredentialsDbContext db, JobBatches batches, Ti
     }
 
     /// <summary>Marks up to a batch of keys whose grace ended (and is not yet recorded) as recorded, and answers them.</summary>
-    private async Task<List<Claimed>> ClaimAsync(IDbContextTransaction transaction, DateTime now, CancellationToken cancellationToken)
+    private async Task<List<Claimed>> ClaimAsync(CredentialsDbContext db, IDbContextTransaction transaction, DateTime now, CancellationToken cancellationToken)
     {
         var t = SqlNames.Of<ApiKey>(db);
         string id = t.Column(nameof(ApiKey.Id)), graceEndsAt = t.Column(nameof(ApiKey.GraceEndsAt)), recordedAt = t.Column(nameof(ApiKey.ExpiryRecordedAt)),
