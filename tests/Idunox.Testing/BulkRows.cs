@@ -36,6 +36,34 @@ public static class BulkRows
         await command.ExecuteNonQueryAsync();
     }
 
+    /// <summary>
+    /// <paramref name="count"/> <c>ApiKeyGraceEnded</c> events of one organisation waiting in the Credentials outbox (bulk
+    /// class), as a large grace sweep leaves them; their payloads are what the sweep writes.
+    /// </summary>
+    public static async Task InsertGraceEndedEventsAsync(string connectionString, Guid tenantId, int count, DateTime endedAt)
+    {
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(
+            """
+            WITH e AS (SELECT i, gen_random_uuid() AS id FROM generate_series(1, @count) AS i)
+            INSERT INTO credentials.outbox_messages (event_id, tenant_id, type, payload, occurred_at, priority, attempts)
+            SELECT e.id, @tenant, 'ApiKeyGraceEnded',
+                   json_build_object('eventId', e.id, 'tenantId', @tenant, 'occurredAt', @at_text,
+                       'key', json_build_object('id', gen_random_uuid(), 'name', 'retired ' || e.i, 'prefix', 'idx_test_' || lpad(e.i::text, 8, '0'),
+                                                'expiresAt', @at_text),
+                       'graceEndedAt', @at_text)::text,
+                   @at, 1, 0
+            FROM e ORDER BY e.i
+            """, connection);
+        var at = DateTime.SpecifyKind(endedAt, DateTimeKind.Utc);
+        command.Parameters.AddWithValue("tenant", tenantId);
+        command.Parameters.AddWithValue("at", at);
+        command.Parameters.AddWithValue("at_text", at.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", System.Globalization.CultureInfo.InvariantCulture));
+        command.Parameters.AddWithValue("count", count);
+        await command.ExecuteNonQueryAsync();
+    }
+
     /// <summary><paramref name="count"/> e-mails due now, to addresses <c>{tag}-{n}@example.com</c>.</summary>
     public static async Task InsertDueEmailsAsync(string connectionString, string tag, int count, DateTime now)
     {

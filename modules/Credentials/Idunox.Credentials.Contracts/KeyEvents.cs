@@ -23,4 +23,4 @@ public sealed record ApiKeyRotated(
 public sealed record ApiKeyRevoked(Guid EventId, Guid TenantId, DateTime OccurredAt, KeyReference Key, Actor Actor) : IIntegrationEvent;
 
 /// <summary>A rotated key's grace window ended: it no longer works (verification refused it from that instant on).</summary>
-public sealed record ApiKeyGraceEnded(Guid EventId, Guid TenantId, DateTime OccurredAt, KeyReference Key, DateTime GraceEndedAt) : IIntegrationEvent;
+public sealed record ApiKeyGraceEnded(Guid EventId, Guid TenantId, DateTime OccurredAt, KeyReference Key, DateTime GraceEndedAt) : IBulkIntegrationEvent;

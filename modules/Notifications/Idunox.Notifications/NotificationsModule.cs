@@ -30,7 +30,6 @@ public sealed class NotificationsModule : IModule
         builder.Services.AddSingleton(email);
         builder.Services.AddSingleton<IEmailTransport>(email.Mode == EmailMode.Smtp ? new SmtpEmailTransport(email) : new PickupEmailTransport(email));
         builder.Services.AddSingleton(new EmailTemplates(Brand.From(builder.Configuration)));
-        builder.Services.AddScoped<EmailQueue>();
         builder.Services.AddSingleton<AccountEmails>();
         builder.Services.AddSingleton<Idunox.Notifications.Contracts.IAccountEmails>(sp => sp.GetRequiredService<AccountEmails>());
         builder.Services.AddHostedService(sp => sp.GetRequiredService<AccountEmails>());
@@ -45,7 +44,8 @@ public sealed class NotificationsModule : IModule
         builder.Services.AddIntegrationEventHandler<ApiKeyCreated, SecurityNotices>();
         builder.Services.AddIntegrationEventHandler<ApiKeyRotated, SecurityNotices>();
         builder.Services.AddIntegrationEventHandler<ApiKeyRevoked, SecurityNotices>();
-        builder.Services.AddIntegrationEventHandler<ApiKeyGraceEnded, SecurityNotices>();
+        builder.Services.AddIntegrationEventBatchHandler<ApiKeyGraceEnded, SecurityNotices>();
+        builder.Services.AddScoped<IRetentionPolicy, HandledEventRetention>();
     }
 
     public void MapEndpoints(IEndpointRouteBuilder routes)

@@ -10,3 +10,10 @@ public interface IIntegrationEvent
     Guid TenantId { get; }
     DateTime OccurredAt { get; }
 }
+
+/// <summary>
+/// An event no person is waiting for, made in bulk by the system (a grace sweep ends thousands of grace windows). The
+/// outbox delivers these after every event someone is waiting for (a security notice), so a backlog of them never
+/// delays a notice.
+/// </summary>
+public interface IBulkIntegrationEvent : IIntegrationEvent;

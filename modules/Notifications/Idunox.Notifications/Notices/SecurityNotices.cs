@@ -1,54 +1,120 @@
+using System.Runtime.CompilerServices;
 using Idunox.Credentials.Contracts;
+using Idunox.Identity.Contracts;
 using Idunox.Notifications.Email;
 using Idunox.Notifications.Persistence;
 using Idunox.Notifications.Templates;
 using Idunox.Shared;
+using Idunox.Shared.Jobs;
 using Idunox.Shared.Persistence;
 using Microsoft.EntityFrameworkCore;
 
 namespace Idunox.Notifications.Notices;
 
 /// <summary>
-/// Tells an organisation's portal users when one of its keys was created, rotated, revoked or retired: who, when and
-/// which prefix — never the key. Redelivery of an event queues nothing new (the e-mails' dedupe keys carry the event id).
+/// Tells an organisation's portal users when one of its keys was created, rotated or revoked (one e-mail each, sent at
+/// once) and when rotated keys were retired (one digest per user for the keys whose grace ended together, sent with the
+/// next e-mail run): who, when and which prefix — never the key. Each event is recorded in the inbox in the same
+/// transaction as its e-mails, so a redelivered event queues nothing.
 /// </summary>
-internal sealed class SecurityNotices(NotificationsDbContext db, EmailQueue queue, EmailTemplates templates, EmailDispatcher dispatcher)
+internal sealed class SecurityNotices(NotificationsDbContext db, IPartnerUserDirectory users, EmailTemplates templates, EmailDispatcher dispatcher, TimeProvider clock)
     : IIntegrationEventHandler<ApiKeyCreated>,
       IIntegrationEventHandler<ApiKeyRotated>,
       IIntegrationEventHandler<ApiKeyRevoked>,
-      IIntegrationEventHandler<ApiKeyGraceEnded>
+      IIntegrationEventBatchHandler<ApiKeyGraceEnded>
 {
-    public Task HandleAsync(ApiKeyCreated e, CancellationToken ct) => QueueAsync(e, "key-created",
-        u => templates.KeyCreated(u.DisplayName, e.Key.Prefix, e.Key.Name, e.Actor.Name, e.OccurredAt, e.Key.ExpiresAt), ct);
+    public const string Handler = "security-notices";
 
-    public Task HandleAsync(ApiKeyRotated e, CancellationToken ct) => QueueAsync(e, "key-rotated",
-        u => templates.KeyRotated(u.DisplayName, e.Previous.Prefix, e.Previous.Name, e.Successor.Prefix, e.Actor.Name, e.OccurredAt, e.GraceEndsAt), ct);
+    public Task HandleAsync(ApiKeyCreated e, CancellationToken ct) => NoticeAsync([e], "key-created",
+        (_, u) => templates.KeyCreated(u.DisplayName, e.Key.Prefix, e.Key.Name, e.Actor.Name, e.OccurredAt, e.Key.ExpiresAt), ct);
 
-    public Task HandleAsync(ApiKeyRevoked e, CancellationToken ct) => QueueAsync(e, "key-revoked",
-        u => templates.KeyRevoked(u.DisplayName, e.Key.Prefix, e.Key.Name, e.Actor.Name, e.OccurredAt), ct);
+    public Task HandleAsync(ApiKeyRotated e, CancellationToken ct) => NoticeAsync([e], "key-rotated",
+        (_, u) => templates.KeyRotated(u.DisplayName, e.Previous.Prefix, e.Previous.Name, e.Successor.Prefix, e.Actor.Name, e.OccurredAt, e.GraceEndsAt), ct);
 
-    public Task HandleAsync(ApiKeyGraceEnded e, CancellationToken ct) => QueueAsync(e, "key-grace-ended",
-        u => templates.GraceEnded(u.DisplayName, e.Key.Prefix, e.Key.Name, e.GraceEndedAt), ct);
+    public Task HandleAsync(ApiKeyRevoked e, CancellationToken ct) => NoticeAsync([e], "key-revoked",
+        (_, u) => templates.KeyRevoked(u.DisplayName, e.Key.Prefix, e.Key.Name, e.Actor.Name, e.OccurredAt), ct);
 
-    private async Task QueueAsync(IIntegrationEvent e, string kind, Func<Identity.Contracts.PartnerUserInfo, RenderedEmail> render, CancellationToken ct)
+    /// <summary>Keys of one organisation whose grace ended: one digest per user (sent by the next e-mail run).</summary>
+    public Task HandleAsync(IReadOnlyList<ApiKeyGraceEnded> events, CancellationToken ct) => QueueAsync(events, "key-grace-ended",
+        (fresh, u) => templates.GraceEndedDigest(u.DisplayName, fresh.Select(e => new RetiredKeyLine(e.Key.Prefix, e.Key.Name, e.GraceEndedAt)).ToList()), ct);
+
+    /// <summary>A notice someone is waiting for: queued, then sent now rather than at the next e-mail run (a failure is retried by that run).</summary>
+    private async Task NoticeAsync<T>(IReadOnlyList<T> events, string kind, Func<IReadOnlyList<T>, PartnerUserInfo, RenderedEmail> render, CancellationToken ct)
+        where T : IIntegrationEvent
     {
-        if (await db.OutgoingEmails.AnyAsync(m => m.DedupeKey.StartsWith($"event:{e.EventId:N}:"), ct))
-        {
-            return; // delivered before
-        }
-
-        await queue.ToOrganisationAsync(e.TenantId, kind, $"event:{e.EventId:N}", render, ct);
-        try
-        {
-            await db.SaveChangesAsync(ct);
-        }
-        catch (DbUpdateException error) when (db.IsUniqueViolation<OutgoingEmail>(error, nameof(OutgoingEmail.DedupeKey)))
-        {
-            db.ChangeTracker.Clear(); // a concurrent delivery queued them: nothing to add
-            return;
-        }
-
-        // Notices go out now rather than at the next e-mail-dispatch run; a failure here is retried by that job.
+        await QueueAsync(events, kind, render, ct);
         await dispatcher.DeliverDueAsync(ct);
+    }
+
+    /// <summary>Records the events not handled before in the inbox and queues one e-mail per enabled user about them, in one transaction.</summary>
+    private async Task QueueAsync<T>(IReadOnlyList<T> events, string kind, Func<IReadOnlyList<T>, PartnerUserInfo, RenderedEmail> render, CancellationToken cancellationToken)
+        where T : IIntegrationEvent
+    {
+        var strategy = db.Database.CreateExecutionStrategy();
+        await strategy.ExecuteAsync(async ct =>
+        {
+            var now = clock.GetUtcNow().UtcDateTime;
+            await using var transaction = await db.Database.BeginTransactionAsync(ct);
+            var handled = (await ClaimAsync(events.Select(e => e.EventId).ToList(), now, ct)).ToHashSet();
+            var fresh = events.Where(e => handled.Contains(e.EventId)).ToList();
+            if (fresh.Count > 0)
+            {
+                var tenant = fresh[0].TenantId;
+                var emails = (await users.ListByTenantAsync(tenant, ct)).Where(u => u.Enabled).Select(user =>
+                {
+                    var email = render(fresh, user);
+                    return new OutgoingEmail
+                    {
+                        Id = Guid.CreateVersion7(),
+                        TenantId = tenant,
+                        DedupeKey = $"event:{fresh[0].EventId:N}:{user.Id:N}",
+                        Kind = kind,
+                        Recipient = user.Email,
+                        Subject = email.Subject,
+                        TextBody = email.Text,
+                        HtmlBody = email.Html,
+                        CreatedAt = now,
+                        NextAttemptAt = now,
+                    };
+                }).ToList();
+                await db.InsertAsync(emails, ct);
+            }
+
+            await transaction.CommitAsync(ct);
+        }, cancellationToken);
+    }
+
+    /// <summary>Inbox rows for the events this handler has not handled yet; answers those events (a redelivery answers none).</summary>
+    private async Task<List<Guid>> ClaimAsync(IReadOnlyList<Guid> eventIds, DateTime now, CancellationToken cancellationToken)
+    {
+        var t = SqlNames.Of<HandledEvent>(db);
+        string eventId = t.Column(nameof(HandledEvent.EventId)), handler = t.Column(nameof(HandledEvent.Handler));
+        var rows = new List<string>(eventIds.Count);
+        var arguments = new List<object>(eventIds.Count * 3);
+        foreach (var id in eventIds)
+        {
+            var at = arguments.Count;
+            rows.Add($"({{{at}}}, {{{at + 1}}}, {{{at + 2}}})");
+            arguments.AddRange([id, Handler, now]);
+        }
+
+        var format = $"INSERT INTO {t.Table} ({eventId}, {handler}, {t.Column(nameof(HandledEvent.HandledAt))}) VALUES {string.Join(", ", rows)} " +
+                     $"ON CONFLICT ({eventId}, {handler}) DO NOTHING RETURNING {eventId} AS event_id";
+        var inserted = await db.Database.SqlQuery<Inserted>(FormattableStringFactory.Create(format, arguments.ToArray())).ToListAsync(cancellationToken);
+        return inserted.Select(i => i.EventId).ToList();
+    }
+
+    private sealed record Inserted(Guid EventId);
+}
+
+/// <summary>Handled-event records are kept as long as delivered events (a redelivery cannot come later than that).</summary>
+internal sealed class HandledEventRetention(NotificationsDbContext db) : IRetentionPolicy
+{
+    public string What => "handled events";
+
+    public Task<int> PurgeAsync(DateTime now, TimeSpan retention, CancellationToken cancellationToken)
+    {
+        var before = now - retention - TimeSpan.FromDays(1);
+        return db.HandledEvents.Where(h => h.HandledAt < before).ExecuteDeleteAsync(cancellationToken);
     }
 }

@@ -1,4 +1,5 @@
 using Idunox.Notifications.Email;
+using Idunox.Notifications.Notices;
 using Idunox.Notifications.Reminders;
 using Idunox.Shared;
 using Idunox.Shared.Persistence;
@@ -15,6 +16,8 @@ internal abstract class NotificationsDbContext(DbContextOptions options, ITenant
     public DbSet<SentReminder> SentReminders => Set<SentReminder>();
 
     public DbSet<OutgoingEmail> OutgoingEmails => Set<OutgoingEmail>();
+
+    public DbSet<HandledEvent> HandledEvents => Set<HandledEvent>();
 
     protected override void BuildModel(ModelBuilder modelBuilder)
     {
@@ -36,6 +39,14 @@ internal abstract class NotificationsDbContext(DbContextOptions options, ITenant
             m.Property(x => x.Subject).HasMaxLength(500);
             m.Property(x => x.LastError).HasMaxLength(2000);
             m.HasIndex(x => new { x.SentAt, x.NextAttemptAt });
+        });
+
+        modelBuilder.Entity<HandledEvent>(h =>
+        {
+            h.ToTable("inbox");
+            h.HasKey(x => new { x.EventId, x.Handler });
+            h.Property(x => x.Handler).HasMaxLength(64);
+            h.HasIndex(x => x.HandledAt);
         });
     }
 }

@@ -22,6 +22,9 @@ internal sealed record Brand(string Name, string ProductName, string PrimaryColo
 /// <summary>One key of a reminder digest: its prefix and name, the whole days left and when it expires.</summary>
 internal sealed record ExpiringKeyLine(string Prefix, string Name, int Days, DateTime ExpiresAt);
 
+/// <summary>One key of a retirement digest: its prefix and name and when its grace ended.</summary>
+internal sealed record RetiredKeyLine(string Prefix, string Name, DateTime EndedAt);
+
 /// <summary>A rendered e-mail: subject, plain text and HTML with the same content.</summary>
 internal sealed record RenderedEmail(string Subject, string Text, string Html);
 
@@ -96,6 +99,23 @@ internal sealed class EmailTemplates(Brand brand)
                 $"The grace period of the rotated API key {prefix}… ({keyName}) ended on {Date(endedAt)} at {Time(endedAt)} UTC. It no longer works; its successor does.",
             ],
             "Review your keys");
+
+    /// <summary>Rotated keys of one organisation whose grace ended together: one notice listing them (one key reads as <see cref="GraceEnded"/>).</summary>
+    public RenderedEmail GraceEndedDigest(string recipientName, IReadOnlyList<RetiredKeyLine> keys)
+    {
+        if (keys.Count == 1)
+        {
+            return GraceEnded(recipientName, keys[0].Prefix, keys[0].Name, keys[0].EndedAt);
+        }
+
+        var ordered = keys.OrderBy(k => k.EndedAt).ThenBy(k => k.Prefix, StringComparer.Ordinal).ToList();
+        return Render($"{ordered.Count} rotated API keys retired", recipientName,
+            [
+                $"The grace periods of {ordered.Count} rotated API keys of your organisation ended. They no longer work; their successors do.",
+            ],
+            "Review your keys",
+            list: ordered.Select(k => $"{k.Prefix}… ({k.Name}), grace ended on {Date(k.EndedAt)} at {Time(k.EndedAt)} UTC").ToList());
+    }
 
     public RenderedEmail Invitation(string recipientName, string organisationName, Uri link, DateTime expiresAt) =>
         Render($"You are invited to the {brand.ProductName}", recipientName,

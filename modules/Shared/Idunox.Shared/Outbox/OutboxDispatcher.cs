@@ -1,4 +1,5 @@
 using Idunox.Shared.Jobs;
+using Microsoft.EntityFrameworkCore.Storage;
 using Idunox.Shared.MultiTenancy;
 using Idunox.Shared.Persistence;
 using Microsoft.EntityFrameworkCore;
@@ -9,21 +10,39 @@ using Microsoft.Extensions.Logging;
 namespace Idunox.Shared.Outbox;
 
 /// <summary>
-/// Delivers one module's outbox to the subscribers of its events, oldest first, each message in its own tenant. A
-/// message is claimed with a lease before delivery, so two servers never deliver it at the same time; it is marked done
-/// only when every handler succeeded, else retried with backoff (handlers are idempotent, so a retry is harmless).
+/// Delivers one module's outbox to the subscribers of its events, in claims of <c>Outbox:BatchSize</c> (500) events:
+/// first every event someone is waiting for (<see cref="OutboxMessage.Urgent"/>, the security notices), then bulk events
+/// (<see cref="OutboxMessage.Bulk"/>, made by the system in numbers), checking for new urgent events before each bulk
+/// claim, so no backlog delays a notice.
 /// </summary>
+/// <remarks>
+/// <para>
+/// Order: within a class, a tenant's events reach subscribers in the order they were written. A claim takes the next
+/// events of a class in that order, leaving out any tenant that has an earlier event leased by another dispatcher or
+/// waiting for its retry; claims are serialised (an advisory lock on PostgreSQL, the single writer on SQLite). When an
+/// event fails, it waits for its retry (1, 2, 4 … 60 minutes) and the tenant's later events of its class wait with it.
+/// </para>
+/// <para>
+/// A claim is a lease (5 minutes, counting the attempt); a tenant's consecutive events of one type go to a batch
+/// subscriber together (<see cref="IIntegrationEventBatchHandler{TEvent}"/>), else one by one, each delivery in a scope
+/// of its own in the event's tenant. An event is marked done when every subscriber took it; subscribers are idempotent
+/// (an inbox of handled event ids), so a redelivery after a crash is harmless. When a batch fails, its events are tried
+/// one at a time: only the failing one is retried.
+/// </para>
+/// </remarks>
 public interface IOutboxDispatcher
 {
     string Module { get; }
 
-    Task<(int Delivered, int Failed)> DispatchAsync(CancellationToken cancellationToken);
+    /// <summary>Delivers what is due, urgent first; with <paramref name="urgentOnly"/>, only events someone is waiting for.</summary>
+    Task<(int Delivered, int Failed)> DispatchAsync(CancellationToken cancellationToken, bool urgentOnly = false);
 }
 
 public sealed class OutboxDispatcher<TContext>(
     IServiceScopeFactory scopes,
     TContext db,
     IntegrationEventTypes types,
+    OutboxOptions options,
     TimeProvider clock,
     ILogger<OutboxDispatcher<TContext>> logger)
     : IOutboxDispatcher
@@ -32,63 +51,284 @@ public sealed class OutboxDispatcher<TContext>(
     public string Module => db.Schema;
 
     private static readonly TimeSpan Lease = TimeSpan.FromMinutes(5);
-    private const int Batch = 200;
 
-    public async Task<(int Delivered, int Failed)> DispatchAsync(CancellationToken cancellationToken)
+    private sealed record Claimed(long Sequence, Guid EventId, Guid TenantId, string Type, string Payload, int Attempts);
+
+    public async Task<(int Delivered, int Failed)> DispatchAsync(CancellationToken cancellationToken, bool urgentOnly = false)
     {
+        int delivered = 0, failed = 0;
+        while (true)
+        {
+            // Urgent events first, and again before every bulk claim.
+            var claim = await ClaimAsync(OutboxMessage.Urgent, cancellationToken);
+            if (claim.Count == 0 && !urgentOnly)
+            {
+                claim = await ClaimAsync(OutboxMessage.Bulk, cancellationToken);
+            }
+
+            if (claim.Count == 0)
+            {
+                return (delivered, failed);
+            }
+
+            var (done, failures) = await DeliverAsync(claim, cancellationToken);
+            delivered += done;
+            failed += failures;
+        }
+    }
+
+    /// <summary>Leases the next due events of a class (in sequence order, leaving out tenants with an earlier event leased or waiting).</summary>
+    private async Task<List<Claimed>> ClaimAsync(int priority, CancellationToken cancellationToken)
+    {
+        var t = SqlNames.Of<OutboxMessage>(db);
+        string sequence = t.Column(nameof(OutboxMessage.Sequence)), processed = t.Column(nameof(OutboxMessage.ProcessedAt)),
+            next = t.Column(nameof(OutboxMessage.NextAttemptAt)), tenant = t.Column(nameof(OutboxMessage.TenantId)),
+            prio = t.Column(nameof(OutboxMessage.Priority)), attempts = t.Column(nameof(OutboxMessage.Attempts));
+        var due = $"SELECT o.{sequence} FROM {t.Table} o WHERE o.{processed} IS NULL AND o.{prio} = @priority AND (o.{next} IS NULL OR o.{next} <= @now) " +
+                  $"AND NOT EXISTS (SELECT 1 FROM {t.Table} e WHERE e.{tenant} = o.{tenant} AND e.{prio} = o.{prio} AND e.{processed} IS NULL " +
+                  $"AND e.{next} > @now AND e.{sequence} < o.{sequence}) ORDER BY o.{sequence} LIMIT @batch";
+        string[] returned = [sequence, t.Column(nameof(OutboxMessage.EventId)), tenant, t.Column(nameof(OutboxMessage.Type)), t.Column(nameof(OutboxMessage.Payload)), attempts];
+        var postgres = db.Database.IsNpgsql();
+        var strategy = db.Database.CreateExecutionStrategy();
+        return await strategy.ExecuteAsync(async ct =>
+        {
+            await using var transaction = await db.Database.BeginTransactionAsync(ct);
+            await using var command = db.Database.GetDbConnection().CreateCommand();
+            command.Transaction = transaction.GetDbTransaction();
+            // PostgreSQL: one claim at a time per outbox (a transaction-scoped advisory lock), so no claim can take a
+            // tenant's later event while another is taking its earlier one. SQLite: the statement holds the write lock.
+            command.CommandText = postgres
+                ? $"SELECT pg_advisory_xact_lock(hashtext('{t.Table.Replace("'", "''", StringComparison.Ordinal)}')); " +
+                  $"WITH due AS MATERIALIZED ({due}) UPDATE {t.Table} AS m SET {next} = @lease, {attempts} = m.{attempts} + 1 FROM due " +
+                  $"WHERE m.{sequence} = due.{sequence} RETURNING {string.Join(", ", returned.Select(c => "m." + c))}"
+                : $"UPDATE {t.Table} SET {next} = @lease, {attempts} = {attempts} + 1 WHERE {sequence} IN ({due}) " +
+                  $"RETURNING {string.Join(", ", returned)}";
+            var now = clock.GetUtcNow().UtcDateTime;
+            Add(command, "priority", priority);
+            Add(command, "now", now);
+            Add(command, "lease", now + Lease);
+            Add(command, "batch", options.BatchSize);
+            var claimed = new List<Claimed>();
+            await using (var reader = await command.ExecuteReaderAsync(ct))
+            {
+                do
+                {
+                    while (await reader.ReadAsync(ct))
+                    {
+                        if (reader.FieldCount == returned.Length)
+                        {
+                            claimed.Add(new Claimed(reader.GetInt64(0), reader.GetGuid(1), reader.GetGuid(2), reader.GetString(3), reader.GetString(4), reader.GetInt32(5)));
+                        }
+                    }
+                }
+                while (await reader.NextResultAsync(ct));
+            }
+
+            await transaction.CommitAsync(ct);
+            claimed.Sort((a, b) => a.Sequence.CompareTo(b.Sequence));
+            return claimed;
+        }, cancellationToken);
+    }
+
+    /// <summary>Hands a claim to the subscribers, a tenant's consecutive events of one type together; answers (done, failed).</summary>
+    private async Task<(int Done, int Failed)> DeliverAsync(List<Claimed> claim, CancellationToken cancellationToken)
+    {
+        var done = new List<long>();
+        var released = new List<long>();
+        var failed = 0;
+        foreach (var tenant in claim.GroupBy(c => c.TenantId))
+        {
+            var events = tenant.ToList(); // in sequence order
+            var stopped = false;
+            foreach (var run in Runs(events))
+            {
+                if (stopped)
+                {
+                    released.AddRange(run.Select(c => c.Sequence)); // behind a failed event of its tenant: waits with it
+                    continue;
+                }
+
+                if (await TryDeliverAsync(run, cancellationToken) is null)
+                {
+                    done.AddRange(run.Select(c => c.Sequence));
+                    continue;
+                }
+
+                // The run failed together: one at a time, so only the failing event is retried.
+                for (var i = 0; i < run.Count; i++)
+                {
+                    if (stopped)
+                    {
+                        released.Add(run[i].Sequence);
+                    }
+                    else if (await TryDeliverAsync([run[i]], cancellationToken) is { } error)
+                    {
+                        failed++;
+                        stopped = true;
+                        await MarkFailedAsync(run[i], error);
+                    }
+                    else
+                    {
+                        done.Add(run[i].Sequence);
+                    }
+                }
+            }
+        }
+
         var now = clock.GetUtcNow().UtcDateTime;
-        var due = await db.Set<OutboxMessage>().AsNoTracking()
-            .Where(m => m.ProcessedAt == null && (m.NextAttemptAt == null || m.NextAttemptAt <= now))
-            .OrderBy(m => m.Sequence).Take(Batch)
-            .ToListAsync(cancellationToken);
+        var messages = db.Set<OutboxMessage>();
+        foreach (var chunk in done.Chunk(1_000))
+        {
+            await messages.Where(m => chunk.Contains(m.Sequence))
+                .ExecuteUpdateAsync(s => s.SetProperty(m => m.ProcessedAt, now).SetProperty(m => m.LastError, (string?)null), CancellationToken.None);
+        }
 
-        return await LeasedDelivery.RunAsync(due, new Steps(this, db, logger), clock, cancellationToken);
+        if (released.Count > 0)
+        {
+            // Not tried: no attempt counted, and due again as soon as the event ahead of them is delivered.
+            await messages.Where(m => released.Contains(m.Sequence))
+                .ExecuteUpdateAsync(s => s.SetProperty(m => m.NextAttemptAt, (DateTime?)null).SetProperty(m => m.Attempts, m => m.Attempts - 1), CancellationToken.None);
+        }
+
+        return (done.Count, failed);
     }
 
-    private sealed class Steps(OutboxDispatcher<TContext> outbox, TContext db, ILogger logger) : LeaseSteps<OutboxMessage>
+    /// <summary>Consecutive events of one type (of one tenant): what a batch subscriber takes at once.</summary>
+    private static IEnumerable<List<Claimed>> Runs(List<Claimed> events)
     {
-        private DbSet<OutboxMessage> Messages => db.Set<OutboxMessage>();
-
-        public override async Task<bool> ClaimAsync(OutboxMessage message, DateTime now, CancellationToken cancellationToken) =>
-            await Messages.Where(m => m.Sequence == message.Sequence && m.ProcessedAt == null && (m.NextAttemptAt == null || m.NextAttemptAt <= now))
-                .ExecuteUpdateAsync(s => s.SetProperty(m => m.NextAttemptAt, now + Lease).SetProperty(m => m.Attempts, m => m.Attempts + 1), cancellationToken) > 0;
-
-        public override Task WorkAsync(OutboxMessage message, DateTime now, CancellationToken cancellationToken) =>
-            outbox.DeliverAsync(message, cancellationToken);
-
-        public override Task MarkDoneAsync(OutboxMessage message, DateTime now, CancellationToken cancellationToken) =>
-            Messages.Where(m => m.Sequence == message.Sequence)
-                .ExecuteUpdateAsync(s => s.SetProperty(m => m.ProcessedAt, now).SetProperty(m => m.LastError, (string?)null), cancellationToken);
-
-        public override Task MarkFailedAsync(OutboxMessage message, DateTime retryAt, string error, Exception exception, CancellationToken cancellationToken)
+        var run = new List<Claimed>();
+        foreach (var e in events)
         {
-            logger.LogWarning(exception, "Delivering {EventType} {EventId} failed; retrying at {RetryAt}", message.Type, message.EventId, retryAt);
-            return Messages.Where(m => m.Sequence == message.Sequence)
-                .ExecuteUpdateAsync(s => s.SetProperty(m => m.NextAttemptAt, retryAt).SetProperty(m => m.LastError, error), cancellationToken);
+            if (run.Count > 0 && run[0].Type != e.Type)
+            {
+                yield return run;
+                run = [];
+            }
+
+            run.Add(e);
         }
 
-        public override int AttemptsBefore(OutboxMessage message) => message.Attempts;
+        if (run.Count > 0)
+        {
+            yield return run;
+        }
     }
 
-    private async Task DeliverAsync(OutboxMessage message, CancellationToken cancellationToken)
+    /// <summary>Delivers a run to every subscriber of its type; answers null, or what went wrong.</summary>
+    private async Task<Exception?> TryDeliverAsync(List<Claimed> run, CancellationToken cancellationToken)
     {
-        if (!types.TryGet(message.Type, out var eventType))
+        if (!types.TryGet(run[0].Type, out var eventType))
         {
-            return; // nobody subscribes to this event: delivered to all (none) of its subscribers
+            return null; // nobody subscribes to this event: delivered to all (none) of its subscribers
         }
 
-        var @event = (IIntegrationEvent)message.Read(eventType);
-        // Each delivery in a scope of its own, in the event's tenant.
-        await using var scope = scopes.CreateAsyncScope();
-        using var tenant = scope.ServiceProvider.GetRequiredService<TenantContext>().Use(message.TenantId);
-        var handlerType = typeof(IIntegrationEventHandler<>).MakeGenericType(eventType);
-        foreach (var handler in scope.ServiceProvider.GetServices(handlerType))
+        try
         {
-            await (Task)handlerType.GetMethod(nameof(IIntegrationEventHandler<IIntegrationEvent>.HandleAsync))!
-                .Invoke(handler, [@event, cancellationToken])!;
+            var events = run.Select(c => (IIntegrationEvent)OutboxMessage.Read(c.Payload, eventType, c.EventId)).ToList();
+            await using var scope = scopes.CreateAsyncScope();
+            using var tenant = scope.ServiceProvider.GetRequiredService<TenantContext>().Use(run[0].TenantId);
+            var batchHandlerType = typeof(IIntegrationEventBatchHandler<>).MakeGenericType(eventType);
+            var batch = typeof(List<>).MakeGenericType(eventType);
+            var list = (System.Collections.IList)Activator.CreateInstance(batch)!;
+            foreach (var e in events)
+            {
+                list.Add(e);
+            }
+
+            foreach (var handler in scope.ServiceProvider.GetServices(batchHandlerType))
+            {
+                await (Task)batchHandlerType.GetMethod(nameof(IIntegrationEventBatchHandler<IIntegrationEvent>.HandleAsync))!.Invoke(handler, [list, cancellationToken])!;
+            }
+
+            var handlerType = typeof(IIntegrationEventHandler<>).MakeGenericType(eventType);
+            var handlers = scope.ServiceProvider.GetServices(handlerType).ToList();
+            foreach (var e in events)
+            {
+                foreach (var handler in handlers)
+                {
+                    await (Task)handlerType.GetMethod(nameof(IIntegrationEventHandler<IIntegrationEvent>.HandleAsync))!.Invoke(handler, [e, cancellationToken])!;
+                }
+            }
+
+            return null;
+        }
+        catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            return e is System.Reflection.TargetInvocationException { InnerException: { } inner } ? inner : e;
         }
     }
 
+    private async Task MarkFailedAsync(Claimed message, Exception exception)
+    {
+        var retryAt = clock.GetUtcNow().UtcDateTime + LeasedDelivery.Backoff(message.Attempts);
+        var error = $"{exception.GetType().Name}: {exception.Message}";
+        error = error.Length > 2000 ? error[..2000] : error;
+        logger.LogWarning(exception, "Delivering {EventType} {EventId} failed; retrying at {RetryAt}", message.Type, message.EventId, retryAt);
+        await db.Set<OutboxMessage>().Where(m => m.Sequence == message.Sequence)
+            .ExecuteUpdateAsync(s => s.SetProperty(m => m.NextAttemptAt, retryAt).SetProperty(m => m.LastError, error), CancellationToken.None);
+    }
+
+    private static void Add(System.Data.Common.DbCommand command, string name, object value)
+    {
+        var parameter = command.CreateParameter();
+        parameter.ParameterName = name;
+        parameter.Value = value;
+        command.Parameters.Add(parameter);
+    }
+}
+
+/// <summary>
+/// <c>Outbox:BatchSize</c> (default 500, 1–10 000): events one dispatcher claims at once. <c>Outbox:UrgentPollSeconds</c>
+/// (default 5, 1–60): how often a process that runs jobs looks for events someone is waiting for.
+/// </summary>
+public sealed record OutboxOptions(int BatchSize, int UrgentPollSeconds = 5, bool Pump = true)
+{
+    public static OutboxOptions From(Microsoft.Extensions.Configuration.IConfiguration configuration) => new(
+        Math.Clamp(Microsoft.Extensions.Configuration.ConfigurationBinder.GetValue(configuration, "Outbox:BatchSize", 500), 1, 10_000),
+        Math.Clamp(Microsoft.Extensions.Configuration.ConfigurationBinder.GetValue(configuration, "Outbox:UrgentPollSeconds", 5), 1, 60),
+        Microsoft.Extensions.Configuration.ConfigurationBinder.GetValue(configuration, "Jobs:Server:Enabled", true));
+}
+
+/// <summary>
+/// Delivers the events someone is waiting for (the security notices) every <c>Outbox:UrgentPollSeconds</c>, apart from
+/// the <c>outbox-dispatch</c> job: a notice goes out within seconds, whatever bulk backlog that job is working through.
+/// Runs in processes that run jobs (<c>Jobs:Server:Enabled</c>); claims are shared safely with every other dispatcher.
+/// </summary>
+public sealed class UrgentOutboxPump(IServiceScopeFactory scopes, OutboxOptions options, TimeProvider clock, ILogger<UrgentOutboxPump> logger)
+    : Microsoft.Extensions.Hosting.BackgroundService
+{
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        if (!options.Pump)
+        {
+            return;
+        }
+
+        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(options.UrgentPollSeconds), clock);
+        var failing = false;
+        while (await timer.WaitForNextTickAsync(stoppingToken))
+        {
+            try
+            {
+                await using var scope = scopes.CreateAsyncScope();
+                foreach (var outbox in scope.ServiceProvider.GetServices<IOutboxDispatcher>())
+                {
+                    await outbox.DispatchAsync(stoppingToken, urgentOnly: true);
+                }
+
+                failing = false;
+            }
+            catch (Exception e) when (e is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
+            {
+                if (!failing)
+                {
+                    logger.LogWarning(e, "Delivering urgent outbox events failed; trying again every {Seconds} s (the outbox-dispatch job retries too)", options.UrgentPollSeconds);
+                }
+
+                failing = true; // one warning per outage, not one every few seconds
+            }
+        }
+    }
 }
 
 /// <summary>Delivered events are kept for the retention period (to look into a delivery), then removed.</summary>
@@ -148,6 +388,11 @@ public static class IntegrationEventServiceCollectionExtensions
         where TContext : ModuleDbContext
     {
         services.AddScoped<IOutboxDispatcher, OutboxDispatcher<TContext>>();
+        services.TryAddSingleton(sp => OutboxOptions.From(sp.GetRequiredService<Microsoft.Extensions.Configuration.IConfiguration>()));
+        if (!services.Any(d => d.ImplementationType == typeof(UrgentOutboxPump)))
+        {
+            services.AddHostedService<UrgentOutboxPump>();
+        }
         services.AddScoped<IRetentionPolicy, DeliveredOutboxRetention<TContext>>();
         services.TryAddSingleton<IntegrationEventTypes>();
         if (!services.Any(d => d.ServiceType == typeof(OutboxDispatchJob)))
@@ -155,6 +400,17 @@ public static class IntegrationEventServiceCollectionExtensions
             services.AddRecurringJob<OutboxDispatchJob>(OutboxDispatchJob.JobName, "* * * * *");
         }
 
+        return services;
+    }
+
+    /// <summary>Subscribes <typeparamref name="THandler"/> to batches of <typeparamref name="TEvent"/>, whichever module publishes it.</summary>
+    public static IServiceCollection AddIntegrationEventBatchHandler<TEvent, THandler>(this IServiceCollection services)
+        where TEvent : IIntegrationEvent
+        where THandler : class, IIntegrationEventBatchHandler<TEvent>
+    {
+        services.AddScoped<IIntegrationEventBatchHandler<TEvent>, THandler>();
+        services.AddSingleton(new IntegrationEventType(typeof(TEvent)));
+        services.TryAddSingleton<IntegrationEventTypes>();
         return services;
     }
 

@@ -25,6 +25,12 @@ public sealed class OutboxMessage
 
     public DateTime OccurredAt { get; init; }
 
+    /// <summary><see cref="Urgent"/> (someone is waiting: a security notice) or <see cref="Bulk"/> (made by the system in numbers); urgent goes first.</summary>
+    public int Priority { get; init; }
+
+    public const int Urgent = 0;
+    public const int Bulk = 1;
+
     public DateTime? ProcessedAt { get; set; }
 
     public int Attempts { get; set; }
@@ -43,12 +49,15 @@ public sealed class OutboxMessage
         Type = @event.GetType().Name,
         Payload = JsonSerializer.Serialize(@event, @event.GetType(), Json),
         OccurredAt = @event.OccurredAt,
+        Priority = @event is IBulkIntegrationEvent ? Bulk : Urgent,
     };
 
     public T Read<T>() where T : IIntegrationEvent => (T)Read(typeof(T));
 
-    public object Read(Type eventType) =>
-        JsonSerializer.Deserialize(Payload, eventType, Json) ?? throw new InvalidOperationException($"Outbox message {EventId} holds no {eventType.Name}.");
+    public object Read(Type eventType) => Read(Payload, eventType, EventId);
+
+    public static object Read(string payload, Type eventType, Guid eventId) =>
+        JsonSerializer.Deserialize(payload, eventType, Json) ?? throw new InvalidOperationException($"Outbox message {eventId} holds no {eventType.Name}.");
 }
 
 public static class OutboxModelBuilderExtensions
@@ -65,6 +74,10 @@ public static class OutboxModelBuilderExtensions
             m.Property(x => x.Type).HasMaxLength(128);
             m.Property(x => x.LastError).HasMaxLength(2000);
             m.HasIndex(x => new { x.ProcessedAt, x.NextAttemptAt });
+            // The dispatcher's claims: the next events of a class, and whether a tenant has an earlier one leased or
+            // waiting for its retry (the per-tenant order). Partial: only events still to deliver.
+            m.HasIndex(x => new { x.Priority, x.Sequence }).HasDatabaseName("ix_outbox_messages_due").HasFilter("\"processed_at\" IS NULL");
+            m.HasIndex(x => new { x.TenantId, x.Priority, x.NextAttemptAt }).HasDatabaseName("ix_outbox_messages_tenant_waiting").HasFilter("\"processed_at\" IS NULL");
         });
         return modelBuilder;
     }

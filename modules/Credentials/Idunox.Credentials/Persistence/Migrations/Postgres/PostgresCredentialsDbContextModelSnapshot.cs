@@ -231,6 +231,10 @@ namespace Idunox.Credentials.Persistence.Migrations.Postgres
                         .HasColumnType("text")
                         .HasColumnName("payload");
 
+                    b.Property<int>("Priority")
+                        .HasColumnType("integer")
+                        .HasColumnName("priority");
+
                     b.Property<DateTime?>("ProcessedAt")
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("processed_at");
@@ -252,8 +256,16 @@ namespace Idunox.Credentials.Persistence.Migrations.Postgres
                         .IsUnique()
                         .HasDatabaseName("ix_outbox_messages_event_id");
 
+                    b.HasIndex("Priority", "Sequence")
+                        .HasDatabaseName("ix_outbox_messages_due")
+                        .HasFilter("\"processed_at\" IS NULL");
+
                     b.HasIndex("ProcessedAt", "NextAttemptAt")
                         .HasDatabaseName("ix_outbox_messages_processed_at_next_attempt_at");
+
+                    b.HasIndex("TenantId", "Priority", "NextAttemptAt")
+                        .HasDatabaseName("ix_outbox_messages_tenant_waiting")
+                        .HasFilter("\"processed_at\" IS NULL");
 
                     b.ToTable("outbox_messages", "credentials");
                 });

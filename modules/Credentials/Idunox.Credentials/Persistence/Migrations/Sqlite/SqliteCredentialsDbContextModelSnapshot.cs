@@ -223,6 +223,10 @@ namespace Idunox.Credentials.Persistence.Migrations.Sqlite
                         .HasColumnType("TEXT")
                         .HasColumnName("payload");
 
+                    b.Property<int>("Priority")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("priority");
+
                     b.Property<DateTime?>("ProcessedAt")
                         .HasColumnType("TEXT")
                         .HasColumnName("processed_at");
@@ -244,8 +248,16 @@ namespace Idunox.Credentials.Persistence.Migrations.Sqlite
                         .IsUnique()
                         .HasDatabaseName("ix_credentials_outbox_messages_event_id");
 
+                    b.HasIndex("Priority", "Sequence")
+                        .HasDatabaseName("ix_outbox_messages_due")
+                        .HasFilter("\"processed_at\" IS NULL");
+
                     b.HasIndex("ProcessedAt", "NextAttemptAt")
                         .HasDatabaseName("ix_credentials_outbox_messages_processed_at_next_attempt_at");
+
+                    b.HasIndex("TenantId", "Priority", "NextAttemptAt")
+                        .HasDatabaseName("ix_outbox_messages_tenant_waiting")
+                        .HasFilter("\"processed_at\" IS NULL");
 
                     b.ToTable("credentials_outbox_messages", (string)null);
                 });

@@ -102,6 +102,30 @@ namespace Idunox.Notifications.Persistence.Migrations.Postgres
                     b.ToTable("outgoing_emails", "notifications");
                 });
 
+            modelBuilder.Entity("Idunox.Notifications.Notices.HandledEvent", b =>
+                {
+                    b.Property<Guid>("EventId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("event_id");
+
+                    b.Property<string>("Handler")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("handler");
+
+                    b.Property<DateTime>("HandledAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("handled_at");
+
+                    b.HasKey("EventId", "Handler")
+                        .HasName("pk_inbox");
+
+                    b.HasIndex("HandledAt")
+                        .HasDatabaseName("ix_inbox_handled_at");
+
+                    b.ToTable("inbox", "notifications");
+                });
+
             modelBuilder.Entity("Idunox.Notifications.Reminders.SentReminder", b =>
                 {
                     b.Property<Guid>("Id")

@@ -96,6 +96,30 @@ namespace Idunox.Notifications.Persistence.Migrations.Sqlite
                     b.ToTable("notifications_outgoing_emails", (string)null);
                 });
 
+            modelBuilder.Entity("Idunox.Notifications.Notices.HandledEvent", b =>
+                {
+                    b.Property<Guid>("EventId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("event_id");
+
+                    b.Property<string>("Handler")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("handler");
+
+                    b.Property<DateTime>("HandledAt")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("handled_at");
+
+                    b.HasKey("EventId", "Handler")
+                        .HasName("pk_notifications_inbox");
+
+                    b.HasIndex("HandledAt")
+                        .HasDatabaseName("ix_notifications_inbox_handled_at");
+
+                    b.ToTable("notifications_inbox", (string)null);
+                });
+
             modelBuilder.Entity("Idunox.Notifications.Reminders.SentReminder", b =>
                 {
                     b.Property<Guid>("Id")
