@@ -127,8 +127,8 @@ internal sealed class GraceSweep(IServiceScopeFactory scopes, CredentialsDbConte
             ? $"WITH due AS MATERIALIZED ({due} FOR UPDATE SKIP LOCKED) UPDATE {t.Table} AS k SET {recordedAt} = @now FROM due WHERE k.{id} = due.{id} " +
               $"RETURNING {string.Join(", ", returned.Select(c => "k." + c))}"
             : $"UPDATE {t.Table} SET {recordedAt} = @now WHERE {id} IN ({due}) AND {recordedAt} IS NULL RETURNING {string.Join(", ", returned)}";
-        Add(command, "now", now);
-        Add(command, "batch", batches.Size);
+        command.AddParameter("now", now);
+        command.AddParameter("batch", batches.Size);
         var claimed = new List<Claimed>(batches.Size);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
@@ -139,13 +139,6 @@ internal sealed class GraceSweep(IServiceScopeFactory scopes, CredentialsDbConte
         return claimed;
     }
 
-    private static void Add(DbCommand command, string name, object value)
-    {
-        var parameter = command.CreateParameter();
-        parameter.ParameterName = name;
-        parameter.Value = value;
-        command.Parameters.Add(parameter);
-    }
 
     private static DateTime Utc(DateTime value) => DateTime.SpecifyKind(value, DateTimeKind.Utc);
 }

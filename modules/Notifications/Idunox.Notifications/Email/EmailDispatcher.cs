@@ -126,8 +126,8 @@ internal sealed class EmailDispatcher(IServiceScopeFactory scopes, IEmailTranspo
               $"FROM due WHERE m.{id} = due.{id} RETURNING {string.Join(", ", returned.Select(c => "m." + c))}"
             : $"UPDATE {t.Table} SET {next} = @lease, {attempts} = {attempts} + 1 WHERE {id} IN ({due}) AND {sentAt} IS NULL AND {next} <= @now " +
               $"RETURNING {string.Join(", ", returned)}";
-        Add(command, "now", now);
-        Add(command, "lease", now + Lease);
+        command.AddParameter("now", now);
+        command.AddParameter("lease", now + Lease);
         var claimed = new List<Claimed>(ClaimSize);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
@@ -139,13 +139,6 @@ internal sealed class EmailDispatcher(IServiceScopeFactory scopes, IEmailTranspo
         return claimed;
     }
 
-    private static void Add(System.Data.Common.DbCommand command, string name, object value)
-    {
-        var parameter = command.CreateParameter();
-        parameter.ParameterName = name;
-        parameter.Value = value;
-        command.Parameters.Add(parameter);
-    }
 
     private static async Task DropAsync(IEmailConnection? connection)
     {

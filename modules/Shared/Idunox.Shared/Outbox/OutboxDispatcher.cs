@@ -104,10 +104,10 @@ public sealed class OutboxDispatcher<TContext>(
                 : $"UPDATE {t.Table} SET {next} = @lease, {attempts} = {attempts} + 1 WHERE {sequence} IN ({due}) " +
                   $"RETURNING {string.Join(", ", returned)}";
             var now = clock.GetUtcNow().UtcDateTime;
-            Add(command, "priority", priority);
-            Add(command, "now", now);
-            Add(command, "lease", now + Lease);
-            Add(command, "batch", options.BatchSize);
+            command.AddParameter("priority", priority);
+            command.AddParameter("now", now);
+            command.AddParameter("lease", now + Lease);
+            command.AddParameter("batch", options.BatchSize);
             var claimed = new List<Claimed>();
             await using (var reader = await command.ExecuteReaderAsync(ct))
             {
@@ -268,13 +268,6 @@ public sealed class OutboxDispatcher<TContext>(
             .ExecuteUpdateAsync(s => s.SetProperty(m => m.NextAttemptAt, retryAt).SetProperty(m => m.LastError, error), CancellationToken.None);
     }
 
-    private static void Add(System.Data.Common.DbCommand command, string name, object value)
-    {
-        var parameter = command.CreateParameter();
-        parameter.ParameterName = name;
-        parameter.Value = value;
-        command.Parameters.Add(parameter);
-    }
 }
 
 /// <summary>

@@ -31,3 +31,15 @@ public sealed class SqlNames
         _sql.DelimitIdentifier((_entity.FindProperty(property) ?? throw new ArgumentException($"{_entity.ClrType.Name} has no {property}.", nameof(property)))
             .GetColumnName(_table)!);
 }
+
+public static class DbCommandExtensions
+{
+    /// <summary>Adds a named parameter (<c>@name</c> in the command's text) with its value.</summary>
+    public static void AddParameter(this System.Data.Common.DbCommand command, string name, object value)
+    {
+        var parameter = command.CreateParameter();
+        parameter.ParameterName = name;
+        parameter.Value = value;
+        command.Parameters.Add(parameter);
+    }
+}
