@@ -89,6 +89,9 @@ internal static class JobsBench
         report.Add(three.Line);
         report.Add(await CheckRemindersAsync(options, database, smtp, users));
 
+        // The outbox: the 100 000 grace-ended events the sweeps left, and 100 security notices written behind them.
+        report.AddRange(await OutboxAsync(options, settings, database, smtp));
+
         Console.WriteLine();
         Console.WriteLine("summary");
         foreach (var line in report)
@@ -258,6 +261,80 @@ internal static class JobsBench
         var ok = reminders == options.ReminderKeys && duplicates == 0 && missing == 0 && lines == expectedLines;
         return $"  check: {reminders:N0} reminders recorded, {messages.Count:N0} e-mails to {byUser.Count:N0} of {users.Count:N0} users listing {lines:N0} key lines " +
                $"(expected {expectedLines:N0}), {duplicates} duplicates, {missing} lost: {(ok ? "each reminder once" : "MISMATCH")}";
+    }
+
+    /// <summary>
+    /// A running host (Hangfire on, so <c>outbox-dispatch</c> and <c>email-dispatch</c> run every minute and the urgent
+    /// pump every 5 s) with the bulk backlog in its outbox; once it is delivering the backlog, 100 <c>ApiKeyCreated</c>
+    /// events are written behind it. Measures how long each notice takes from being written to being accepted by the
+    /// SMTP server, and how long the whole backlog takes.
+    /// </summary>
+    private static async Task<List<string>> OutboxAsync(Options options, Dictionary<string, string> settings, string database, TestSmtpServer smtp)
+    {
+        smtp.Clear();
+        var backlog = await BulkRows.ScalarAsync(database, "SELECT count(*) FROM credentials.outbox_messages WHERE processed_at IS NULL");
+        await using var host = await BenchHost.StartAsync(options.HostDll, settings, core: null);
+        var clock = Stopwatch.StartNew();
+        while (await BulkRows.ScalarAsync(database, "SELECT count(*) FROM credentials.outbox_messages WHERE processed_at IS NOT NULL") == 0)
+        {
+            if (clock.Elapsed > TimeSpan.FromMinutes(3))
+            {
+                throw new InvalidOperationException("the outbox-dispatch job did not start within 3 minutes");
+            }
+
+            await Task.Delay(100);
+        }
+
+        var started = clock.Elapsed;
+        var written = clock.Elapsed;
+        await BulkRows.ScalarAsync(database,
+            """
+            WITH t AS (SELECT id, row_number() OVER (ORDER BY slug) AS n FROM identity.organisations ORDER BY slug LIMIT 100)
+            INSERT INTO credentials.outbox_messages (event_id, tenant_id, type, payload, occurred_at, priority, attempts)
+            SELECT e, t.id, 'ApiKeyCreated',
+                   json_build_object('eventId', e, 'tenantId', t.id, 'occurredAt', to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
+                       'key', json_build_object('id', gen_random_uuid(), 'name', 'notice ' || t.n, 'prefix', 'idx_test_notice' || lpad(t.n::text, 3, '0'),
+                                                'expiresAt', to_char(now() AT TIME ZONE 'UTC' + interval '365 days', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')),
+                       'actor', json_build_object('type', 'partner', 'id', null, 'name', 'bench@example.com'))::text,
+                   now(), 0, 0
+            FROM t, LATERAL (SELECT gen_random_uuid() AS e WHERE t.id IS NOT NULL) AS x
+            """);
+        var arrived = new Dictionary<string, TimeSpan>();
+        TimeSpan? allHandled = null;
+        while (clock.Elapsed < TimeSpan.FromMinutes(10) && (arrived.Count < 200 || allHandled is null))
+        {
+            foreach (var message in smtp.Messages.Where(m => (m.Subject ?? string.Empty).Contains("idx_test_notice", StringComparison.Ordinal)))
+            {
+                var key = $"{message.To.Mailboxes.Single().Address} {message.Subject}";
+                if (!arrived.ContainsKey(key))
+                {
+                    arrived[key] = clock.Elapsed - written;
+                }
+            }
+
+            if (allHandled is null && await BulkRows.ScalarAsync(database, "SELECT count(*) FROM credentials.outbox_messages WHERE processed_at IS NULL") == 0)
+            {
+                allHandled = clock.Elapsed - started;
+            }
+
+            await Task.Delay(200);
+        }
+
+        var latencies = arrived.Values.Select(v => v.TotalSeconds).Order().ToList();
+        var digests = smtp.Messages.Count(m => (m.Subject ?? string.Empty).Contains("rotated API keys retired", StringComparison.Ordinal) ||
+                                               (m.Subject ?? string.Empty).StartsWith("Rotated API key retired", StringComparison.Ordinal));
+        return
+        [
+            FormattableString.Invariant($"outbox, {backlog:N0} bulk events and 100 security notices written behind them: the notices' {arrived.Count} e-mails accepted ") +
+            FormattableString.Invariant($"{ProbeBench.Median(latencies):0.0} s (p50) / {(latencies.Count == 0 ? double.NaN : latencies[^1]):0.0} s (max) after being written; all events handled ") +
+            (allHandled is { } all ? FormattableString.Invariant($"{all.TotalSeconds:0} s after the first was") : "NOT within 10 minutes"),
+            $"  check: {arrived.Count} of 200 notice e-mails; " +
+            $"{await BulkRows.ScalarAsync(database, "SELECT count(*) FROM notifications.outgoing_emails WHERE kind = 'key-grace-ended'"):N0} retirement digests queued for " +
+            $"{await BulkRows.ScalarAsync(database, "SELECT count(DISTINCT recipient) FROM notifications.outgoing_emails WHERE kind = 'key-grace-ended'"):N0} users " +
+            $"({digests:N0} accepted by then, the rest go with the next email-dispatch runs); " +
+            $"{await BulkRows.ScalarAsync(database, "SELECT count(*) FROM notifications.inbox"):N0} inbox entries for " +
+            $"{await BulkRows.ScalarAsync(database, "SELECT count(*) FROM credentials.outbox_messages"):N0} events",
+        ];
     }
 
     /// <summary>The same backlog again: the keys' grace unrecorded, no reminders, no e-mails.</summary>

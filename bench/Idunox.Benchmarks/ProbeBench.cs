@@ -442,7 +442,7 @@ internal sealed class BenchHost : IAsyncDisposable
         return new VerbRun(process.ExitCode, await output, await error, clock.Elapsed, peak);
     }
 
-    public static async Task<BenchHost> StartAsync(string hostDll, IReadOnlyDictionary<string, string> settings, int core)
+    public static async Task<BenchHost> StartAsync(string hostDll, IReadOnlyDictionary<string, string> settings, int? core)
     {
         var port = FreePort();
         var baseAddress = new Uri($"http://127.0.0.1:{port}");
