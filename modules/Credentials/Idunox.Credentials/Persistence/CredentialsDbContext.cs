@@ -32,7 +32,7 @@ internal abstract class CredentialsDbContext(DbContextOptions options, ITenantCo
             k.Property(x => x.CreatedBy).HasMaxLength(320);
             k.Property(x => x.RevokedBy).HasMaxLength(320);
             // The database itself refuses a second successor of one key: concurrent rotations cannot both win.
-            k.HasIndex(x => x.RotatedFromId).IsUnique();
+            k.HasIndex(x => x.RotatedFromId).IsUnique().HasFilter("\"rotated_from_id\" IS NOT NULL"); // partial: most keys have no predecessor
             k.HasIndex(x => new { x.TenantId, x.CreatedAt });
             // The jobs' due queries, partial so they hold only the rows still due (same SQL on both providers):
             // grace ended and not yet recorded (grace-sweep), and keys still in use by expiry (expiry-reminders).

@@ -73,11 +73,13 @@ public static class OutboxModelBuilderExtensions
             m.HasIndex(x => x.EventId).IsUnique();
             m.Property(x => x.Type).HasMaxLength(128);
             m.Property(x => x.LastError).HasMaxLength(2000);
-            m.HasIndex(x => new { x.ProcessedAt, x.NextAttemptAt });
-            // The dispatcher's claims: the next events of a class, and whether a tenant has an earlier one leased or
-            // waiting for its retry (the per-tenant order). Partial: only events still to deliver.
+            // Partial indexes, so writing an event (thousands at once in a grace sweep) touches as few as possible:
+            // the dispatcher's claims (events still to deliver, by class), whether a tenant has an earlier event leased or
+            // waiting for its retry (the per-tenant order; new events have no next attempt), and retention (delivered ones).
             m.HasIndex(x => new { x.Priority, x.Sequence }).HasDatabaseName("ix_outbox_messages_due").HasFilter("\"processed_at\" IS NULL");
-            m.HasIndex(x => new { x.TenantId, x.Priority, x.NextAttemptAt }).HasDatabaseName("ix_outbox_messages_tenant_waiting").HasFilter("\"processed_at\" IS NULL");
+            m.HasIndex(x => new { x.TenantId, x.Priority, x.NextAttemptAt }).HasDatabaseName("ix_outbox_messages_tenant_waiting")
+                .HasFilter("\"processed_at\" IS NULL AND \"next_attempt_at\" IS NOT NULL");
+            m.HasIndex(x => x.ProcessedAt).HasDatabaseName("ix_outbox_messages_delivered").HasFilter("\"processed_at\" IS NOT NULL");
         });
         return modelBuilder;
     }

@@ -188,7 +188,8 @@ namespace Idunox.Credentials.Persistence.Migrations.Postgres
 
                     b.HasIndex("RotatedFromId")
                         .IsUnique()
-                        .HasDatabaseName("ix_api_keys_rotated_from_id");
+                        .HasDatabaseName("ix_api_keys_rotated_from_id")
+                        .HasFilter("\"rotated_from_id\" IS NOT NULL");
 
                     b.HasIndex("TenantId", "CreatedAt")
                         .HasDatabaseName("ix_api_keys_tenant_id_created_at");
@@ -256,16 +257,17 @@ namespace Idunox.Credentials.Persistence.Migrations.Postgres
                         .IsUnique()
                         .HasDatabaseName("ix_outbox_messages_event_id");
 
+                    b.HasIndex("ProcessedAt")
+                        .HasDatabaseName("ix_outbox_messages_delivered")
+                        .HasFilter("\"processed_at\" IS NOT NULL");
+
                     b.HasIndex("Priority", "Sequence")
                         .HasDatabaseName("ix_outbox_messages_due")
                         .HasFilter("\"processed_at\" IS NULL");
 
-                    b.HasIndex("ProcessedAt", "NextAttemptAt")
-                        .HasDatabaseName("ix_outbox_messages_processed_at_next_attempt_at");
-
                     b.HasIndex("TenantId", "Priority", "NextAttemptAt")
                         .HasDatabaseName("ix_outbox_messages_tenant_waiting")
-                        .HasFilter("\"processed_at\" IS NULL");
+                        .HasFilter("\"processed_at\" IS NULL AND \"next_attempt_at\" IS NOT NULL");
 
                     b.ToTable("outbox_messages", "credentials");
                 });

@@ -182,7 +182,8 @@ namespace Idunox.Credentials.Persistence.Migrations.Sqlite
 
                     b.HasIndex("RotatedFromId")
                         .IsUnique()
-                        .HasDatabaseName("ix_credentials_api_keys_rotated_from_id");
+                        .HasDatabaseName("ix_credentials_api_keys_rotated_from_id")
+                        .HasFilter("\"rotated_from_id\" IS NOT NULL");
 
                     b.HasIndex("TenantId", "CreatedAt")
                         .HasDatabaseName("ix_credentials_api_keys_tenant_id_created_at");
@@ -248,16 +249,17 @@ namespace Idunox.Credentials.Persistence.Migrations.Sqlite
                         .IsUnique()
                         .HasDatabaseName("ix_credentials_outbox_messages_event_id");
 
+                    b.HasIndex("ProcessedAt")
+                        .HasDatabaseName("ix_outbox_messages_delivered")
+                        .HasFilter("\"processed_at\" IS NOT NULL");
+
                     b.HasIndex("Priority", "Sequence")
                         .HasDatabaseName("ix_outbox_messages_due")
                         .HasFilter("\"processed_at\" IS NULL");
 
-                    b.HasIndex("ProcessedAt", "NextAttemptAt")
-                        .HasDatabaseName("ix_credentials_outbox_messages_processed_at_next_attempt_at");
-
                     b.HasIndex("TenantId", "Priority", "NextAttemptAt")
                         .HasDatabaseName("ix_outbox_messages_tenant_waiting")
-                        .HasFilter("\"processed_at\" IS NULL");
+                        .HasFilter("\"processed_at\" IS NULL AND \"next_attempt_at\" IS NOT NULL");
 
                     b.ToTable("credentials_outbox_messages", (string)null);
                 });
