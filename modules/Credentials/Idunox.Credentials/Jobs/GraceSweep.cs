@@ -79,6 +79,8 @@ internal sealed class GraceSweep(IServiceScopeFactory scopes, CredentialsDbConte
                 return 0;
             }
 
+            // Events of one organisation next to each other: the outbox hands them to the notices as one digest.
+            claimed.Sort((a, b) => a.TenantId.CompareTo(b.TenantId));
             var actor = Actor.SystemJob(JobName);
             var audit = new List<AuditEvent>(claimed.Count);
             var events = new List<OutboxMessage>(claimed.Count);

@@ -10,7 +10,7 @@ using Microsoft.Extensions.Logging;
 namespace Idunox.Shared.Outbox;
 
 /// <summary>
-/// Delivers one module's outbox to the subscribers of its events, in claims of <c>Outbox:BatchSize</c> (500) events:
+/// Delivers one module's outbox to the subscribers of its events, in claims of <c>Outbox:BatchSize</c> (2 000) events:
 /// first every event someone is waiting for (<see cref="OutboxMessage.Urgent"/>, the security notices), then bulk events
 /// (<see cref="OutboxMessage.Bulk"/>, made by the system in numbers), checking for new urgent events before each bulk
 /// claim, so no backlog delays a notice.
@@ -271,13 +271,13 @@ public sealed class OutboxDispatcher<TContext>(
 }
 
 /// <summary>
-/// <c>Outbox:BatchSize</c> (default 500, 1–10 000): events one dispatcher claims at once. <c>Outbox:UrgentPollSeconds</c>
+/// <c>Outbox:BatchSize</c> (default 2 000, 1–10 000): events one dispatcher claims at once. <c>Outbox:UrgentPollSeconds</c>
 /// (default 5, 1–60): how often a process that runs jobs looks for events someone is waiting for.
 /// </summary>
 public sealed record OutboxOptions(int BatchSize, int UrgentPollSeconds = 5, bool Pump = true)
 {
     public static OutboxOptions From(Microsoft.Extensions.Configuration.IConfiguration configuration) => new(
-        Math.Clamp(Microsoft.Extensions.Configuration.ConfigurationBinder.GetValue(configuration, "Outbox:BatchSize", 500), 1, 10_000),
+        Math.Clamp(Microsoft.Extensions.Configuration.ConfigurationBinder.GetValue(configuration, "Outbox:BatchSize", 2_000), 1, 10_000),
         Math.Clamp(Microsoft.Extensions.Configuration.ConfigurationBinder.GetValue(configuration, "Outbox:UrgentPollSeconds", 5), 1, 60),
         Microsoft.Extensions.Configuration.ConfigurationBinder.GetValue(configuration, "Jobs:Server:Enabled", true));
 }
