@@ -8,7 +8,8 @@
 #                          the probe's latency at half its peak, and revocation latency from one host to another
 #   build/bench.sh jobs [--organisations 500] [--grace-keys 100000] [--reminder-keys 10000]
 #                          the jobs at scale on a throwaway PostgreSQL: grace-sweep and expiry-reminders (to a real SMTP
-#                          server in the benchmark's process) with bulk-inserted backlogs, on one process and on three
+#                          server in the benchmark's process) with bulk-inserted backlogs, on one process and on three;
+#                          then a running host delivering the 100 000 events' outbox with 100 security notices behind them
 #   build/bench.sh         keys and login
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)

@@ -12,6 +12,9 @@ public class PortalFixture : IAsyncLifetime
     public const string ChromiumPath = "/usr/bin/chromium";
 
     private TestDatabase? _database;
+
+    /// <summary>The PostgreSQL database of the host, for tests that arrange rows directly (null on SQLite).</summary>
+    public string? DatabaseConnectionString => _database?.ConnectionString;
     private IPlaywright? _playwright;
 
     public IdunoxApp App { get; private set; } = default!;

@@ -184,6 +184,34 @@ public sealed class StaffAreaTests(PortalFixture fixture)
     }
 
     [Fact]
+    public async Task The_jobs_page_shows_the_mail_waiting_with_the_oldest_ones_age_and_the_latest_error()
+    {
+        var (_, page, _) = await SignedInStaffAsync();
+        var database = fixture.DatabaseConnectionString!;
+        var tag = $"waiting-{Guid.NewGuid():N}";
+        // Three e-mails the mail server keeps refusing, queued three days ago (older than anything the other tests queue).
+        await BulkRows.InsertDueEmailsAsync(database, tag, 3, fixture.App.Clock.GetUtcNow().UtcDateTime.AddDays(-3));
+        await BulkRows.ScalarAsync(database, "UPDATE notifications.outgoing_emails SET attempts = 4, last_error = 'SmtpCommandException: mailbox busy', " +
+            "next_attempt_at = now() + interval '1 hour' WHERE dedupe_key LIKE @tag", ("tag", tag + ":%"));
+        try
+        {
+            var waiting = await BulkRows.ScalarAsync(database, "SELECT count(*) FROM notifications.outgoing_emails WHERE sent_at IS NULL");
+            var events = await BulkRows.ScalarAsync(database, "SELECT count(*) FROM credentials.outbox_messages WHERE processed_at IS NULL");
+            await page.GotoAsync("/admin/jobs");
+
+            var queues = page.GetByRole(AriaRole.Region, new() { Name = "What waits to go out" });
+            await Expect(queues.Locator("dd").Nth(0)).ToContainTextAsync($"{waiting} e-mails waiting to be sent, the oldest queued 3 days ago.");
+            await Expect(queues.Locator("dd").Nth(0)).ToContainTextAsync("could not be sent and will be tried again (1 to 60 minutes apart). The latest error: SmtpCommandException: mailbox busy");
+            await Expect(queues.Locator("dd").Nth(1)).ToContainTextAsync(events == 0 ? "None waiting" : $"{events} event{(events == 1 ? "" : "s")} waiting to be delivered");
+            await AssertAccessibleAsync(page, "jobs with mail waiting");
+        }
+        finally
+        {
+            await BulkRows.ScalarAsync(database, "UPDATE notifications.outgoing_emails SET sent_at = now() WHERE dedupe_key LIKE @tag", ("tag", tag + ":%"));
+        }
+    }
+
+    [Fact]
     public async Task The_job_dashboard_is_read_only_for_staff_and_full_for_ops_and_refuses_everyone_else()
     {
         using (var client = fixture.CreateHttpClient())
@@ -289,7 +317,7 @@ public sealed class StaffAreaTests(PortalFixture fixture)
     {
         var partner = await fixture.App.PartnerAsync();
         var (_, page, _) = await SignedInStaffAsync(width: 375);
-        foreach (var (name, path) in new[] { ("organisations", "/admin"), ("organisation", $"/admin/organisations/{partner.Organisation.Slug}"), ("staff-log", "/admin/actions") })
+        foreach (var (name, path) in new[] { ("organisations", "/admin"), ("organisation", $"/admin/organisations/{partner.Organisation.Slug}"), ("staff-log", "/admin/actions"), ("jobs", "/admin/jobs") })
         {
             await page.GotoAsync(path);
             var overflow = await page.EvaluateAsync<int>("() => document.documentElement.scrollWidth - document.documentElement.clientWidth");

@@ -17,3 +17,15 @@ public sealed record AccountEmail(Guid TenantId, string Recipient, string Recipi
 {
     public override string ToString() => $"AccountEmail {{ TenantId = {TenantId}, ExpiresAt = {ExpiresAt:O} }}";
 }
+
+/// <summary>How the outgoing e-mail queue is doing, for the staff area: what waits, since when, and what keeps failing.</summary>
+public interface IEmailQueueStatus
+{
+    Task<EmailQueueStatus> GetAsync(CancellationToken cancellationToken);
+}
+
+/// <summary>
+/// <paramref name="Waiting"/> e-mails not sent yet, the oldest queued at <paramref name="OldestQueuedAt"/>;
+/// <paramref name="Retrying"/> of them failed at least once, the latest failure being <paramref name="LatestError"/>.
+/// </summary>
+public sealed record EmailQueueStatus(int Waiting, DateTime? OldestQueuedAt, int Retrying, string? LatestError);

@@ -34,6 +34,7 @@ public sealed class NotificationsModule : IModule
         builder.Services.AddSingleton<Idunox.Notifications.Contracts.IAccountEmails>(sp => sp.GetRequiredService<AccountEmails>());
         builder.Services.AddHostedService(sp => sp.GetRequiredService<AccountEmails>());
         builder.Services.AddSingleton<EmailDispatcher>();
+        builder.Services.AddScoped<Idunox.Notifications.Contracts.IEmailQueueStatus, EmailQueueStatusReader>();
         builder.Services.AddScoped<IRetentionPolicy, SentEmailRetention>();
         builder.Services.AddOptions<ReminderOptions>().Bind(builder.Configuration.GetSection(ReminderOptions.SectionName))
             .Validate(o => o.Thresholds.All(t => t is >= 1 and <= 365), "Notifications:ReminderThresholdDays must each be 1 to 365 days.")

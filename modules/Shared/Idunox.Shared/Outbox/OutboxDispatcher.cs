@@ -36,7 +36,13 @@ public interface IOutboxDispatcher
 
     /// <summary>Delivers what is due, urgent first; with <paramref name="urgentOnly"/>, only events someone is waiting for.</summary>
     Task<(int Delivered, int Failed)> DispatchAsync(CancellationToken cancellationToken, bool urgentOnly = false);
+
+    /// <summary>What waits to be delivered: for the staff area and operators.</summary>
+    Task<OutboxBacklog> BacklogAsync(CancellationToken cancellationToken);
 }
+
+/// <summary>Events not delivered yet: <paramref name="Urgent"/> (notices) and <paramref name="Bulk"/>, the oldest written at <paramref name="OldestAt"/>, <paramref name="Failing"/> waiting for a retry.</summary>
+public sealed record OutboxBacklog(int Urgent, int Bulk, DateTime? OldestAt, int Failing);
 
 public sealed class OutboxDispatcher<TContext>(
     IServiceScopeFactory scopes,
@@ -51,6 +57,18 @@ public sealed class OutboxDispatcher<TContext>(
     public string Module => db.Schema;
 
     private static readonly TimeSpan Lease = TimeSpan.FromMinutes(5);
+
+    public async Task<OutboxBacklog> BacklogAsync(CancellationToken cancellationToken)
+    {
+        var rows = await db.Set<OutboxMessage>().AsNoTracking().Where(m => m.ProcessedAt == null).GroupBy(m => m.Priority)
+            .Select(g => new { Priority = g.Key, Count = g.Count(), Oldest = g.Min(m => (DateTime?)m.OccurredAt), Failing = g.Count(m => m.LastError != null) })
+            .ToListAsync(cancellationToken);
+        return new OutboxBacklog(
+            rows.Where(r => r.Priority == OutboxMessage.Urgent).Sum(r => r.Count),
+            rows.Where(r => r.Priority != OutboxMessage.Urgent).Sum(r => r.Count),
+            rows.Min(r => r.Oldest),
+            rows.Sum(r => r.Failing));
+    }
 
     private sealed record Claimed(long Sequence, Guid EventId, Guid TenantId, string Type, string Payload, int Attempts);
 
