@@ -67,6 +67,54 @@ public sealed class EmbeddedDefaultTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task On_SQLite_key_events_become_notices_once_and_retired_keys_one_digest()
+    {
+        await using var app = IdunoxApp.OnSqlite(DatabaseFile);
+        var partner = await app.PartnerAsync();
+        var portal = await app.PortalAsync(partner);
+        var (_, first, firstPrefix) = await portal.CreateKeyAsync("embedded one");
+        var (_, second, secondPrefix) = await portal.CreateKeyAsync("embedded two");
+        await portal.RotateKeyAsync(first, 24);
+        await portal.RotateKeyAsync(second, 24);
+
+        await app.RunJobAsync("outbox-dispatch");
+        await app.RunJobAsync("outbox-dispatch"); // a second run finds everything delivered
+
+        string[] notices =
+        [
+            $"A new API key was created: {firstPrefix}… (embedded one)",
+            $"A new API key was created: {secondPrefix}… (embedded two)",
+            $"API key rotated: {firstPrefix}… (embedded one)",
+            $"API key rotated: {secondPrefix}… (embedded two)",
+        ];
+        Assert.Equal(notices.Order(StringComparer.Ordinal), (await SubjectsAsync(app)).Order(StringComparer.Ordinal)); // same instant: any order
+
+        // Both grace windows end together: one sweep, one retirement digest naming both keys.
+        app.Clock.Advance(TimeSpan.FromHours(24));
+        Assert.Contains("of 2 key(s)", await app.RunJobAsync("grace-sweep"), StringComparison.Ordinal);
+        await app.RunJobAsync("outbox-dispatch");
+        await app.RunJobAsync("email-dispatch");
+        await app.RunJobAsync("outbox-dispatch");
+        await app.RunJobAsync("email-dispatch");
+
+        var subjects = await SubjectsAsync(app);
+        Assert.Equal(5, subjects.Count);
+        Assert.Equal("2 rotated API keys retired", subjects[^1]);
+    }
+
+    /// <summary>The pickup folder's messages, oldest first (by the Date header, then by subject).</summary>
+    private static async Task<List<string>> SubjectsAsync(IdunoxApp app)
+    {
+        var messages = new List<MimeKit.MimeMessage>();
+        foreach (var file in Directory.Exists(app.MailDirectory) ? Directory.GetFiles(app.MailDirectory, "*.eml") : [])
+        {
+            messages.Add(await MimeKit.MimeMessage.LoadAsync(file));
+        }
+
+        return messages.OrderBy(m => m.Date).ThenBy(m => m.Subject, StringComparer.Ordinal).Select(m => m.Subject ?? string.Empty).ToList();
+    }
+
+    [Fact]
     public async Task Even_in_Development_the_job_dashboard_asks_for_the_staff_sign_in()
     {
         await using var app = IdunoxApp.OnSqlite(DatabaseFile, "Development");

@@ -30,7 +30,11 @@ public static class BulkWrites
         if (!db.Database.IsNpgsql())
         {
             db.Set<T>().AddRange(rows);
-            await db.SaveChangesAsync(cancellationToken);
+            using (db is ModuleDbContext module ? module.AllowSystemInserts() : null)
+            {
+                await db.SaveChangesAsync(cancellationToken);
+            }
+
             foreach (var row in rows)
             {
                 db.Entry(row).State = EntityState.Detached; // a batch should not grow the tracker of the next one

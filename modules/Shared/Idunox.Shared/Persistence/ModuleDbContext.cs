@@ -83,11 +83,33 @@ public abstract class ModuleDbContext : DbContext
         return base.SaveChangesAsync(acceptAllChangesOnSuccess, cancellationToken);
     }
 
+    private bool _systemInserts;
+
+    /// <summary>
+    /// For <see cref="BulkWrites"/>: while the answer is not disposed, new rows that name their tenant are saved without a
+    /// current tenant (a system job writing for many tenants at once); changes to existing rows are still guarded.
+    /// </summary>
+    internal IDisposable AllowSystemInserts()
+    {
+        _systemInserts = true;
+        return new SystemInserts(this);
+    }
+
+    private sealed class SystemInserts(ModuleDbContext db) : IDisposable
+    {
+        public void Dispose() => db._systemInserts = false;
+    }
+
     private void GuardTenantWrites()
     {
         foreach (var entry in ChangeTracker.Entries<ITenantOwned>())
         {
             if (entry.State is not (EntityState.Added or EntityState.Modified or EntityState.Deleted))
+            {
+                continue;
+            }
+
+            if (_systemInserts && entry.State == EntityState.Added && entry.Entity.TenantId != Guid.Empty)
             {
                 continue;
             }
