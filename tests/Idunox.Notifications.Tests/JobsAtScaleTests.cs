@@ -7,28 +7,18 @@ using MimeKit;
 namespace Idunox.Notifications.Tests;
 
 /// <summary>A host on PostgreSQL with small job batches (20) and three SMTP connections, and a way to stop a unit of work mid-way.</summary>
-public sealed class BatchJobsFixture : PostgresAppFixture
+public sealed class BatchJobsFixture : SmtpAppFixture
 {
-    public TestSmtpServer Smtp { get; } = new TestSmtpServer().Start();
-
     public CommandFault Fault { get; } = new();
 
-    public IReadOnlyDictionary<string, string?> HostSettings => new Dictionary<string, string?>(Smtp.Settings)
+    protected override IReadOnlyDictionary<string, string?> ExtraSettings => new Dictionary<string, string?>
     {
         ["Jobs:BatchSize"] = "20",
         ["Email:Smtp:Connections"] = "3",
     };
 
-    protected override IReadOnlyDictionary<string, string?> Settings => HostSettings;
-
     protected override void ConfigureApp(IdunoxApp app) =>
         app.TestServices.Add(services => services.AddSingleton<Microsoft.EntityFrameworkCore.Diagnostics.IInterceptor>(Fault));
-
-    public override async Task DisposeAsync()
-    {
-        await base.DisposeAsync();
-        await Smtp.DisposeAsync();
-    }
 }
 
 /// <summary>

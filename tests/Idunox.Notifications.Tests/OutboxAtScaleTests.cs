@@ -17,23 +17,13 @@ public sealed class FlakySubscriber : IIntegrationEventHandler<ApiKeyCreated>
 }
 
 /// <summary>A host on PostgreSQL and SMTP with outbox claims of 100 events and a second subscriber that can be made to fail.</summary>
-public sealed class OutboxFixture : PostgresAppFixture
+public sealed class OutboxFixture : SmtpAppFixture
 {
-    public TestSmtpServer Smtp { get; } = new TestSmtpServer().Start();
-
-    public IReadOnlyDictionary<string, string?> HostSettings => new Dictionary<string, string?>(Smtp.Settings) { ["Outbox:BatchSize"] = "100" };
-
-    protected override IReadOnlyDictionary<string, string?> Settings => HostSettings;
+    protected override IReadOnlyDictionary<string, string?> ExtraSettings => new Dictionary<string, string?> { ["Outbox:BatchSize"] = "100" };
 
     protected override void ConfigureApp(IdunoxApp app) => app.TestServices.Add(Subscribe);
 
     public static void Subscribe(IServiceCollection services) => services.AddIntegrationEventHandler<ApiKeyCreated, FlakySubscriber>();
-
-    public override async Task DisposeAsync()
-    {
-        await base.DisposeAsync();
-        await Smtp.DisposeAsync();
-    }
 }
 
 /// <summary>

@@ -29,15 +29,20 @@ internal sealed class EmailDispatcher(IServiceScopeFactory scopes, IEmailTranspo
 
     public async Task<(int Sent, int Failed)> DeliverDueAsync(CancellationToken cancellationToken)
     {
-        int workers;
-        await using (var scope = scopes.CreateAsyncScope())
-        {
-            var single = options.Mode == EmailMode.Pickup || !scope.ServiceProvider.GetRequiredService<NotificationsDbContext>().Database.IsNpgsql();
-            workers = single ? 1 : options.Connections;
-        }
+        var workers = _workers ??= await WorkersAsync();
 
         var results = await Task.WhenAll(Enumerable.Range(0, workers).Select(_ => Task.Run(() => WorkAsync(cancellationToken), cancellationToken)));
         return (results.Sum(r => r.Sent), results.Sum(r => r.Failed));
+    }
+
+    private int? _workers;
+
+    /// <summary>One worker for the pickup folder and on SQLite (one writer); otherwise <c>Email:Smtp:Connections</c>. Decided once.</summary>
+    private async Task<int> WorkersAsync()
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        var single = options.Mode == EmailMode.Pickup || !scope.ServiceProvider.GetRequiredService<NotificationsDbContext>().Database.IsNpgsql();
+        return single ? 1 : options.Connections;
     }
 
     /// <summary>One connection's work: claim, send, mark — until nothing is due or the server is out of reach.</summary>

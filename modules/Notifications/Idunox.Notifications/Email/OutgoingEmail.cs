@@ -35,4 +35,19 @@ internal sealed class OutgoingEmail
     public DateTime NextAttemptAt { get; set; }
 
     public string? LastError { get; set; }
+
+    /// <summary>A rendered e-mail queued now, due at once.</summary>
+    public static OutgoingEmail Queued(Guid? tenantId, string dedupeKey, string kind, string recipient, Templates.RenderedEmail email, DateTime now) => new()
+    {
+        Id = Guid.CreateVersion7(),
+        TenantId = tenantId,
+        DedupeKey = dedupeKey,
+        Kind = kind,
+        Recipient = recipient,
+        Subject = email.Subject,
+        TextBody = email.Text,
+        HtmlBody = email.Html,
+        CreatedAt = now,
+        NextAttemptAt = now,
+    };
 }

@@ -1,4 +1,3 @@
-using System.Runtime.CompilerServices;
 using Idunox.Credentials.Contracts;
 using Idunox.Identity.Contracts;
 using Idunox.Notifications.Email;
@@ -61,22 +60,7 @@ internal sealed class SecurityNotices(NotificationsDbContext db, IPartnerUserDir
             {
                 var tenant = fresh[0].TenantId;
                 var emails = (await users.ListByTenantAsync(tenant, ct)).Where(u => u.Enabled).Select(user =>
-                {
-                    var email = render(fresh, user);
-                    return new OutgoingEmail
-                    {
-                        Id = Guid.CreateVersion7(),
-                        TenantId = tenant,
-                        DedupeKey = $"event:{fresh[0].EventId:N}:{user.Id:N}",
-                        Kind = kind,
-                        Recipient = user.Email,
-                        Subject = email.Subject,
-                        TextBody = email.Text,
-                        HtmlBody = email.Html,
-                        CreatedAt = now,
-                        NextAttemptAt = now,
-                    };
-                }).ToList();
+                    OutgoingEmail.Queued(tenant, $"event:{fresh[0].EventId:N}:{user.Id:N}", kind, user.Email, render(fresh, user), now)).ToList();
                 await db.InsertAsync(emails, ct);
             }
 
@@ -89,18 +73,8 @@ internal sealed class SecurityNotices(NotificationsDbContext db, IPartnerUserDir
     {
         var t = SqlNames.Of<HandledEvent>(db);
         string eventId = t.Column(nameof(HandledEvent.EventId)), handler = t.Column(nameof(HandledEvent.Handler));
-        var rows = new List<string>(eventIds.Count);
-        var arguments = new List<object>(eventIds.Count * 3);
-        foreach (var id in eventIds)
-        {
-            var at = arguments.Count;
-            rows.Add($"({{{at}}}, {{{at + 1}}}, {{{at + 2}}})");
-            arguments.AddRange([id, Handler, now]);
-        }
-
-        var format = $"INSERT INTO {t.Table} ({eventId}, {handler}, {t.Column(nameof(HandledEvent.HandledAt))}) VALUES {string.Join(", ", rows)} " +
-                     $"ON CONFLICT ({eventId}, {handler}) DO NOTHING RETURNING {eventId} AS event_id";
-        var inserted = await db.Database.SqlQuery<Inserted>(FormattableStringFactory.Create(format, arguments.ToArray())).ToListAsync(cancellationToken);
+        var inserted = await db.InsertNewAsync<Inserted>(t.Table, [eventId, handler, t.Column(nameof(HandledEvent.HandledAt))],
+            eventIds.Select(id => new object[] { id, Handler, now }), [eventId, handler], $"{eventId} AS event_id", cancellationToken);
         return inserted.Select(i => i.EventId).ToList();
     }
 

@@ -1,4 +1,3 @@
-using System.Runtime.CompilerServices;
 using Idunox.Credentials.Contracts;
 using Idunox.Identity.Contracts;
 using Idunox.Notifications.Email;
@@ -123,20 +122,8 @@ internal sealed class ExpiryReminders(
                 var lines = organisation.Select(d => new ExpiringKeyLine(d.Key.Prefix, d.Key.Name, d.Days, d.Key.ExpiresAt)).ToList();
                 foreach (var user in recipients[organisation.Key])
                 {
-                    var email = templates.ExpiryDigest(user.DisplayName, lines);
-                    emails.Add(new OutgoingEmail
-                    {
-                        Id = Guid.CreateVersion7(),
-                        TenantId = organisation.Key,
-                        DedupeKey = $"reminders:{digest:N}:{user.Id:N}",
-                        Kind = "expiry-reminder",
-                        Recipient = user.Email,
-                        Subject = email.Subject,
-                        TextBody = email.Text,
-                        HtmlBody = email.Html,
-                        CreatedAt = now,
-                        NextAttemptAt = now,
-                    });
+                    emails.Add(OutgoingEmail.Queued(organisation.Key, $"reminders:{digest:N}:{user.Id:N}", "expiry-reminder", user.Email,
+                        templates.ExpiryDigest(user.DisplayName, lines), now));
                 }
             }
 
@@ -153,20 +140,10 @@ internal sealed class ExpiryReminders(
     {
         var t = SqlNames.Of<SentReminder>(db);
         string keyId = t.Column(nameof(SentReminder.ApiKeyId)), threshold = t.Column(nameof(SentReminder.ThresholdDays));
-        var rows = new List<string>(chunk.Length);
-        var arguments = new List<object>(chunk.Length * 5);
-        foreach (var d in chunk)
-        {
-            var at = arguments.Count;
-            rows.Add($"({{{at}}}, {{{at + 1}}}, {{{at + 2}}}, {{{at + 3}}}, {{{at + 4}}})");
-            arguments.AddRange([Guid.CreateVersion7(), d.TenantId, d.Key.Id, d.Threshold, now]);
-        }
-
-        // Both providers: INSERT … ON CONFLICT DO NOTHING RETURNING answers only the rows this statement inserted.
-        var format = $"INSERT INTO {t.Table} ({t.Column(nameof(SentReminder.Id))}, {t.Column(nameof(SentReminder.TenantId))}, {keyId}, {threshold}, " +
-                     $"{t.Column(nameof(SentReminder.SentAt))}) VALUES {string.Join(", ", rows)} ON CONFLICT ({keyId}, {threshold}) DO NOTHING " +
-                     $"RETURNING {keyId} AS key_id, {threshold} AS threshold_days";
-        var inserted = await db.Database.SqlQuery<ClaimedReminder>(FormattableStringFactory.Create(format, arguments.ToArray())).ToListAsync(cancellationToken);
+        var inserted = await db.InsertNewAsync<ClaimedReminder>(t.Table,
+            [t.Column(nameof(SentReminder.Id)), t.Column(nameof(SentReminder.TenantId)), keyId, threshold, t.Column(nameof(SentReminder.SentAt))],
+            chunk.Select(d => new object[] { Guid.CreateVersion7(), d.TenantId, d.Key.Id, d.Threshold, now }), [keyId, threshold],
+            $"{keyId} AS key_id, {threshold} AS threshold_days", cancellationToken);
         return inserted.Select(r => (r.KeyId, r.ThresholdDays)).ToList();
     }
 

@@ -80,6 +80,27 @@ public static class BulkWrites
         await db.Database.ExecuteSqlRawAsync(statement, parameters, cancellationToken);
     }
 
+    /// <summary>
+    /// <c>INSERT INTO table (columns) VALUES … ON CONFLICT (unique) DO NOTHING RETURNING …</c> on either provider: the rows
+    /// answered are those this statement inserted, so of two concurrent writers each row goes to exactly one (a claim).
+    /// Values are parameters, so keep a statement to a few thousand rows.
+    /// </summary>
+    public static Task<List<TResult>> InsertNewAsync<TResult>(this DbContext db, string table, IReadOnlyList<string> columns,
+        IEnumerable<object[]> rows, IReadOnlyList<string> unique, string returning, CancellationToken cancellationToken)
+    {
+        var values = new List<string>();
+        var arguments = new List<object>();
+        foreach (var row in rows)
+        {
+            values.Add("(" + string.Join(", ", row.Select((_, i) => $"{{{arguments.Count + i}}}")) + ")");
+            arguments.AddRange(row);
+        }
+
+        var format = $"INSERT INTO {table} ({string.Join(", ", columns)}) VALUES {string.Join(", ", values)} " +
+                     $"ON CONFLICT ({string.Join(", ", unique)}) DO NOTHING RETURNING {returning}";
+        return db.Database.SqlQuery<TResult>(System.Runtime.CompilerServices.FormattableStringFactory.Create(format, arguments.ToArray())).ToListAsync(cancellationToken);
+    }
+
     /// <summary><c>character varying(100)</c> → <c>character varying[]</c>: array parameters carry no length.</summary>
     private static string ArrayOf(string storeType)
     {
