@@ -2,7 +2,7 @@
 # Benchmarks (apart from the tests): each compares its subject with a baseline in the same run and prints the ratio.
 #   build/bench.sh keys    BenchmarkDotNet: refusing malformed / typo'd / wrong-environment keys vs hashing a valid key
 #   build/bench.sh login   sign-in refusal time for known vs unknown e-mails (does timing reveal an account?)
-#   build/bench.sh probe [--seconds 10] [--rounds 3] [--warm-up 15] [--connections 32] [--revocations 200]
+#   build/bench.sh probe [--seconds 8] [--rounds 5] [--warm-up 15] [--connections 32] [--revocations 200]
 #                          the built host (Release) over HTTP on SQLite and on a throwaway PostgreSQL: /health/live vs the
 #                          data API's probe with a valid, a never-issued and a garbage key (wrk), ratios to /health/live,
 #                          the probe's latency at half its peak, and revocation latency from one host to another

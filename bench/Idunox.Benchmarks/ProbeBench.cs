@@ -266,8 +266,8 @@ internal sealed record BenchOptions(string HostDll, string WrkPath, string? Post
             Value("--host", "host/Idunox.Host/bin/Release/net10.0/Idunox.Host.dll"),
             Value("--wrk", "wrk"),
             string.IsNullOrEmpty(postgres) ? null : postgres,
-            int.Parse(Value("--seconds", "10"), CultureInfo.InvariantCulture),
-            int.Parse(Value("--rounds", "3"), CultureInfo.InvariantCulture),
+            int.Parse(Value("--seconds", "8"), CultureInfo.InvariantCulture),
+            int.Parse(Value("--rounds", "5"), CultureInfo.InvariantCulture),
             int.Parse(Value("--connections", "32"), CultureInfo.InvariantCulture),
             int.Parse(Value("--revocations", "200"), CultureInfo.InvariantCulture),
             int.Parse(Value("--warm-up", "15"), CultureInfo.InvariantCulture));

@@ -17,6 +17,43 @@ public sealed class ProbeTests(PostgresAppFixture fixture) : IClassFixture<Postg
         Assert.Equal("ApiKey", response.Headers.WwwAuthenticate.Single().Scheme);
     }
 
+    [Fact]
+    public async Task Answers_are_whole_JSON_documents_with_their_length_and_a_refusal_is_the_problem_every_error_is()
+    {
+        var session = await PartnerSession.StartAsync(App);
+        var (key, _) = await session.CreateKeyAsync();
+
+        var accepted = await session.ProbeAsync(key);
+        var body = await accepted.Content.ReadAsStringAsync();
+        Assert.Equal(HttpStatusCode.OK, accepted.StatusCode);
+        Assert.Equal("application/json; charset=utf-8", accepted.Content.Headers.ContentType!.ToString());
+        Assert.Equal(System.Text.Encoding.UTF8.GetByteCount(body), accepted.Content.Headers.ContentLength);
+        Assert.EndsWith("}\n", body, StringComparison.Ordinal);
+        Assert.Equal("active", System.Text.Json.JsonDocument.Parse(body).RootElement.GetProperty("credential").GetProperty("status").GetString());
+
+        // The refusal is written from bytes made once; it must be what the problem details service writes for any error.
+        var refused = await PartnerSession.Probe(App, ApiKeyFormat.Generate("test"));
+        var problem = await refused.Content.ReadAsStringAsync();
+        Assert.Equal("application/problem+json", refused.Content.Headers.ContentType!.ToString());
+        Assert.Equal(System.Text.Encoding.UTF8.GetByteCount(problem), refused.Content.Headers.ContentLength);
+        var traceId = System.Text.Json.JsonDocument.Parse(problem).RootElement.GetProperty("traceId").GetString()!;
+        var http = new Microsoft.AspNetCore.Http.DefaultHttpContext { RequestServices = App.Services, TraceIdentifier = traceId };
+        using var expected = new MemoryStream();
+        http.Response.Body = expected;
+        var previous = System.Diagnostics.Activity.Current;
+        System.Diagnostics.Activity.Current = null;
+        try
+        {
+            await Idunox.Shared.Errors.ApiProblems.WriteAsync(http, 401, "api_key_invalid", "The API key is not valid.", "No such key exists. Create one in the partner portal.");
+        }
+        finally
+        {
+            System.Diagnostics.Activity.Current = previous;
+        }
+
+        Assert.Equal(System.Text.Encoding.UTF8.GetString(expected.ToArray()) + "\n", problem);
+    }
+
     public static TheoryData<int> GarbageLengths => new() { 1, 7, 17, 46, 47, 48, 64, 65, 500, 4096, 8192 };
 
     [Theory]

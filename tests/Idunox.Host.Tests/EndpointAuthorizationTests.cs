@@ -1,4 +1,5 @@
 using System.Security.Claims;
+using Idunox.Shared.Security;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
@@ -7,7 +8,8 @@ namespace Idunox.Host.Tests;
 
 /// <summary>
 /// Who may call what is written on each endpoint, never left to a default: every endpoint either allows anonymous
-/// callers or names a policy whose authentication schemes are explicit, and the default policy refuses everyone.
+/// callers or names a policy whose authentication schemes are explicit, or is an endpoint of the data API (its key is
+/// checked by the endpoint's own filter, and it is tried here without one); and the default policy refuses everyone.
 /// </summary>
 public sealed class EndpointAuthorizationTests(PostgresAppFixture fixture) : IClassFixture<PostgresAppFixture>
 {
@@ -26,6 +28,7 @@ public sealed class EndpointAuthorizationTests(PostgresAppFixture fixture) : ICl
         Assert.True(endpoints.Count >= 10, $"only {endpoints.Count} endpoints found");
 
         var failures = new List<string>();
+        var dataApi = new List<RouteEndpoint>();
         foreach (var endpoint in endpoints)
         {
             var pattern = endpoint.RoutePattern.RawText ?? string.Empty;
@@ -35,6 +38,17 @@ public sealed class EndpointAuthorizationTests(PostgresAppFixture fixture) : ICl
             }
 
             var authorize = endpoint.Metadata.GetOrderedMetadata<IAuthorizeData>();
+            if (endpoint.Metadata.GetMetadata<RequiresApiKeyAttribute>() is not null)
+            {
+                if (authorize.Count > 0)
+                {
+                    failures.Add($"{pattern}: a data API endpoint with an authorization policy as well");
+                }
+
+                dataApi.Add(endpoint);
+                continue;
+            }
+
             if (authorize.Count == 0)
             {
                 failures.Add($"{pattern} ({endpoint.DisplayName}): neither anonymous nor authorized");
@@ -52,6 +66,19 @@ public sealed class EndpointAuthorizationTests(PostgresAppFixture fixture) : ICl
         }
 
         Assert.True(failures.Count == 0, string.Join("\n", failures));
+        Assert.NotEmpty(dataApi);
+
+        // The data API's endpoints are open only with a key: without one (or with a portal token instead) each refuses.
+        using var client = fixture.App.CreateClient();
+        foreach (var endpoint in dataApi)
+        {
+            var method = endpoint.Metadata.GetMetadata<IHttpMethodMetadata>()?.HttpMethods.FirstOrDefault() ?? "GET";
+            using var request = new HttpRequestMessage(new HttpMethod(method), new Uri(endpoint.RoutePattern.RawText!, UriKind.Relative));
+            request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", "not-a-key");
+            using var response = await client.SendAsync(request);
+            await response.AssertProblemAsync(System.Net.HttpStatusCode.Unauthorized, "api_key_missing");
+            Assert.Equal("ApiKey", response.Headers.WwwAuthenticate.ToString());
+        }
     }
 
     [Fact]

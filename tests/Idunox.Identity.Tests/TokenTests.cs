@@ -89,6 +89,29 @@ public sealed class TokenTests(PostgresAppFixture fixture) : IClassFixture<Postg
     }
 
     [Fact]
+    public async Task A_rotated_signing_key_keeps_tokens_of_the_previous_one_working_while_it_is_listed()
+    {
+        var partner = await App.PartnerAsync();
+        var before = await App.SignInAsync(partner); // signed with the key in use until now
+        const string next = "dGhlLW5leHQtc2lnbmluZy1rZXktYWZ0ZXItdGhlLXJvdGF0aW9uLTI1Ni1iaXRzLW9yLW1vcmU=";
+
+        await using var rotated = IdunoxApp.OnPostgres(fixture.Database, extra: new Dictionary<string, string?>
+        {
+            ["Jwt:SigningKey"] = next,
+            ["Jwt:PreviousSigningKeys:0"] = IdunoxApp.JwtSigningKey,
+        });
+        await using var forgotten = IdunoxApp.OnPostgres(fixture.Database, extra: new Dictionary<string, string?> { ["Jwt:SigningKey"] = next });
+
+        Assert.Equal(HttpStatusCode.OK, (await rotated.ClientWithToken(before).GetAsync(Me)).StatusCode);
+        await (await forgotten.ClientWithToken(before).GetAsync(Me)).AssertProblemAsync(HttpStatusCode.Unauthorized, "invalid_token");
+
+        // New tokens are signed with the new key only: a host that does not know it yet refuses them.
+        var after = await rotated.SignInAsync(partner);
+        Assert.Equal(HttpStatusCode.OK, (await forgotten.ClientWithToken(after).GetAsync(Me)).StatusCode);
+        await (await App.ClientWithToken(after).GetAsync(Me)).AssertProblemAsync(HttpStatusCode.Unauthorized, "invalid_token");
+    }
+
+    [Fact]
     public async Task Disabling_the_user_ends_its_tokens_and_enabling_it_does_not_revive_them()
     {
         var partner = await App.PartnerAsync();

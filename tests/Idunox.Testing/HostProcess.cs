@@ -23,18 +23,7 @@ public static class HostProcess
             start.ArgumentList.Add(arg);
         }
 
-        // Only what the test gives: no developer's environment leaks in.
-        foreach (var key in start.Environment.Keys.Where(k => k.StartsWith("ASPNETCORE_", StringComparison.Ordinal) ||
-                     k.StartsWith("DOTNET_ENVIRONMENT", StringComparison.Ordinal) || k.StartsWith("ConnectionStrings__", StringComparison.Ordinal) ||
-                     k.StartsWith("Database__", StringComparison.Ordinal)).ToList())
-        {
-            start.Environment.Remove(key);
-        }
-
-        foreach (var (key, value) in environment)
-        {
-            start.Environment[key] = value;
-        }
+        UseEnvironment(start, environment);
 
         using var process = Process.Start(start) ?? throw new InvalidOperationException("Could not start the host process.");
         var output = process.StandardOutput.ReadToEndAsync();
@@ -59,6 +48,30 @@ public static class HostProcess
         }
 
         return (process.ExitCode, await output, await error);
+    }
+
+    /// <summary>Only what the test gives: no developer's environment (environment name, database) leaks into the host.</summary>
+    internal static void UseEnvironment(ProcessStartInfo start, IReadOnlyDictionary<string, string?> environment)
+    {
+        foreach (var key in start.Environment.Keys.Where(k => k.StartsWith("ASPNETCORE_", StringComparison.Ordinal) ||
+                     k.StartsWith("DOTNET_ENVIRONMENT", StringComparison.Ordinal) || k.StartsWith("ConnectionStrings__", StringComparison.Ordinal) ||
+                     k.StartsWith("Database__", StringComparison.Ordinal)).ToList())
+        {
+            start.Environment.Remove(key);
+        }
+
+        foreach (var (key, value) in environment)
+        {
+            start.Environment[key] = value;
+        }
+    }
+
+    /// <summary>A loopback port nothing listens on right now.</summary>
+    internal static int FreePort()
+    {
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
     }
 }
 

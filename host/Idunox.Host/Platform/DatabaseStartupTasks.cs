@@ -39,7 +39,9 @@ internal static class DatabaseStartupTasksExtensions
 {
     public static WebApplicationBuilder AddDatabaseStartupTasks(this WebApplicationBuilder builder)
     {
-        builder.Services.AddHostedService<DatabaseStartupTasks>();
+        // First of all hosted services (they start in order): Data Protection's own starts by reading its key ring from
+        // the database, which on a fresh embedded database has no tables until the migrations here have run.
+        builder.Services.Insert(0, ServiceDescriptor.Singleton<IHostedService, DatabaseStartupTasks>());
         return builder;
     }
 }

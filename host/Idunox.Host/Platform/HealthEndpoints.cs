@@ -13,6 +13,9 @@ internal static class HealthEndpoints
     public static WebApplicationBuilder AddIdunoxHealthChecks(this WebApplicationBuilder builder)
     {
         builder.Services.AddHealthChecks().AddCheck<ModuleDatabasesHealthCheck>("databases", tags: [ReadyTag]);
+        // The health check service logs every unhealthy answer at Error: a load balancer asking every few seconds during a
+        // database outage would log an error each time. The check reports the outage itself, once (DatabaseOutageLog).
+        builder.Logging.AddFilter(typeof(HealthCheckService).Namespace + ".DefaultHealthCheckService", LogLevel.Critical);
         return builder;
     }
 
@@ -39,7 +42,8 @@ internal static class HealthEndpoints
     }
 }
 
-internal sealed class ModuleDatabasesHealthCheck(IServiceProvider services, IEnumerable<IModuleDatabase> databases, ILogger<ModuleDatabasesHealthCheck> logger) : IHealthCheck
+internal sealed class ModuleDatabasesHealthCheck(
+    IServiceProvider services, IEnumerable<IModuleDatabase> databases, DatabaseOutageLog outages, ILogger<ModuleDatabasesHealthCheck> logger) : IHealthCheck
 {
     public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
@@ -53,6 +57,7 @@ internal sealed class ModuleDatabasesHealthCheck(IServiceProvider services, IEnu
                 {
                     data[database.Schema] = "unreachable";
                     problems.Add($"{database.Schema}: database unreachable");
+                    outages.Report($"{database.Schema}: the readiness check cannot connect");
                     continue;
                 }
 

@@ -127,6 +127,9 @@ public static class IdunoxHost
             });
         }
 
+        // SIGTERM: stop taking connections, let requests in flight, the job server and the lastUsedAt writer finish, at most this long.
+        var shutdownSeconds = Math.Clamp(builder.Configuration.GetValue("Host:ShutdownTimeoutSeconds", 30), 1, 600);
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(shutdownSeconds));
         builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.AddTenantContext();
         builder.Services.AddHttpContextAccessor();

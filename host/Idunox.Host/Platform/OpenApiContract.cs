@@ -116,7 +116,7 @@ internal static class OpenApiContract
         {
             Add(StatusCodes.Status401Unauthorized, ProblemCodes.Unauthorized, "invalid_token");
         }
-        else if (policies.Contains(IdunoxAuthentication.ApiKeyPolicy))
+        else if (metadata.OfType<RequiresApiKeyAttribute>().Any())
         {
             Add(StatusCodes.Status401Unauthorized, "api_key_missing", "api_key_malformed", "api_key_wrong_environment", "api_key_invalid",
                 "api_key_revoked", "api_key_expired", "api_key_organisation_suspended");
@@ -140,6 +140,8 @@ internal static class OpenApiContract
         }
 
         Add(StatusCodes.Status500InternalServerError, ProblemCodes.InternalError);
+        // Every operation reads or writes the database (the probe too, for a key this server has not seen lately).
+        Add(StatusCodes.Status503ServiceUnavailable, ProblemCodes.ServiceUnavailable);
 
         operation.Responses ??= [];
         foreach (var (status, codes) in problems)
@@ -147,7 +149,9 @@ internal static class OpenApiContract
             var key = status.ToString(System.Globalization.CultureInfo.InvariantCulture);
             var description = operation.Responses.TryGetValue(key, out var existing) && existing.Description is { Length: > 0 } d && d != ReasonPhrase(status)
                 ? d
-                : $"{ReasonPhrase(status)}: a problem document whose code is one of {string.Join(", ", codes)}.";
+                : status == StatusCodes.Status503ServiceUnavailable
+                    ? $"{ReasonPhrase(status)}: the database cannot be reached right now and nothing was changed; try again after the seconds in Retry-After. A problem document whose code is {ProblemCodes.ServiceUnavailable}."
+                    : $"{ReasonPhrase(status)}: a problem document whose code is one of {string.Join(", ", codes)}.";
             operation.Responses[key] = new OpenApiResponse
             {
                 Description = description,

@@ -7,7 +7,7 @@ namespace Idunox.Host.Platform;
 
 /// <summary>
 /// Tells the API reference how to authenticate: the portal's bearer token and the data API's X-Api-Key, each attached to
-/// the operations whose authorization policy asks for it, so "try it" in <c>/docs</c> sends the right credential.
+/// the operations that ask for it (the partner policy; the data API's marker), so "try it" in <c>/docs</c> sends the right credential.
 /// </summary>
 internal static class OpenApiSecurity
 {
@@ -36,9 +36,10 @@ internal static class OpenApiSecurity
 
         options.AddOperationTransformer((operation, context, _) =>
         {
-            var policies = context.Description.ActionDescriptor.EndpointMetadata.OfType<IAuthorizeData>().Select(a => a.Policy).ToHashSet();
+            var metadata = context.Description.ActionDescriptor.EndpointMetadata;
+            var policies = metadata.OfType<IAuthorizeData>().Select(a => a.Policy).ToHashSet();
             var scheme = policies.Contains(IdunoxAuthentication.PartnerPolicy) ? IdunoxAuthentication.PartnerScheme
-                : policies.Contains(IdunoxAuthentication.ApiKeyPolicy) ? IdunoxAuthentication.ApiKeyScheme
+                : metadata.OfType<RequiresApiKeyAttribute>().Any() ? IdunoxAuthentication.ApiKeyScheme
                 : null;
             if (scheme is not null)
             {

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Idunox.Shared.Errors;
+using Idunox.Shared.Persistence;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Mvc;
@@ -24,7 +25,9 @@ internal static class ProblemDetailsSetup
             problem.Extensions.Remove("exception");
         });
         builder.Services.AddExceptionHandler<BadRequestExceptionHandler>();
+        builder.Services.AddExceptionHandler<DatabaseUnavailableExceptionHandler>();
         builder.Services.AddExceptionHandler<UnhandledExceptionHandler>();
+        builder.Services.AddSingleton<DatabaseOutageLog>();
         builder.WebHost.ConfigureKestrel(k =>
         {
             k.Limits.MaxRequestBodySize = builder.Configuration.GetValue<long>("Http:MaxRequestBodyBytes", 65536);
@@ -38,7 +41,14 @@ internal static class ProblemDetailsSetup
         // People reading pages get pages (with the trace id to quote); programs get problem documents.
         app.UseWhen(Idunox.Shared.Web.WebSurface.IsPageRequest, pages =>
         {
-            pages.UseExceptionHandler(new ExceptionHandlerOptions { ExceptionHandlingPath = "/error/500", CreateScopeForErrors = true });
+            pages.UseExceptionHandler(new ExceptionHandlerOptions
+            {
+                ExceptionHandlingPath = "/error/500",
+                CreateScopeForErrors = true,
+                // An unreachable database is "temporarily unavailable" (503), reported once per outage, not a stack trace a page.
+                StatusCodeSelector = e => DatabaseOutage.IsUnavailable(e) ? StatusCodes.Status503ServiceUnavailable : StatusCodes.Status500InternalServerError,
+                SuppressDiagnosticsCallback = c => DatabaseOutage.IsUnavailable(c.Exception),
+            });
             pages.UseStatusCodePagesWithReExecute("/error/{0}", createScopeForStatusCodePages: true);
         });
         app.UseWhen(http => !Idunox.Shared.Web.WebSurface.IsPageRequest(http), api =>
@@ -107,6 +117,36 @@ internal sealed class BadRequestExceptionHandler(ILogger<BadRequestExceptionHand
     private static string FieldName(string path) => path.StartsWith("$.", StringComparison.Ordinal) ? path[2..] : path.TrimStart('$');
 }
 
+/// <summary>
+/// The database cannot be reached (stopped, refusing connections, restarting, out of connections): 503
+/// <c>service_unavailable</c> with <c>Retry-After</c>, and one warning per outage (<see cref="DatabaseOutageLog"/>)
+/// instead of a stack trace per request. Nothing was half-done: every write runs in one transaction, which the database
+/// never committed. Pages get the "temporarily unavailable" page (the page branch's status selector).
+/// </summary>
+internal sealed class DatabaseUnavailableExceptionHandler(DatabaseOutageLog outages) : IExceptionHandler
+{
+    public const int RetryAfterSeconds = 5;
+
+    public async ValueTask<bool> TryHandleAsync(HttpContext http, Exception exception, CancellationToken cancellationToken)
+    {
+        if (http.Response.HasStarted || !DatabaseOutage.IsUnavailable(exception))
+        {
+            return false;
+        }
+
+        outages.Report(exception);
+        if (Idunox.Shared.Web.WebSurface.IsPageRequest(http))
+        {
+            return false;
+        }
+
+        http.Response.Headers.RetryAfter = RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        await ApiProblems.WriteAsync(http, StatusCodes.Status503ServiceUnavailable, ProblemCodes.ServiceUnavailable,
+            "The service is temporarily unavailable.", $"Nothing was changed. Try again in {RetryAfterSeconds} seconds; quote the traceId if it keeps happening.");
+        return true;
+    }
+}
+
 /// <summary>Anything else is our fault: a 500 problem with the trace id to quote, and the details in the log only.</summary>
 internal sealed class UnhandledExceptionHandler(ILogger<UnhandledExceptionHandler> logger) : IExceptionHandler
 {
@@ -156,6 +196,14 @@ internal sealed class RequestBodyLimitMiddleware(RequestDelegate next, IConfigur
         if (http.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } size)
         {
             size.MaxRequestBodySize = _limit;
+        }
+
+        if (http.Request.ContentLength > 0 || http.Request.Headers.TransferEncoding.Count > 0)
+        {
+            // Read through a buffer (in memory: bodies are small). On SIGTERM Kestrel wakes every connection's pending read
+            // to close idle ones; a JSON body still arriving, read straight from the connection, would see that as a
+            // cancellation (dotnet/aspnetcore#19476) and a request in flight would fail instead of finishing.
+            http.Request.EnableBuffering(bufferThreshold: (int)Math.Min(_limit, int.MaxValue), bufferLimit: _limit);
         }
 
         return next(http);

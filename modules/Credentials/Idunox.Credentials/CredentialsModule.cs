@@ -63,16 +63,8 @@ public sealed class CredentialsModule : IModule
         builder.Services.AddHostedService<VerificationListener>();
         builder.Services.AddScoped<IKeyVerificationChanges, KeyVerificationChanges>();
         builder.Services.AddSingleton<KeyRefusalLimiter>();
-        builder.Services.AddAuthentication()
-            .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(IdunoxAuthentication.ApiKeyScheme, null);
-        // ASP.NET Core's handler base logs every refusal and challenge at Information: two log lines per refused request
-        // would cost more than the refusal and let anyone fill the logs. Refusals are counted in a metric instead.
-        builder.Logging.AddFilter(typeof(ApiKeyAuthenticationHandler).FullName, LogLevel.Warning);
-        builder.Services.AddClaimTenantStrategy(IdunoxAuthentication.ApiKeyScheme, TenantSources.ApiKey);
-        builder.Services.AddAuthorizationBuilder().AddPolicy(IdunoxAuthentication.ApiKeyPolicy, p => p
-            .AddAuthenticationSchemes(IdunoxAuthentication.ApiKeyScheme)
-            .RequireAuthenticatedUser()
-            .RequireClaim(IdunoxClaimTypes.CredentialId));
+        builder.Services.AddSingleton<ApiKeyGate>();
+        builder.Services.AddSingleton<ApiKeyRefusals>();
     }
 
     /// <summary>The partner portal's key and audit pages.</summary>

@@ -16,5 +16,4 @@ public static class IdunoxClaimTypes
     public const string Tenant = "tenant";
     public const string UserId = "sub";
     public const string Email = "email";
-    public const string CredentialId = "credential_id";
 }

@@ -41,7 +41,7 @@ internal sealed class ApiKeyVerifier(
                 return Verification.Refused(VerificationCodes.WrongEnvironment, environment);
         }
 
-        var cacheKey = Convert.ToHexString(ApiKeyFormat.Hash(presented!));
+        var cacheKey = ApiKeyFormat.HashHex(presented!);
         ApiKey key;
         OrganisationInfo? organisation;
         if (cache.TryGet(cacheKey, out var cached))
@@ -55,7 +55,17 @@ internal sealed class ApiKeyVerifier(
         }
         else
         {
-            var found = await LoadOnceAsync(cacheKey).WaitAsync(cancellationToken);
+            (ApiKey Key, OrganisationInfo? Organisation)? found;
+            try
+            {
+                found = await LoadOnceAsync(cacheKey).WaitAsync(cancellationToken);
+            }
+            catch (Exception e) when (DatabaseOutage.IsUnavailable(e) && cache.TryGetFallback(cacheKey, out var remembered))
+            {
+                // The database cannot be asked: what this server read within the TTL stands in (never a key it saw revoked).
+                found = remembered is null ? null : (remembered.Key, remembered.Organisation);
+            }
+
             if (found is null)
             {
                 return Verification.Refused(VerificationCodes.Invalid);

@@ -11,7 +11,8 @@ namespace Idunox.Credentials.Verification;
 /// status is still computed from the clock at every request, so expiry and grace end need no invalidation. Hashes that
 /// match no key are remembered in a smaller bounded set, so a flood of well-formed unknown keys is not a flood of queries.
 /// Changes (revoke, rotate, suspend) evict entries here at once and on other servers through <see cref="VerificationListener"/>;
-/// while that listener is not connected the cache is off and every request asks the database.
+/// while that listener is not connected the cache is off and every request asks the database; if the database cannot be
+/// asked either (an outage), keys read within the TTL keep working until their TTL ends.
 /// </summary>
 internal sealed class KeyVerificationCache(IOptions<VerificationOptions> options, TimeProvider clock)
 {
@@ -40,14 +41,18 @@ internal sealed class KeyVerificationCache(IOptions<VerificationOptions> options
 
     public int UnknownCount => _unknown.Count;
 
-    public void Enable() => _enabled = true;
-
-    /// <summary>Off and empty: changes made elsewhere may go unheard, so nothing cached can be trusted.</summary>
-    public void Disable()
+    /// <summary>On, and empty: what was kept while this server could not hear about changes may have missed some.</summary>
+    public void Enable()
     {
-        _enabled = false;
         Clear();
+        _enabled = true;
     }
+
+    /// <summary>
+    /// Off: changes made elsewhere may go unheard, so requests ask the database. What is kept is used only when the
+    /// database cannot be asked either (<see cref="TryGetFallback"/>), and never beyond the TTL.
+    /// </summary>
+    public void Disable() => _enabled = false;
 
     /// <summary>True when the cache knows the hash: as a key (<paramref name="key"/>) or as no key at all (null).</summary>
     public bool TryGet(string hash, out CachedKey? key)
@@ -87,6 +92,23 @@ internal sealed class KeyVerificationCache(IOptions<VerificationOptions> options
         }
 
         return false;
+    }
+
+    /// <summary>
+    /// For a database outage only: what this server read of the hash within the TTL, whether or not it is listening.
+    /// A key evicted by a change this server made or heard of is not here.
+    /// </summary>
+    public bool TryGetFallback(string hash, out CachedKey? key)
+    {
+        key = null;
+        var now = clock.GetUtcNow().UtcDateTime;
+        if (_known.TryGetValue(hash, out var entry) && now - entry.CachedAt < _ttl)
+        {
+            key = entry;
+            return true;
+        }
+
+        return _unknown.TryGetValue(hash, out var seenAt) && now - seenAt < _ttl;
     }
 
     public void Add(string hash, ApiKey key, OrganisationInfo organisation, long stamp)

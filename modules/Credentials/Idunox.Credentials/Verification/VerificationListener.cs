@@ -59,9 +59,10 @@ internal sealed class KeyVerificationChanges(KeyVerificationCache cache, Credent
 
 /// <summary>
 /// Listens on a dedicated PostgreSQL connection for changes made by any server, and evicts what they name. The cache is
-/// on only while listening: when the connection drops, the cache empties and every request asks the database until the
-/// listener is back, so a missed notification can never keep a revoked key alive. On SQLite (one process) the cache is
-/// on from the start and changes are evicted in-process.
+/// trusted only while listening: when the connection drops, every request asks the database until the listener is back
+/// (and the cache starts empty then), so a missed notification can never keep a revoked key alive; only when the
+/// database cannot be asked either do keys read within the TTL stand in. On SQLite (one process) the cache is on from
+/// the start and changes are evicted in-process.
 /// </summary>
 internal sealed class VerificationListener(DatabaseSettings database, KeyVerificationCache cache, ILogger<VerificationListener> logger)
     : BackgroundService

@@ -10,8 +10,10 @@ namespace Idunox.Identity.Authentication;
 /// <summary>
 /// <c>Jwt:*</c>: issuer, audience, lifetime and the HS256 signing key. Production refuses to start without a key of at
 /// least 256 bits; elsewhere a key is generated once and kept in <c>data/jwt-signing.key</c> so tokens survive restarts.
+/// <c>Jwt:PreviousSigningKeys</c> are still accepted for validation (never used to sign): rotating the key then logs
+/// nobody out; drop the old key once the tokens it signed have expired (<c>Jwt:LifetimeMinutes</c>).
 /// </summary>
-internal sealed record JwtSettings(string Issuer, string Audience, TimeSpan Lifetime, SymmetricSecurityKey SigningKey)
+internal sealed record JwtSettings(string Issuer, string Audience, TimeSpan Lifetime, SymmetricSecurityKey SigningKey, IReadOnlyList<SymmetricSecurityKey> PreviousSigningKeys)
 {
     public const int MinimumKeyBytes = 32;
 
@@ -32,21 +34,28 @@ internal sealed record JwtSettings(string Issuer, string Audience, TimeSpan Life
                     "in the environment variable Jwt__SigningKey.")
                 : LoadOrCreateDevelopmentKey(Path.Combine(environment.ContentRootPath, "data", "jwt-signing.key"));
 
+        var previous = (section.GetSection("PreviousSigningKeys").Get<string[]>() ?? []).Where(k => k.Length > 0).Select(k => SecurityKey(Decode(k, "Jwt:PreviousSigningKeys"))).ToList();
         return new JwtSettings(
             section["Issuer"] ?? "https://idunox.com/partner-platform",
             section["Audience"] ?? "idunox-partner-portal",
             TimeSpan.FromMinutes(minutes),
-            new SymmetricSecurityKey(key) { KeyId = Convert.ToHexString(SHA256.HashData(key))[..16] });
+            SecurityKey(key),
+            previous);
     }
 
-    private static byte[] Decode(string configured)
+    /// <summary>Every key a token may be signed with: the current one first.</summary>
+    public IEnumerable<SecurityKey> ValidationKeys => [SigningKey, .. PreviousSigningKeys];
+
+    private static SymmetricSecurityKey SecurityKey(byte[] key) => new(key) { KeyId = Convert.ToHexString(SHA256.HashData(key))[..16] };
+
+    private static byte[] Decode(string configured, string setting = "Jwt:SigningKey")
     {
         var buffer = new byte[configured.Length];
         var bytes = Convert.TryFromBase64String(configured, buffer, out var written) ? buffer[..written] : Encoding.UTF8.GetBytes(configured);
         return bytes.Length >= MinimumKeyBytes
             ? bytes
             : throw new StartupConfigurationException(
-                $"Jwt:SigningKey is too short: {bytes.Length * 8} bits; HS256 needs at least {MinimumKeyBytes * 8}.");
+                $"{setting} is too short: {bytes.Length * 8} bits; HS256 needs at least {MinimumKeyBytes * 8}.");
     }
 
     private static byte[] LoadOrCreateDevelopmentKey(string path)

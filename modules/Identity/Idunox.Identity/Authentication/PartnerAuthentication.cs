@@ -10,6 +10,7 @@ using Microsoft.AspNetCore.Mvc;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 using Microsoft.IdentityModel.Tokens;
 
 namespace Idunox.Identity.Authentication;
@@ -27,6 +28,9 @@ internal static class PartnerAuthentication
         builder.Services.AddSingleton<PartnerTokens>();
         builder.Services.AddClaimTenantStrategy(IdunoxAuthentication.PartnerScheme, TenantSources.Jwt);
         builder.Services.AddAuthentication().AddJwtBearer(IdunoxAuthentication.PartnerScheme);
+        // The handler logs an exception thrown while validating (the user lookup meeting a database outage, say) at
+        // Error and rethrows it; the host's exception handler reports it once (a 503 outage: one warning per outage).
+        builder.Logging.AddFilter(typeof(JwtBearerHandler).FullName, LogLevel.Critical);
         builder.Services.AddOptions<JwtBearerOptions>(IdunoxAuthentication.PartnerScheme).Configure<TimeProvider>((o, clock) =>
         {
             o.MapInboundClaims = false;
@@ -35,7 +39,7 @@ internal static class PartnerAuthentication
             {
                 ValidIssuer = settings.Issuer,
                 ValidAudience = settings.Audience,
-                IssuerSigningKey = settings.SigningKey,
+                IssuerSigningKeys = settings.ValidationKeys,
                 ValidAlgorithms = [SecurityAlgorithms.HmacSha256],
                 RequireSignedTokens = true,
                 RequireExpirationTime = true,

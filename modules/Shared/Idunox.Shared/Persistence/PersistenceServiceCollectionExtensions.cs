@@ -4,6 +4,7 @@ using Microsoft.EntityFrameworkCore.Diagnostics;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 
 namespace Idunox.Shared.Persistence;
 
@@ -40,12 +41,27 @@ public static class PersistenceServiceCollectionExtensions
         options
             .UseSqlite(connectionString, sqlite => sqlite.MigrationsHistoryTable($"__ef_migrations_{schema}"))
             .AddInterceptors(SqlitePragmas.Instance)
+            .ConfigureWarnings(ReportFailuresWhereTheyAreHandled)
             .UseSnakeCaseNamingConvention();
 
     public static DbContextOptionsBuilder ConfigurePostgres(DbContextOptionsBuilder options, string connectionString, string schema) =>
         options
             .UseNpgsql(connectionString, npgsql => npgsql.MigrationsHistoryTable("__ef_migrations", schema))
+            .ConfigureWarnings(ReportFailuresWhereTheyAreHandled)
             .UseSnakeCaseNamingConvention();
+
+    /// <summary>
+    /// EF Core logs a failed command, connection, query or save at Error, with its stack, and then throws the same
+    /// exception to whoever handles it (the host's exception handlers, a job's runner, a use case that expects a unique
+    /// violation): every failure would be logged twice, and a database outage would be a stack trace per request. EF
+    /// Core's own lines go to Debug; the exception is reported once, where it is handled.
+    /// </summary>
+    private static void ReportFailuresWhereTheyAreHandled(WarningsConfigurationBuilder warnings) => warnings.Log(
+        (RelationalEventId.CommandError, LogLevel.Debug),
+        (RelationalEventId.ConnectionError, LogLevel.Debug),
+        (RelationalEventId.TransactionError, LogLevel.Debug),
+        (CoreEventId.QueryIterationFailed, LogLevel.Debug),
+        (CoreEventId.SaveChangesFailed, LogLevel.Debug));
 
     private static DatabaseSettings GetOrAddDatabaseSettings(this IServiceCollection services, IHostApplicationBuilder builder)
     {

@@ -27,7 +27,7 @@ public static class IdunoxAuthentication
     /// <summary>The claim that carries a staff member's roles.</summary>
     public const string RoleClaim = "role";
 
-    /// <summary>The data API's X-Api-Key scheme (Credentials module).</summary>
+    /// <summary>The data API's X-Api-Key credential (Credentials module): the principal's authentication type and the API reference's scheme.</summary>
     public const string ApiKeyScheme = "ApiKey";
 
     public const string ApiKeyHeader = "X-Api-Key";
@@ -37,7 +37,11 @@ public static class IdunoxAuthentication
 
     /// <summary>A signed-in portal user of an active organisation, on the portal's pages (cookie session).</summary>
     public const string PortalPolicy = "partner-portal";
-
-    /// <summary>A caller of the data API with a valid key.</summary>
-    public const string ApiKeyPolicy = "api-key";
 }
+
+/// <summary>
+/// Marks an endpoint of the data API: it opens only with a valid key in <c>X-Api-Key</c>, checked by the endpoint's own
+/// filter (the Credentials module's <c>RequireApiKey</c>) instead of the authentication and authorization middleware.
+/// </summary>
+[AttributeUsage(AttributeTargets.Method | AttributeTargets.Class)]
+public sealed class RequiresApiKeyAttribute : Attribute;

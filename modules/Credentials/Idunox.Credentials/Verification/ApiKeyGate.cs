@@ -1,0 +1,171 @@
+using System.Diagnostics;
+using System.Text;
+using Idunox.Shared.Errors;
+using Idunox.Shared.MultiTenancy;
+using Idunox.Shared.Security;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace Idunox.Credentials.Verification;
+
+/// <summary>
+/// The data API's door. Its endpoints are short-circuited by routing: none of the authentication, authorization, tenant
+/// resolution or antiforgery middleware runs for them (they are for sessions and tokens, and cost most of a data API
+/// request); this filter reads <c>X-Api-Key</c>, verifies it, and either answers the refusal itself (401 with a code
+/// saying why and <c>WWW-Authenticate: ApiKey</c>, or 429 for an address that keeps presenting refused keys) or lets
+/// the endpoint run with the key's tenant set and its <see cref="Verification"/> (key, status, organisation) as a
+/// request feature.
+/// </summary>
+internal static class DataApi
+{
+    /// <summary>An endpoint of the data API: open only with a valid key in <c>X-Api-Key</c>.</summary>
+    public static RouteHandlerBuilder RequireApiKey(this RouteHandlerBuilder endpoint)
+    {
+        endpoint.WithMetadata(new RequiresApiKeyAttribute()).AddEndpointFilterFactory((factory, next) =>
+        {
+            var gate = factory.ApplicationServices.GetRequiredService<ApiKeyGate>();
+            return invocation => gate.InvokeAsync(invocation, next);
+        });
+        endpoint.ShortCircuit();
+        return endpoint;
+    }
+}
+
+internal sealed partial class ApiKeyGate(ApiKeyVerifier verifier, KeyRefusalLimiter limiter, ApiKeyRefusals refusals, ILogger<ApiKeyGate> logger)
+{
+    /// <summary>The answer to an address past its refusal limit (429, the code sign-in uses too).</summary>
+    public const string TooManyAttempts = "too_many_attempts";
+
+    public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext invocation, EndpointFilterDelegate next)
+    {
+        var http = invocation.HttpContext;
+        var headers = http.Request.Headers[IdunoxAuthentication.ApiKeyHeader];
+        if (headers.Count > 1)
+        {
+            return await RefuseAsync(http, VerificationCodes.Malformed);
+        }
+
+        // HTTP allows spaces and tabs around a field value, and nothing else: any other whitespace is part of the value.
+        var presented = headers.Count == 1 ? headers[0].AsSpan().Trim(" \t") : default;
+        if (presented.IsEmpty)
+        {
+            return await RefuseAsync(http, VerificationCodes.Missing);
+        }
+
+        // An address that keeps presenting refused keys is guessing: it waits before anything is checked for it again.
+        var clientAddress = http.Connection.RemoteIpAddress?.ToString() ?? "unknown";
+        if (limiter.IsLimited(clientAddress, out var wait))
+        {
+            VerificationMetrics.Record(TooManyAttempts);
+            var seconds = Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds));
+            http.Response.Headers.RetryAfter = seconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            await ApiProblems.WriteAsync(http, StatusCodes.Status429TooManyRequests, TooManyAttempts,
+                "Too many refused API keys from this address.", $"Check the key your system sends, then try again in {seconds} seconds.");
+            return EmptyResult;
+        }
+
+        var verification = await verifier.VerifyAsync(presented.Length == headers[0]!.Length ? headers[0] : presented.ToString(), http.RequestAborted);
+        VerificationMetrics.Record(verification.Code ?? "accepted");
+        if (!verification.Succeeded)
+        {
+            // Refusals are counted in metrics; a log line each would let anyone fill the logs. Never the presented value.
+            limiter.Record(clientAddress);
+            LogRefused(logger, verification.Code!);
+            return await RefuseAsync(http, verification.Code!);
+        }
+
+        // What the endpoint needs of the key is the verification itself; no principal is made (nothing here reads one).
+        http.Features.Set(verification);
+        http.RequestServices.GetRequiredService<TenantContext>().Set(verification.Key!.TenantId, TenantSources.ApiKey);
+        return await next(invocation);
+    }
+
+    private static readonly IResult EmptyResult = Results.Empty;
+
+    [LoggerMessage(LogLevel.Debug, "Refused an API key: {Code}")]
+    private static partial void LogRefused(ILogger logger, string code);
+
+    private async ValueTask<object?> RefuseAsync(HttpContext http, string code)
+    {
+        await refusals.WriteAsync(http, code);
+        return EmptyResult;
+    }
+}
+
+/// <summary>
+/// The data API's refusals, written the cheap way: a refusal must cost about what a bare request costs, because anyone
+/// can send garbage as fast as they like. Each code's problem document is rendered once by the host's own problem
+/// details service (so it is the document every other error is: type, title, status, detail, code, traceId) and kept
+/// as bytes around the trace id; a refusal then only adds its trace id and is written in one piece with its length.
+/// </summary>
+internal sealed class ApiKeyRefusals
+{
+    private const string TracePlaceholder = "trace-placeholder-0f3a";
+    private readonly Dictionary<string, (byte[] Before, byte[] After)> _documents = new(StringComparer.Ordinal);
+
+    public ApiKeyRefusals(IServiceProvider services)
+    {
+        foreach (var (code, (title, detail)) in Answers)
+        {
+            _documents[code] = Render(services, code, title, detail);
+        }
+    }
+
+    public static readonly IReadOnlyDictionary<string, (string Title, string? Detail)> Answers = new Dictionary<string, (string, string?)>
+    {
+        [VerificationCodes.Missing] = ("An API key is required.", $"Send your key in the {IdunoxAuthentication.ApiKeyHeader} header."),
+        [VerificationCodes.Malformed] = ("The API key is malformed.", "Keys look like idx_<env>_ followed by 38 letters and digits; check for a copy-and-paste mistake."),
+        [VerificationCodes.WrongEnvironment] = ("The API key is for another environment.", "Test keys work only against the test API and live keys only against production."),
+        [VerificationCodes.Invalid] = ("The API key is not valid.", "No such key exists. Create one in the partner portal."),
+        [VerificationCodes.Revoked] = ("The API key has been revoked.", "Use another key, or create one in the partner portal."),
+        [VerificationCodes.Expired] = ("The API key has expired.", "The key's validity or its rotation grace period has ended. Use its successor or create a new key."),
+        [VerificationCodes.OrganisationSuspended] = ("The API key's organisation is suspended.", "Contact partner@idunox.com."),
+    };
+
+    /// <summary>A 401 refusal with <paramref name="code"/>.</summary>
+    public Task WriteAsync(HttpContext http, string code)
+    {
+        var (before, after) = _documents[code];
+        var traceId = Activity.Current?.Id ?? http.TraceIdentifier;
+        var length = before.Length + Encoding.UTF8.GetByteCount(traceId) + after.Length;
+        var body = new byte[length];
+        before.CopyTo(body, 0);
+        var written = before.Length + Encoding.UTF8.GetBytes(traceId, 0, traceId.Length, body, before.Length);
+        after.CopyTo(body, written);
+        var response = http.Response;
+        response.StatusCode = StatusCodes.Status401Unauthorized;
+        response.Headers.WWWAuthenticate = "ApiKey";
+        response.ContentType = "application/problem+json";
+        response.ContentLength = length;
+        return response.Body.WriteAsync(body, 0, length, http.RequestAborted);
+    }
+
+    /// <summary>The document as every other problem is written, with a newline at the end, split around the trace id.</summary>
+    private static (byte[], byte[]) Render(IServiceProvider services, string code, string title, string? detail)
+    {
+        var ambient = Activity.Current;
+        Activity.Current = null; // the trace id then comes from the placeholder
+        try
+        {
+            var http = new DefaultHttpContext { RequestServices = services, TraceIdentifier = TracePlaceholder };
+            using var body = new MemoryStream();
+            http.Response.Body = body;
+            ApiProblems.WriteAsync(http, StatusCodes.Status401Unauthorized, code, title, detail).GetAwaiter().GetResult();
+            var text = Encoding.UTF8.GetString(body.ToArray()) + "\n";
+            var at = text.IndexOf(TracePlaceholder, StringComparison.Ordinal);
+            if (at < 0)
+            {
+                throw new InvalidOperationException("The problem details service wrote no traceId.");
+            }
+
+            return (Encoding.UTF8.GetBytes(text[..at]), Encoding.UTF8.GetBytes(text[(at + TracePlaceholder.Length)..]));
+        }
+        finally
+        {
+            Activity.Current = ambient;
+        }
+    }
+}
