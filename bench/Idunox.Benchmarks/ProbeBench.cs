@@ -134,6 +134,10 @@ internal static class ProbeBench
             var paced = await Wrk.RunPacedAsync(options, host.BaseAddress, legs[1], peak / 2);
             lines.Add(string.Create(CultureInfo.InvariantCulture,
                 $"  probe at about half its peak: {paced.RequestsPerSecond:N0} req/s ({paced.RequestsPerSecond / peak:P0} of peak)  p50 {paced.P50Ms:0.00} ms  p99 {paced.P99Ms:0.00} ms"));
+            // The baseline's tail at the same rate: what the machine and the server add with no key check at all.
+            var pacedLive = await Wrk.RunPacedAsync(options, host.BaseAddress, legs[0], paced.RequestsPerSecond);
+            lines.Add(string.Create(CultureInfo.InvariantCulture,
+                $"  /health/live at the same rate: {pacedLive.RequestsPerSecond:N0} req/s  p50 {pacedLive.P50Ms:0.00} ms  p99 {pacedLive.P99Ms:0.00} ms"));
 
             if (provider == "postgres")
             {

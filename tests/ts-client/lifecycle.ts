@@ -29,7 +29,7 @@ if (!rotated.data) fail(`rotate refused: ${rotated.error?.code}`);
 const again = await api.POST("/v1/partner/credentials/{id}/rotate", { headers, params: { path: { id } }, body: {} });
 // The error's code is typed as the union of the codes the document lists for this operation and status.
 const code: "key_not_rotatable" | "key_not_found" | "validation_failed" | "malformed_request" | "unauthorized" | "invalid_token"
-  | "payload_too_large" | "unsupported_media_type" | "internal_error" | undefined = again.error?.code;
+  | "payload_too_large" | "unsupported_media_type" | "internal_error" | "service_unavailable" | undefined = again.error?.code;
 if (code !== "key_not_rotatable") fail(`expected key_not_rotatable, got ${code}`);
 
 const revoked = await api.POST("/v1/partner/credentials/{id}/revoke", { headers, params: { path: { id: rotated.data.credential.id } } });
