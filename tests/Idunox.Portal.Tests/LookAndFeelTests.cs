@@ -43,7 +43,7 @@ public sealed class LookAndFeelTests(PortalFixture fixture)
         {
             ("keys", "/partner/keys"), ("create-key", "/partner/keys/new"), ($"rotate-key", $"/partner/keys/{activeId}/rotate"),
             ("revoke-key", $"/partner/keys/{activeId}/revoke"), ("audit", "/partner/audit"), ("account", "/partner/account"),
-            ("not-found", $"/partner/keys/{Guid.NewGuid()}/rotate"),
+            ("not-found", $"/partner/keys/{Guid.NewGuid()}/rotate"), ("unavailable", "/error/503"),
         };
         foreach (var (name, path) in pages)
         {
@@ -92,8 +92,9 @@ public sealed class LookAndFeelTests(PortalFixture fixture)
         // Without any script, the server renders the chosen theme into the first paint.
         var noScript = await fixture.NewPageAsync(javaScript: false);
         await noScript.Context.AddCookiesAsync([new Cookie { Name = Shared.Web.Theme.CookieName, Value = "dark", Url = fixture.BaseAddress.ToString() }]);
-        await noScript.GotoAsync("/partner/sign-in", new() { WaitUntil = WaitUntilState.Commit });
-        await noScript.WaitForLoadStateAsync(LoadState.DOMContentLoaded);
+        // (The load event, not DOMContentLoaded: without scripts nothing waits for the stylesheet before that, and the
+        // colour is the stylesheet's; what is proven is that no script chose it.)
+        await noScript.GotoAsync("/partner/sign-in", new() { WaitUntil = WaitUntilState.Load });
         Assert.Equal(DarkBackground, await BackgroundAsync(noScript));
 
         // "System" follows the operating system's preference.
@@ -107,7 +108,7 @@ public sealed class LookAndFeelTests(PortalFixture fixture)
     public async Task The_portal_works_at_375_pixels_wide_without_sideways_scrolling()
     {
         var (_, page, activeId) = await PartnerWithKeysAsync(width: 375);
-        foreach (var (name, path) in new[] { ("keys", "/partner/keys"), ("create-key", "/partner/keys/new"), ("rotate-key", $"/partner/keys/{activeId}/rotate"), ("audit", "/partner/audit"), ("account", "/partner/account") })
+        foreach (var (name, path) in new[] { ("keys", "/partner/keys"), ("create-key", "/partner/keys/new"), ("rotate-key", $"/partner/keys/{activeId}/rotate"), ("audit", "/partner/audit"), ("account", "/partner/account"), ("unavailable", "/error/503") })
         {
             await page.GotoAsync(path);
             var overflow = await page.EvaluateAsync<int>("() => document.documentElement.scrollWidth - document.documentElement.clientWidth");
