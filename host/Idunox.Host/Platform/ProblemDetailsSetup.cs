@@ -203,7 +203,7 @@ internal sealed class RequestBodyLimitMiddleware(RequestDelegate next, IConfigur
             // Read through a buffer (in memory: bodies are small). On SIGTERM Kestrel wakes every connection's pending read
             // to close idle ones; a JSON body still arriving, read straight from the connection, would see that as a
             // cancellation (dotnet/aspnetcore#19476) and a request in flight would fail instead of finishing.
-            http.Request.EnableBuffering(bufferThreshold: (int)Math.Min(_limit, int.MaxValue), bufferLimit: _limit);
+            http.Request.EnableBuffering(bufferThreshold: (int)Math.Min(_limit, int.MaxValue)); // Kestrel enforces the limit (413)
         }
 
         return next(http);
