@@ -1,6 +1,7 @@
 using Idunox.Credentials.Keys;
 using Idunox.Credentials.Verification;
 using Idunox.Identity.Contracts;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
 
@@ -14,7 +15,8 @@ public sealed class VerificationCacheBoundsTests
 
     private KeyVerificationCache NewCache(int size, int unknownSize = 10)
     {
-        var cache = new KeyVerificationCache(Options.Create(new VerificationOptions { CacheSize = size, UnknownCacheSize = unknownSize, CacheSeconds = 30 }), _clock);
+        var cache = new KeyVerificationCache(Options.Create(new VerificationOptions { CacheSize = size, UnknownCacheSize = unknownSize, CacheSeconds = 30 }), _clock,
+            new CredentialsMetrics(new ServiceCollection().AddMetrics().BuildServiceProvider().GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>()));
         cache.Enable();
         return cache;
     }

@@ -148,7 +148,7 @@ public sealed class TenancyTests(PostgresAppFixture fixture) : IClassFixture<Pos
         {
             seen = context;
             return Task.CompletedTask;
-        });
+        }, Microsoft.Extensions.Logging.Abstractions.NullLogger<TenantResolutionMiddleware>.Instance);
         var request = RequestWith(new ClaimsIdentity([new Claim(IdunoxClaimTypes.Tenant, tenantId.ToString())], "ApiKey"));
 
         await middleware.InvokeAsync(request, context,

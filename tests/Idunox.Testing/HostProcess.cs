@@ -8,23 +8,8 @@ public static class HostProcess
     public static async Task<(int ExitCode, string Out, string Error)> RunAsync(
         IReadOnlyList<string> args, IReadOnlyDictionary<string, string?> environment, string? stdin = null, TimeSpan? timeout = null)
     {
-        var hostDll = Path.Combine(AppContext.BaseDirectory, "Idunox.Host.dll");
-        var start = new ProcessStartInfo("dotnet")
-        {
-            WorkingDirectory = AppContext.BaseDirectory,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            RedirectStandardInput = true,
-            UseShellExecute = false,
-        };
-        start.ArgumentList.Add(hostDll);
-        foreach (var arg in args)
-        {
-            start.ArgumentList.Add(arg);
-        }
-
-        UseEnvironment(start, environment);
-
+        var start = StartInfo(args, environment);
+        start.RedirectStandardInput = true;
         using var process = Process.Start(start) ?? throw new InvalidOperationException("Could not start the host process.");
         var output = process.StandardOutput.ReadToEndAsync();
         var error = process.StandardError.ReadToEndAsync();
@@ -48,6 +33,30 @@ public static class HostProcess
         }
 
         return (process.ExitCode, await output, await error);
+    }
+
+    /// <summary>Starts a verb and leaves it running, for a test that kills it (<c>SIGKILL</c>) part of the way through.</summary>
+    public static KillableProcess Start(IReadOnlyList<string> args, IReadOnlyDictionary<string, string?> environment) =>
+        new(Process.Start(StartInfo(args, environment)) ?? throw new InvalidOperationException("Could not start the host process."));
+
+    /// <summary><c>dotnet Idunox.Host.dll &lt;args&gt;</c> in the test's output folder, with stdout and stderr redirected.</summary>
+    internal static ProcessStartInfo StartInfo(IReadOnlyList<string> args, IReadOnlyDictionary<string, string?> environment)
+    {
+        var start = new ProcessStartInfo("dotnet")
+        {
+            WorkingDirectory = AppContext.BaseDirectory,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "Idunox.Host.dll"));
+        foreach (var arg in args)
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        UseEnvironment(start, environment);
+        return start;
     }
 
     /// <summary>Only what the test gives: no developer's environment (environment name, database) leaks into the host.</summary>
@@ -80,4 +89,42 @@ public sealed class HostProcessTimeoutException(int processId, TimeSpan timeout,
     : TimeoutException($"The host process {processId} did not exit within {timeout.TotalSeconds:0} s and was killed.\nstdout: {output}\nstderr: {error}")
 {
     public int ProcessId => processId;
+}
+
+/// <summary>A host process a test may kill as the kernel would: no signal handler runs, nothing is flushed, nothing rolls back in the process.</summary>
+public sealed class KillableProcess : IDisposable
+{
+    private readonly Process _process;
+    private readonly Task<string> _output;
+    private readonly Task<string> _error;
+
+    internal KillableProcess(Process process)
+    {
+        _process = process;
+        _output = process.StandardOutput.ReadToEndAsync();
+        _error = process.StandardError.ReadToEndAsync();
+    }
+
+    public bool HasExited => _process.HasExited;
+
+    /// <summary>What it wrote, once it has ended.</summary>
+    public async Task<string> OutputAsync() => $"stdout: {await _output}\nstderr: {await _error}";
+
+    /// <summary><c>SIGKILL</c> (what <see cref="Process.Kill()"/> sends on Linux), then waits for the process to be gone.</summary>
+    public async Task KillAsync()
+    {
+        _process.Kill();
+        await _process.WaitForExitAsync();
+    }
+
+    public void Dispose()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: true);
+            _process.WaitForExit();
+        }
+
+        _process.Dispose();
+    }
 }

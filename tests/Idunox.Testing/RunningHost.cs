@@ -25,15 +25,7 @@ public sealed class RunningHost : IAsyncDisposable
     {
         var port = HostProcess.FreePort();
         var address = new Uri($"http://127.0.0.1:{port}");
-        var start = new ProcessStartInfo("dotnet")
-        {
-            WorkingDirectory = AppContext.BaseDirectory,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "Idunox.Host.dll"));
-        HostProcess.UseEnvironment(start, new Dictionary<string, string?>(environment) { ["Urls"] = address.ToString().TrimEnd('/') });
+        var start = HostProcess.StartInfo([], new Dictionary<string, string?>(environment) { ["Urls"] = address.ToString().TrimEnd('/') });
 
         var process = Process.Start(start) ?? throw new InvalidOperationException("Could not start the host process.");
         var host = new RunningHost(process, address);

@@ -168,6 +168,7 @@ public static class IdunoxHost
         builder.AddDatabaseStartupTasks();
         builder.AddIdunoxHealthChecks();
         builder.AddIdunoxJobs(database);
+        builder.AddIdunoxTelemetry();
         builder.Services.AddSingleton<IHostVerb, MigrateVerb>();
         builder.Services.AddSingleton<IHostVerb, OpenApiVerb>();
 

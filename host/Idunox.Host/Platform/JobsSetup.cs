@@ -4,7 +4,9 @@ using Hangfire.PostgreSql;
 using Hangfire.Storage;
 using Idunox.Host.Verbs;
 using Idunox.Identity.Contracts;
+using System.Diagnostics;
 using Idunox.Shared.Jobs;
+using Idunox.Shared.Observability;
 using Idunox.Shared.Security;
 using Idunox.Shared.Modularity;
 using Idunox.Shared.Persistence;
@@ -269,7 +271,8 @@ internal sealed class RecurringJobSchedule(
 }
 
 /// <summary>What Hangfire (and the <c>jobs run</c> verb) calls: one run of one named job, in a service scope of its own.</summary>
-internal sealed class RecurringJobRunner(IServiceScopeFactory scopes, IEnumerable<RecurringJobRegistration> registrations, ILogger<RecurringJobRunner> logger)
+internal sealed class RecurringJobRunner(
+    IServiceScopeFactory scopes, IEnumerable<RecurringJobRegistration> registrations, JobMetrics metrics, ILogger<RecurringJobRunner> logger)
 {
     [AutomaticRetry(Attempts = 3)]
     [System.ComponentModel.DisplayName("{0}")]
@@ -279,7 +282,23 @@ internal sealed class RecurringJobRunner(IServiceScopeFactory scopes, IEnumerabl
             ?? throw new InvalidOperationException($"There is no job named '{name}'.");
         await using var scope = scopes.CreateAsyncScope();
         var job = (IRecurringJob)scope.ServiceProvider.GetRequiredService(registration.JobType);
-        var outcome = await job.RunAsync(cancellationToken);
+        using var activity = IdunoxTelemetry.Jobs.StartActivity($"job {name}");
+        activity?.SetTag("idunox.job", name);
+        var started = Stopwatch.GetTimestamp();
+        JobOutcome outcome;
+        try
+        {
+            outcome = await job.RunAsync(cancellationToken);
+        }
+        catch (Exception e)
+        {
+            metrics.Ran(name, succeeded: false, Stopwatch.GetElapsedTime(started), items: 0);
+            activity?.SetStatus(ActivityStatusCode.Error, e.GetType().Name);
+            throw;
+        }
+
+        metrics.Ran(name, succeeded: true, Stopwatch.GetElapsedTime(started), outcome.Items);
+        activity?.SetTag("idunox.job.items", outcome.Items);
         // A run that found nothing to do is not news: every minute of an idle day would say so otherwise.
         logger.Log(outcome.DidNothing ? LogLevel.Debug : LogLevel.Information, "Job {Job}: {Summary}", name, outcome.Summary);
         return outcome.Summary;

@@ -59,6 +59,7 @@ public sealed class CredentialsModule : IModule
             .Validate(o => o.CacheSeconds >= 0 && o.CacheSize >= 0 && o.UnknownCacheSize >= 0,
                 "Credentials:Verification:CacheSeconds, CacheSize and UnknownCacheSize must be 0 (off) or more.")
             .ValidateOnStart();
+        builder.Services.AddSingleton<CredentialsMetrics>();
         builder.Services.AddSingleton<KeyVerificationCache>();
         builder.Services.AddHostedService<VerificationListener>();
         builder.Services.AddScoped<IKeyVerificationChanges, KeyVerificationChanges>();

@@ -56,6 +56,7 @@ public sealed class IdentityModule : IModule
         // restart and every server of the platform reads the same ring.
         builder.Services.AddDataProtection().SetApplicationName("Idunox Partner Platform").PersistKeysToDbContext<IdentityModuleDbContext>();
         builder.Services.AddSingleton<ISiteBrandingSource, SiteBrandingSource>();
+        builder.Services.AddSingleton<IdentityMetrics>();
         builder.Services.AddScoped<SignInPartner>();
         builder.Services.AddScoped<ChangePassword>();
         builder.Services.AddScoped<LoginLockout>();

@@ -33,6 +33,7 @@ public sealed class NotificationsModule : IModule
         builder.Services.AddSingleton<AccountEmails>();
         builder.Services.AddSingleton<Idunox.Notifications.Contracts.IAccountEmails>(sp => sp.GetRequiredService<AccountEmails>());
         builder.Services.AddHostedService(sp => sp.GetRequiredService<AccountEmails>());
+        builder.Services.AddSingleton<NotificationsMetrics>();
         builder.Services.AddSingleton<EmailDispatcher>();
         builder.Services.AddScoped<Idunox.Notifications.Contracts.IEmailQueueStatus, EmailQueueStatusReader>();
         builder.Services.AddScoped<IRetentionPolicy, SentEmailRetention>();

@@ -39,7 +39,7 @@ internal sealed class GraceSweep(IServiceScopeFactory scopes, CredentialsDbConte
         var workers = db.Database.IsNpgsql() ? batches.Workers : 1;
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var recorded = await Task.WhenAll(Enumerable.Range(0, workers).Select(_ => Task.Run(() => WorkAsync(now, stop), CancellationToken.None)));
-        return new JobOutcome($"recorded the end of grace of {recorded.Sum()} key(s)", DidNothing: recorded.Sum() == 0);
+        return new JobOutcome($"recorded the end of grace of {recorded.Sum()} key(s)", DidNothing: recorded.Sum() == 0, Items: recorded.Sum());
     }
 
     private async Task<int> WorkAsync(DateTime now, CancellationTokenSource stop)

@@ -10,7 +10,7 @@ using Microsoft.Extensions.Logging;
 namespace Idunox.Credentials.Keys;
 
 /// <summary>Creating a key: a name, a validity, and the organisation's key cap. The plaintext is answered once.</summary>
-internal sealed class CreateKey(KeyStore store, ILogger<CreateKey> logger)
+internal sealed class CreateKey(KeyStore store, CredentialsMetrics metrics, ILogger<CreateKey> logger)
 {
     public const string KeyLimitReached = "key_limit_reached";
 
@@ -40,6 +40,7 @@ internal sealed class CreateKey(KeyStore store, ILogger<CreateKey> logger)
         store.Db.Publish(new ApiKeyCreated(Guid.CreateVersion7(), key.TenantId, now, KeyStore.Reference(key), actor));
         await store.Db.SaveChangesAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
+        metrics.Changed("created");
         logger.LogInformation("API key {KeyId} ({Prefix}) created in tenant {TenantId} by {ActorType} {ActorId}",
             key.Id, key.Prefix, key.TenantId, actor.Type, actor.Id);
         return Outcome<IssuedKey>.Ok(new IssuedKey(key, plaintext));

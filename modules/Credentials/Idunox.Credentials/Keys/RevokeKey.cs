@@ -10,7 +10,7 @@ using Microsoft.Extensions.Logging;
 namespace Idunox.Credentials.Keys;
 
 /// <summary>Revoking a key: it stops working at once, also during grace; revoking again changes nothing.</summary>
-internal sealed class RevokeKey(KeyStore store, KeyVerificationCache cache, ILogger<RevokeKey> logger)
+internal sealed class RevokeKey(KeyStore store, KeyVerificationCache cache, CredentialsMetrics metrics, ILogger<RevokeKey> logger)
 {
     public async Task<Outcome<ApiKey>> RunAsync(Guid id, Actor actor, string? clientAddress, string? reason, CancellationToken cancellationToken)
     {
@@ -35,6 +35,7 @@ internal sealed class RevokeKey(KeyStore store, KeyVerificationCache cache, ILog
         await VerificationSignal.NotifyAsync(store.Db, VerificationSignal.ForKey(key.Id), cancellationToken); // heard by the other servers on commit
         await transaction.CommitAsync(cancellationToken);
         cache.EvictKey(key.Id); // refused by this server from the very next request
+        metrics.Changed("revoked");
         logger.LogInformation("API key {KeyId} ({Prefix}) revoked in tenant {TenantId}", key.Id, key.Prefix, key.TenantId);
         return Outcome<ApiKey>.Ok(key);
     }

@@ -16,7 +16,7 @@ namespace Idunox.Credentials.Keys;
 /// past its own expiry). Only active and expiring keys rotate, and a key whose own predecessor is still in grace does
 /// not: a rotation chain never holds more than two usable keys, so rotation is no way around the key cap.
 /// </summary>
-internal sealed class RotateKey(KeyStore store, KeyVerificationCache cache, ILogger<RotateKey> logger)
+internal sealed class RotateKey(KeyStore store, KeyVerificationCache cache, CredentialsMetrics metrics, ILogger<RotateKey> logger)
 {
     public const string KeyNotRotatable = "key_not_rotatable";
 
@@ -76,6 +76,7 @@ internal sealed class RotateKey(KeyStore store, KeyVerificationCache cache, ILog
             return NotRotatable("This key was rotated a moment ago by someone else; its successor is in the key list.");
         }
 
+        metrics.Changed("rotated");
         logger.LogInformation("API key {KeyId} ({Prefix}) rotated to {SuccessorId} in tenant {TenantId}, grace until {GraceEndsAt}",
             previous.Id, previous.Prefix, successor.Id, previous.TenantId, previous.GraceEndsAt);
         return Outcome<RotatedKey>.Ok(new RotatedKey(new IssuedKey(successor, plaintext), previous));

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Text;
 using Idunox.Shared.Errors;
 using Idunox.Shared.MultiTenancy;
+using Idunox.Shared.Observability;
 using Idunox.Shared.Security;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -34,10 +35,14 @@ internal static class DataApi
     }
 }
 
-internal sealed partial class ApiKeyGate(ApiKeyVerifier verifier, KeyRefusalLimiter limiter, ApiKeyRefusals refusals, ILogger<ApiKeyGate> logger)
+internal sealed partial class ApiKeyGate(
+    ApiKeyVerifier verifier, KeyRefusalLimiter limiter, ApiKeyRefusals refusals, CredentialsMetrics metrics, ILogger<ApiKeyGate> logger)
 {
     /// <summary>The answer to an address past its refusal limit (429, the code sign-in uses too).</summary>
     public const string TooManyAttempts = "too_many_attempts";
+
+    /// <summary>The verification metric's outcome for a key that was let in.</summary>
+    public const string Accepted = "accepted";
 
     public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext invocation, EndpointFilterDelegate next)
     {
@@ -59,7 +64,7 @@ internal sealed partial class ApiKeyGate(ApiKeyVerifier verifier, KeyRefusalLimi
         var clientAddress = http.Connection.RemoteIpAddress?.ToString() ?? "unknown";
         if (limiter.IsLimited(clientAddress, out var wait))
         {
-            VerificationMetrics.Record(TooManyAttempts);
+            metrics.Verified(TooManyAttempts);
             var seconds = Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds));
             http.Response.Headers.RetryAfter = seconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
             await ApiProblems.WriteAsync(http, StatusCodes.Status429TooManyRequests, TooManyAttempts,
@@ -68,7 +73,7 @@ internal sealed partial class ApiKeyGate(ApiKeyVerifier verifier, KeyRefusalLimi
         }
 
         var verification = await verifier.VerifyAsync(presented.Length == headers[0]!.Length ? headers[0] : presented.ToString(), http.RequestAborted);
-        VerificationMetrics.Record(verification.Code ?? "accepted");
+        metrics.Verified(verification.Code ?? Accepted);
         if (!verification.Succeeded)
         {
             // Refusals are counted in metrics; a log line each would let anyone fill the logs. Never the presented value.
@@ -79,8 +84,13 @@ internal sealed partial class ApiKeyGate(ApiKeyVerifier verifier, KeyRefusalLimi
 
         // What the endpoint needs of the key is the verification itself; no principal is made (nothing here reads one).
         http.Features.Set(verification);
-        http.RequestServices.GetRequiredService<TenantContext>().Set(verification.Key!.TenantId, TenantSources.ApiKey);
-        return await next(invocation);
+        var key = verification.Key!;
+        http.RequestServices.GetRequiredService<TenantContext>().Set(key.TenantId, TenantSources.ApiKey);
+        // Whatever the endpoint logs names the tenant and the key (its id, never the key).
+        using (logger.BeginScope(new TenantLogScope(key.TenantId, key.Id)))
+        {
+            return await next(invocation);
+        }
     }
 
     private static readonly IResult EmptyResult = Results.Empty;

@@ -1,4 +1,3 @@
-using System.Diagnostics.Metrics;
 using Idunox.Shared.Security;
 using Microsoft.Extensions.Options;
 
@@ -36,17 +35,4 @@ internal sealed class KeyRefusalLimiter(IOptions<VerificationOptions> options, T
         _limiter.IsLimited(clientAddress, options.Value.RefusalsPerAddressPerMinute, out retryAfter);
 
     public void Record(string clientAddress) => _limiter.Record(clientAddress);
-}
-
-/// <summary>Key verifications by outcome (<c>accepted</c> or the refusal code): low-cardinality, for dashboards and alerts.</summary>
-internal static class VerificationMetrics
-{
-    public const string MeterName = "Idunox.Credentials";
-
-    private static readonly Meter Meter = new(MeterName);
-
-    private static readonly Counter<long> Verifications = Meter.CreateCounter<long>(
-        "idunox.api_key.verifications", unit: "{verification}", description: "API key verifications on the data API, by outcome.");
-
-    public static void Record(string outcome) => Verifications.Add(1, new KeyValuePair<string, object?>("outcome", outcome));
 }

@@ -14,17 +14,30 @@ namespace Idunox.Credentials.Verification;
 /// while that listener is not connected the cache is off and every request asks the database; if the database cannot be
 /// asked either (an outage), keys read within the TTL keep working until their TTL ends.
 /// </summary>
-internal sealed class KeyVerificationCache(IOptions<VerificationOptions> options, TimeProvider clock)
+internal sealed class KeyVerificationCache
 {
+    private readonly TimeProvider _clock;
+    private readonly CredentialsMetrics _metrics;
+
+    public KeyVerificationCache(IOptions<VerificationOptions> options, TimeProvider clock, CredentialsMetrics metrics)
+    {
+        _clock = clock;
+        _metrics = metrics;
+        _ttl = TimeSpan.FromSeconds(options.Value.CacheSeconds);
+        _size = options.Value.CacheSize;
+        _unknownSize = options.Value.UnknownCacheSize;
+        metrics.ObserveCacheSize(() => _known.Count);
+    }
+
     // Reads take no lock (the data API's hot path); adding, evicting and trimming take _gate.
     private readonly object _gate = new();
     private readonly ConcurrentDictionary<string, CachedKey> _known = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<Guid, string> _hashByKeyId = new();
     private readonly ConcurrentDictionary<string, DateTime> _unknown = new(StringComparer.Ordinal);
     private readonly Queue<string> _unknownOrder = new();
-    private readonly TimeSpan _ttl = TimeSpan.FromSeconds(options.Value.CacheSeconds);
-    private readonly int _size = options.Value.CacheSize;
-    private readonly int _unknownSize = options.Value.UnknownCacheSize;
+    private readonly TimeSpan _ttl;
+    private readonly int _size;
+    private readonly int _unknownSize;
     private volatile bool _enabled;
     private long _changes;
 
@@ -60,17 +73,28 @@ internal sealed class KeyVerificationCache(IOptions<VerificationOptions> options
         key = null;
         if (!_enabled)
         {
-            return false;
+            return false; // not a lookup: every request asks the database until the listener is back
         }
 
-        var now = clock.GetUtcNow().UtcDateTime;
+        var found = Find(hash, out key);
+        _metrics.CacheLookup(found);
+        return found;
+    }
+
+    private bool Find(string hash, out CachedKey? key)
+    {
+        key = null;
+        var now = _clock.GetUtcNow().UtcDateTime;
         if (_known.TryGetValue(hash, out var entry))
         {
             if (now - entry.CachedAt >= _ttl)
             {
                 lock (_gate)
                 {
-                    RemoveKnown(entry);
+                    if (RemoveKnown(entry))
+                    {
+                        _metrics.CacheEvicted("expired");
+                    }
                 }
 
                 return false;
@@ -101,7 +125,7 @@ internal sealed class KeyVerificationCache(IOptions<VerificationOptions> options
     public bool TryGetFallback(string hash, out CachedKey? key)
     {
         key = null;
-        var now = clock.GetUtcNow().UtcDateTime;
+        var now = _clock.GetUtcNow().UtcDateTime;
         if (_known.TryGetValue(hash, out var entry) && now - entry.CachedAt < _ttl)
         {
             key = entry;
@@ -118,7 +142,7 @@ internal sealed class KeyVerificationCache(IOptions<VerificationOptions> options
             return;
         }
 
-        var now = clock.GetUtcNow().UtcDateTime;
+        var now = _clock.GetUtcNow().UtcDateTime;
         var entry = new CachedKey(hash, key, organisation, now);
         entry.Touch(now);
         lock (_gate)
@@ -156,7 +180,7 @@ internal sealed class KeyVerificationCache(IOptions<VerificationOptions> options
                 return;
             }
 
-            if (_unknown.TryAdd(hash, clock.GetUtcNow().UtcDateTime))
+            if (_unknown.TryAdd(hash, _clock.GetUtcNow().UtcDateTime))
             {
                 _unknownOrder.Enqueue(hash);
             }
@@ -181,9 +205,9 @@ internal sealed class KeyVerificationCache(IOptions<VerificationOptions> options
         lock (_gate)
         {
             Interlocked.Increment(ref _changes);
-            if (_hashByKeyId.TryGetValue(keyId, out var hash) && _known.TryGetValue(hash, out var entry))
+            if (_hashByKeyId.TryGetValue(keyId, out var hash) && _known.TryGetValue(hash, out var entry) && RemoveKnown(entry))
             {
-                RemoveKnown(entry);
+                _metrics.CacheEvicted("changed");
             }
         }
     }
@@ -195,9 +219,9 @@ internal sealed class KeyVerificationCache(IOptions<VerificationOptions> options
             Interlocked.Increment(ref _changes);
             foreach (var entry in _known.Values)
             {
-                if (entry.Key.TenantId == tenantId)
+                if (entry.Key.TenantId == tenantId && RemoveKnown(entry))
                 {
-                    RemoveKnown(entry);
+                    _metrics.CacheEvicted("changed");
                 }
             }
         }
@@ -208,6 +232,7 @@ internal sealed class KeyVerificationCache(IOptions<VerificationOptions> options
         lock (_gate)
         {
             Interlocked.Increment(ref _changes);
+            _metrics.CacheEvicted("cleared", _known.Count);
             _known.Clear();
             _hashByKeyId.Clear();
             _unknown.Clear();
@@ -219,18 +244,19 @@ internal sealed class KeyVerificationCache(IOptions<VerificationOptions> options
     private void TrimKnown()
     {
         var excess = _known.Count - _size + Math.Max(1, _size / 20);
-        foreach (var entry in _known.Values.OrderBy(e => e.LastUsedTicks).Take(excess).ToList())
-        {
-            RemoveKnown(entry);
-        }
+        var removed = _known.Values.OrderBy(e => e.LastUsedTicks).Take(excess).ToList().Count(RemoveKnown);
+        _metrics.CacheEvicted("capacity", removed);
     }
 
-    private void RemoveKnown(CachedKey entry)
+    private bool RemoveKnown(CachedKey entry)
     {
-        if (_known.TryRemove(new KeyValuePair<string, CachedKey>(entry.Hash, entry)))
+        if (!_known.TryRemove(new KeyValuePair<string, CachedKey>(entry.Hash, entry)))
         {
-            _hashByKeyId.TryRemove(new KeyValuePair<Guid, string>(entry.Key.Id, entry.Hash));
+            return false;
         }
+
+        _hashByKeyId.TryRemove(new KeyValuePair<Guid, string>(entry.Key.Id, entry.Hash));
+        return true;
     }
 }
 

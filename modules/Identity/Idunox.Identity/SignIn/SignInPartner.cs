@@ -21,6 +21,7 @@ internal sealed class SignInPartner(
     IPasswordHasher<PartnerUser> hasher,
     LoginLockout lockout,
     LoginRateLimiter rateLimiter,
+    IdentityMetrics metrics,
     ILogger<SignInPartner> logger)
 {
     public const string InvalidCredentials = "invalid_credentials";
@@ -30,6 +31,13 @@ internal sealed class SignInPartner(
         "Invalid e-mail or password.", "Check the e-mail address and password, or contact your Idunox administrator.");
 
     public async Task<Outcome<SignedIn>> RunAsync(string? email, string? password, string? clientAddress, CancellationToken cancellationToken)
+    {
+        var outcome = await CheckAsync(email, password, clientAddress, cancellationToken);
+        metrics.SignIn("partner", outcome.Failure?.Code ?? IdentityMetrics.Succeeded);
+        return outcome;
+    }
+
+    private async Task<Outcome<SignedIn>> CheckAsync(string? email, string? password, string? clientAddress, CancellationToken cancellationToken)
     {
         var errors = new ValidationErrors()
             .When(string.IsNullOrWhiteSpace(email), "email", "The e-mail address is required.")

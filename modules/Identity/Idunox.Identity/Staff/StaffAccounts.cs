@@ -26,6 +26,7 @@ internal sealed class StaffAccounts(
     LoginLockout lockout,
     LoginRateLimiter rateLimiter,
     IOptions<PortalOptions> portal,
+    IdentityMetrics metrics,
     ILogger<StaffAccounts> logger) : IStaffAccounts
 {
     public const int RecoveryCodeCount = 10;
@@ -37,6 +38,13 @@ internal sealed class StaffAccounts(
         "Enter the 6-digit code your authenticator app shows now, or one of your recovery codes.");
 
     public async Task<StaffCheck> CheckPasswordAsync(string? email, string? password, string? clientAddress, CancellationToken cancellationToken)
+    {
+        var check = await PasswordStepAsync(email, password, clientAddress, cancellationToken);
+        metrics.SignIn("staff", check.Refusal?.Code ?? IdentityMetrics.Succeeded);
+        return check;
+    }
+
+    private async Task<StaffCheck> PasswordStepAsync(string? email, string? password, string? clientAddress, CancellationToken cancellationToken)
     {
         if (string.IsNullOrWhiteSpace(email) || string.IsNullOrEmpty(password) || email.Length > UserRules.MaxEmailLength ||
             password.Length > UserRules.MaxPasswordLength)

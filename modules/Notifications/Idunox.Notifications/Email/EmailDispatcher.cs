@@ -18,7 +18,8 @@ namespace Idunox.Notifications.Email;
 /// reached, the worker gives the rest of its claim the same back-off and stops. A message's Message-ID is its id, so a
 /// resend after a crash between accept and mark is recognisable.
 /// </summary>
-internal sealed class EmailDispatcher(IServiceScopeFactory scopes, IEmailTransport transport, EmailOptions options, TimeProvider clock, ILogger<EmailDispatcher> logger)
+internal sealed class EmailDispatcher(
+    IServiceScopeFactory scopes, IEmailTransport transport, EmailOptions options, NotificationsMetrics metrics, TimeProvider clock, ILogger<EmailDispatcher> logger)
 {
     private static readonly TimeSpan Lease = TimeSpan.FromMinutes(10);
 
@@ -83,6 +84,7 @@ internal sealed class EmailDispatcher(IServiceScopeFactory scopes, IEmailTranspo
                         {
                             var retryAt = now + LeasedDelivery.Backoff(item.Attempts);
                             logger.LogWarning("Sending e-mail {EmailId} ({Kind}) failed, retrying at {RetryAt}: {Error}", item.Id, item.Kind, retryAt, error);
+                            metrics.Failed(item.Kind);
                             await db.OutgoingEmails.Where(m => m.Id == item.Id && m.SentAt == null)
                                 .ExecuteUpdateAsync(s => s.SetProperty(m => m.NextAttemptAt, retryAt).SetProperty(m => m.LastError, error), CancellationToken.None);
                         }
@@ -99,6 +101,7 @@ internal sealed class EmailDispatcher(IServiceScopeFactory scopes, IEmailTranspo
                     // Accepted: record it at once (not with the token: a cancelled run must not resend what went out).
                     await db.OutgoingEmails.Where(m => m.Id == email.Id)
                         .ExecuteUpdateAsync(s => s.SetProperty(m => m.SentAt, now).SetProperty(m => m.LastError, (string?)null), CancellationToken.None);
+                    metrics.Sent(email.Kind);
                     sent++;
                 }
             }
@@ -181,13 +184,16 @@ internal sealed class EmailDispatchJob(EmailDispatcher dispatcher) : IRecurringJ
 
 internal static class EmailOutcome
 {
-    /// <summary>A job whose e-mails could not all be sent fails, so the dashboard shows it; the e-mails are retried.</summary>
-    public static JobOutcome Of(string prefix, (int Sent, int Failed) result, int planned = 0)
+    /// <summary>
+    /// A job whose e-mails could not all be sent fails, so the dashboard shows it; the e-mails are retried. Its items are
+    /// the reminders it <paramref name="planned"/>, or (for the dispatch alone) the e-mails it sent.
+    /// </summary>
+    public static JobOutcome Of(string prefix, (int Sent, int Failed) result, int? planned = null)
     {
         var summary = $"{prefix}sent {result.Sent} e-mail(s), {result.Failed} failed";
         return result.Failed > 0
             ? throw new JobRetryException($"{summary}; failed e-mails are retried with backoff.")
-            : new JobOutcome(summary, DidNothing: result.Sent == 0 && planned == 0);
+            : new JobOutcome(summary, DidNothing: result.Sent == 0 && planned is null or 0, Items: planned ?? result.Sent);
     }
 }
 

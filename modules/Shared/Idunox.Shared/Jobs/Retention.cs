@@ -38,6 +38,6 @@ public sealed class RetentionJob(IEnumerable<IRetentionPolicy> policies, IOption
             parts.Add($"{count} {policy.What}");
         }
 
-        return new JobOutcome($"removed {(parts.Count == 0 ? "nothing" : string.Join(", ", parts))}", DidNothing: removed == 0);
+        return new JobOutcome($"removed {(parts.Count == 0 ? "nothing" : string.Join(", ", parts))}", DidNothing: removed == 0, Items: removed);
     }
 }

@@ -1,5 +1,7 @@
 using System.Security.Claims;
+using Idunox.Shared.Observability;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
 
 namespace Idunox.Shared.MultiTenancy;
 
@@ -33,8 +35,11 @@ public sealed class AuthenticatedClaimTenantStrategy(string authenticationType, 
             : null;
 }
 
-/// <summary>Sets the scoped <see cref="TenantContext"/> from the first strategy that knows the tenant. Runs after authentication.</summary>
-public sealed class TenantResolutionMiddleware(RequestDelegate next)
+/// <summary>
+/// Sets the scoped <see cref="TenantContext"/> from the first strategy that knows the tenant, and puts the tenant id in
+/// the logging scope of the rest of the request. Runs after authentication.
+/// </summary>
+public sealed class TenantResolutionMiddleware(RequestDelegate next, ILogger<TenantResolutionMiddleware> logger)
 {
     public async Task InvokeAsync(HttpContext context, TenantContext tenant, IEnumerable<ITenantResolutionStrategy> strategies)
     {
@@ -43,7 +48,12 @@ public sealed class TenantResolutionMiddleware(RequestDelegate next)
             if (await strategy.ResolveAsync(context) is { } tenantId)
             {
                 tenant.Set(tenantId, strategy.Source);
-                break;
+                using (logger.BeginScope(new TenantLogScope(tenantId)))
+                {
+                    await next(context);
+                }
+
+                return;
             }
         }
 

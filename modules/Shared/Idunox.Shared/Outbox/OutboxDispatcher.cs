@@ -1,6 +1,7 @@
 using Idunox.Shared.Jobs;
 using Microsoft.EntityFrameworkCore.Storage;
 using Idunox.Shared.MultiTenancy;
+using Idunox.Shared.Observability;
 using Idunox.Shared.Persistence;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
@@ -240,11 +241,15 @@ public sealed class OutboxDispatcher<TContext>(
             return null; // nobody subscribes to this event: delivered to all (none) of its subscribers
         }
 
+        using var activity = IdunoxTelemetry.Jobs.StartActivity("outbox deliver");
+        activity?.SetTag("idunox.event.type", run[0].Type);
+        activity?.SetTag("idunox.event.count", run.Count);
         try
         {
             var events = run.Select(c => (IIntegrationEvent)OutboxMessage.Read(c.Payload, eventType, c.EventId)).ToList();
             await using var scope = scopes.CreateAsyncScope();
             using var tenant = scope.ServiceProvider.GetRequiredService<TenantContext>().Use(run[0].TenantId);
+            using var logScope = logger.BeginScope(new TenantLogScope(run[0].TenantId));
             var batchHandlerType = typeof(IIntegrationEventBatchHandler<>).MakeGenericType(eventType);
             var batch = typeof(List<>).MakeGenericType(eventType);
             var list = (System.Collections.IList)Activator.CreateInstance(batch)!;
@@ -272,7 +277,9 @@ public sealed class OutboxDispatcher<TContext>(
         }
         catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
-            return e is System.Reflection.TargetInvocationException { InnerException: { } inner } ? inner : e;
+            var error = e is System.Reflection.TargetInvocationException { InnerException: { } inner } ? inner : e;
+            activity?.SetStatus(System.Diagnostics.ActivityStatusCode.Error, error.GetType().Name);
+            return error;
         }
     }
 
@@ -388,7 +395,7 @@ public sealed class OutboxDispatchJob(IEnumerable<IOutboxDispatcher> outboxes) :
         var summary = parts.Count == 0 ? "no outboxes" : string.Join("; ", parts);
         return failed > 0
             ? throw new JobRetryException($"{summary}. Failed events are retried with backoff.")
-            : new JobOutcome(summary, DidNothing: delivered == 0);
+            : new JobOutcome(summary, DidNothing: delivered == 0, Items: delivered);
     }
 }
 
