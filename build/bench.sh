@@ -10,6 +10,10 @@
 #                          the jobs at scale on a throwaway PostgreSQL: grace-sweep and expiry-reminders (to a real SMTP
 #                          server in the benchmark's process) with bulk-inserted backlogs, on one process and on three;
 #                          then a running host delivering the 100 000 events' outbox with 100 security notices behind them
+#   build/bench.sh soak [minutes] [--rate 250] [--connections 16]
+#                          the built host on a throwaway PostgreSQL with its job server, under mixed traffic (probe 90 %,
+#                          portal list/create/rotate/revoke 9 %, sign-ins 1 %) at 250 req/s for 10 minutes (or as given): throughput,
+#                          p50/p99 per kind, answers by status, host RSS and live GC heap at the start, minute 2 and the end
 #   build/bench.sh         keys and login
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -31,6 +35,22 @@ if [ "${1:-}" = probe ]; then
   fi
   dotnet build host/Idunox.Host -c Release -v q -nologo >/dev/null
   dotnet run -c Release --project bench/Idunox.Benchmarks -- probe --host host/Idunox.Host/bin/Release/net10.0/Idunox.Host.dll "${@:2}"
+  exit
+fi
+if [ "${1:-}" = soak ]; then
+  # The host's live GC heap is read with dotnet-gcdump (it induces a full collection and counts what survives).
+  if [ ! -x "$HOME/.dotnet/tools/dotnet-gcdump" ]; then
+    echo "build/bench.sh: installing dotnet-gcdump"
+    dotnet tool install -g dotnet-gcdump >/dev/null
+  fi
+  # shellcheck source=build/postgres.sh
+  source "$root/build/postgres.sh"
+  trap stop_postgres EXIT INT TERM
+  if [ -z "${IDUNOX_TEST_POSTGRES:-}" ]; then
+    start_postgres
+  fi
+  dotnet build host/Idunox.Host -c Release -v q -nologo >/dev/null
+  dotnet run -c Release --project bench/Idunox.Benchmarks -- soak --host host/Idunox.Host/bin/Release/net10.0/Idunox.Host.dll "${@:2}"
   exit
 fi
 if [ "${1:-}" = jobs ]; then

@@ -382,6 +382,8 @@ internal sealed class BenchHost : IAsyncDisposable
 
     public Uri BaseAddress { get; }
 
+    public int ProcessId => _process.Id;
+
     public static async Task VerbAsync(string hostDll, IReadOnlyDictionary<string, string> settings, string? input, params string[] verb)
     {
         var info = Info(hostDll, settings, null);

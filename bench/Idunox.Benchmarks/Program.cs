@@ -1,11 +1,16 @@
 using BenchmarkDotNet.Running;
 using Idunox.Benchmarks;
 
-// build/bench.sh [keys|login|probe|jobs|all]: each measurement runs its subject side by side with a baseline and reports the ratio.
+// build/bench.sh [keys|login|probe|jobs|soak|all]: each measurement runs its subject side by side with a baseline and reports the ratio.
 var what = args.FirstOrDefault() ?? "all";
 if (what == "probe")
 {
     return await ProbeBench.RunAsync(args.Skip(1).ToArray());
+}
+
+if (what == "soak")
+{
+    return await SoakBench.RunAsync(args.Skip(1).ToArray());
 }
 
 if (what == "jobs")
@@ -25,7 +30,7 @@ if (what is "login" or "all")
 
 if (what is not ("keys" or "login" or "all"))
 {
-    Console.Error.WriteLine("usage: build/bench.sh [keys|login|probe|jobs|all]");
+    Console.Error.WriteLine("usage: build/bench.sh [keys|login|probe|jobs|soak|all]");
     return 2;
 }
 
