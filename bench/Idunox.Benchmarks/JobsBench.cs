@@ -20,17 +20,9 @@ internal static class JobsBench
     {
         public static Options Parse(string[] args)
         {
-            string Value(string name, string fallback)
-            {
-                var i = Array.IndexOf(args, name);
-                return i >= 0 && i + 1 < args.Length ? args[i + 1] : fallback;
-            }
+            string Value(string name, string fallback) => BenchArgs.Value(args, name, fallback);
 
-            var postgres = Environment.GetEnvironmentVariable("IDUNOX_TEST_POSTGRES");
-            if (string.IsNullOrEmpty(postgres))
-            {
-                throw new InvalidOperationException("IDUNOX_TEST_POSTGRES is not set: run this through build/bench.sh jobs, which starts a throwaway PostgreSQL.");
-            }
+            var postgres = BenchArgs.RequirePostgres("jobs");
 
             return new Options(
                 Value("--host", "host/Idunox.Host/bin/Release/net10.0/Idunox.Host.dll"),

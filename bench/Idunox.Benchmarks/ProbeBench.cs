@@ -259,17 +259,12 @@ internal sealed record BenchOptions(string HostDll, string WrkPath, string? Post
 
     public static BenchOptions Parse(string[] args)
     {
-        string Value(string name, string fallback)
-        {
-            var i = Array.IndexOf(args, name);
-            return i >= 0 && i + 1 < args.Length ? args[i + 1] : fallback;
-        }
+        string Value(string name, string fallback) => BenchArgs.Value(args, name, fallback);
 
-        var postgres = Environment.GetEnvironmentVariable("IDUNOX_TEST_POSTGRES");
         return new BenchOptions(
             Value("--host", "host/Idunox.Host/bin/Release/net10.0/Idunox.Host.dll"),
             Value("--wrk", "wrk"),
-            string.IsNullOrEmpty(postgres) ? null : postgres,
+            BenchArgs.Postgres,
             int.Parse(Value("--seconds", "8"), CultureInfo.InvariantCulture),
             int.Parse(Value("--rounds", "5"), CultureInfo.InvariantCulture),
             int.Parse(Value("--connections", "32"), CultureInfo.InvariantCulture),

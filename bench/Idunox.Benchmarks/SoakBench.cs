@@ -26,17 +26,9 @@ internal static class SoakBench
     {
         public static Options Parse(string[] args)
         {
-            string Value(string name, string fallback)
-            {
-                var i = Array.IndexOf(args, name);
-                return i >= 0 && i + 1 < args.Length ? args[i + 1] : fallback;
-            }
+            string Value(string name, string fallback) => BenchArgs.Value(args, name, fallback);
 
-            var postgres = Environment.GetEnvironmentVariable("IDUNOX_TEST_POSTGRES");
-            if (string.IsNullOrEmpty(postgres))
-            {
-                throw new InvalidOperationException("IDUNOX_TEST_POSTGRES is not set: run this through build/bench.sh soak, which starts a throwaway PostgreSQL.");
-            }
+            var postgres = BenchArgs.RequirePostgres("soak");
 
             var minutes = args.FirstOrDefault(a => double.TryParse(a, CultureInfo.InvariantCulture, out _)) ?? Value("--minutes", "10");
             return new Options(Value("--host", "host/Idunox.Host/bin/Release/net10.0/Idunox.Host.dll"), postgres,
