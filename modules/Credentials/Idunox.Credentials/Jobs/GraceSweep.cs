@@ -120,15 +120,17 @@ internal sealed class GraceSweep(IServiceScopeFactory scopes, CredentialsDbConte
             revokedAt = t.Column(nameof(ApiKey.RevokedAt));
         await using var command = db.Database.GetDbConnection().CreateCommand();
         command.Transaction = transaction.GetDbTransaction();
-        var due = $"SELECT {id} FROM {t.Table} WHERE {graceEndsAt} IS NOT NULL AND {graceEndsAt} <= @now AND {recordedAt} IS NULL AND {revokedAt} IS NULL " +
+        var due = $"FROM {t.Table} WHERE {graceEndsAt} IS NOT NULL AND {graceEndsAt} <= @now AND {recordedAt} IS NULL AND {revokedAt} IS NULL " +
                   $"ORDER BY {graceEndsAt} LIMIT @batch";
         string[] returned = [id, t.Column(nameof(ApiKey.TenantId)), t.Column(nameof(ApiKey.Name)), t.Column(nameof(ApiKey.Prefix)), t.Column(nameof(ApiKey.ExpiresAt)), graceEndsAt];
         // PostgreSQL: the batch is chosen once, in a materialised CTE (a LIMIT in an IN subquery may be evaluated again
-        // and claim more), skipping rows another server holds. SQLite has one writer: a plain subquery is exact.
+        // and claim more), skipping rows another server holds, and its rows are found again by their physical address
+        // (a locked row keeps it): joined by id, the planner hashed the whole table for every batch (55 of 84 ms a batch
+        // at 100 000 keys). SQLite has one writer: a plain subquery is exact.
         command.CommandText = db.Database.IsNpgsql()
-            ? $"WITH due AS MATERIALIZED ({due} FOR UPDATE SKIP LOCKED) UPDATE {t.Table} AS k SET {recordedAt} = @now FROM due WHERE k.{id} = due.{id} " +
-              $"RETURNING {string.Join(", ", returned.Select(c => "k." + c))}"
-            : $"UPDATE {t.Table} SET {recordedAt} = @now WHERE {id} IN ({due}) AND {recordedAt} IS NULL RETURNING {string.Join(", ", returned)}";
+            ? $"WITH due AS MATERIALIZED (SELECT ctid {due} FOR UPDATE SKIP LOCKED) UPDATE {t.Table} AS k SET {recordedAt} = @now FROM due " +
+              $"WHERE k.ctid = due.ctid AND k.{recordedAt} IS NULL RETURNING {string.Join(", ", returned.Select(c => "k." + c))}"
+            : $"UPDATE {t.Table} SET {recordedAt} = @now WHERE {id} IN (SELECT {id} {due}) AND {recordedAt} IS NULL RETURNING {string.Join(", ", returned)}";
         command.AddParameter("now", now);
         command.AddParameter("batch", batches.Size);
         var claimed = new List<Claimed>(batches.Size);
