@@ -27,6 +27,10 @@ public sealed class DatabaseErrorTests(PostgresAppFixture fixture) : IClassFixtu
             var response = await session.PostRotateAsync(created.Id(), new { graceHours = 48 });
 
             await response.AssertProblemAsync(HttpStatusCode.InternalServerError, "internal_error");
+            // The error line names the organisation the request was for.
+            var error = Assert.Single(App.Logs.Lines, l => l.StartsWith("Error", StringComparison.Ordinal) &&
+                l.Contains($"/v1/partner/credentials/{created.Id()}/rotate", StringComparison.Ordinal));
+            Assert.Contains($"[TenantId={session.Partner.Organisation.Id}]", error, StringComparison.Ordinal);
         }
         finally
         {

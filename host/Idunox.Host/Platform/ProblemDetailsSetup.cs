@@ -170,7 +170,14 @@ internal sealed class UnhandledExceptionHandler(ILogger<UnhandledExceptionHandle
             return true;
         }
 
-        logger.LogError(exception, "Unhandled exception on {Method} {Path}", http.Request.Method, http.Request.Path);
+        // The request's own logging scope has ended by now: the error names the tenant it was for itself.
+        using (http.RequestServices.GetService<Idunox.Shared.ITenantContext>()?.TenantId is { } tenant
+                   ? logger.BeginScope(new Idunox.Shared.Observability.TenantLogScope(tenant))
+                   : null)
+        {
+            logger.LogError(exception, "Unhandled exception on {Method} {Path}", http.Request.Method, http.Request.Path);
+        }
+
         await ApiProblems.WriteAsync(http, StatusCodes.Status500InternalServerError, ProblemCodes.InternalError,
             "An unexpected error occurred.", "Quote the traceId when contacting support.");
         return true;
