@@ -22,19 +22,27 @@ cd "$root"
 export ASPNETCORE_TEST_CONTENTROOT_IDUNOX_HOST="$PWD/host/Idunox.Host"
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 
+# Starts a throwaway PostgreSQL (unless IDUNOX_TEST_POSTGRES names one), builds the host (Release) and runs one
+# benchmark against it: on_postgres <benchmark> "<postgres options>" <the benchmark's own arguments>.
+on_postgres() {
+  local benchmark=$1 server_options=$2
+  shift 2
+  # shellcheck source=build/postgres.sh
+  source "$root/build/postgres.sh"
+  trap stop_postgres EXIT INT TERM
+  if [ -z "${IDUNOX_TEST_POSTGRES:-}" ]; then
+    start_postgres "$server_options"
+  fi
+  dotnet build host/Idunox.Host -c Release -v q -nologo >/dev/null
+  dotnet run -c Release --project bench/Idunox.Benchmarks -- "$benchmark" --host host/Idunox.Host/bin/Release/net10.0/Idunox.Host.dll "$@"
+}
+
 if [ "${1:-}" = probe ]; then
   if ! command -v wrk >/dev/null 2>&1; then
     echo "build/bench.sh: installing wrk"
     { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk; } >/dev/null
   fi
-  # shellcheck source=build/postgres.sh
-  source "$root/build/postgres.sh"
-  trap stop_postgres EXIT INT TERM
-  if [ -z "${IDUNOX_TEST_POSTGRES:-}" ]; then
-    start_postgres "-c shared_preload_libraries=pg_stat_statements"
-  fi
-  dotnet build host/Idunox.Host -c Release -v q -nologo >/dev/null
-  dotnet run -c Release --project bench/Idunox.Benchmarks -- probe --host host/Idunox.Host/bin/Release/net10.0/Idunox.Host.dll "${@:2}"
+  on_postgres probe "-c shared_preload_libraries=pg_stat_statements" "${@:2}"
   exit
 fi
 if [ "${1:-}" = soak ]; then
@@ -43,25 +51,11 @@ if [ "${1:-}" = soak ]; then
     echo "build/bench.sh: installing dotnet-gcdump"
     dotnet tool install -g dotnet-gcdump >/dev/null
   fi
-  # shellcheck source=build/postgres.sh
-  source "$root/build/postgres.sh"
-  trap stop_postgres EXIT INT TERM
-  if [ -z "${IDUNOX_TEST_POSTGRES:-}" ]; then
-    start_postgres
-  fi
-  dotnet build host/Idunox.Host -c Release -v q -nologo >/dev/null
-  dotnet run -c Release --project bench/Idunox.Benchmarks -- soak --host host/Idunox.Host/bin/Release/net10.0/Idunox.Host.dll "${@:2}"
+  on_postgres soak "" "${@:2}"
   exit
 fi
 if [ "${1:-}" = jobs ]; then
-  # shellcheck source=build/postgres.sh
-  source "$root/build/postgres.sh"
-  trap stop_postgres EXIT INT TERM
-  if [ -z "${IDUNOX_TEST_POSTGRES:-}" ]; then
-    start_postgres
-  fi
-  dotnet build host/Idunox.Host -c Release -v q -nologo >/dev/null
-  dotnet run -c Release --project bench/Idunox.Benchmarks -- jobs --host host/Idunox.Host/bin/Release/net10.0/Idunox.Host.dll "${@:2}"
+  on_postgres jobs "" "${@:2}"
   exit
 fi
 dotnet run -c Release --project bench/Idunox.Benchmarks -- "$@"

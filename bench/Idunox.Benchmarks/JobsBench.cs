@@ -39,15 +39,8 @@ internal static class JobsBench
         var report = new List<string>();
         await using var smtp = new TestSmtpServer().Start();
         var database = await ProbeBench.FreshDatabaseAsync(options.Postgres, "idunox_jobs");
-        var settings = new Dictionary<string, string>
-        {
-            ["ASPNETCORE_ENVIRONMENT"] = "Staging",
-            ["Database__Provider"] = "Postgres",
-            ["ConnectionStrings__Idunox"] = database,
-            ["Jwt__SigningKey"] = "bench-signing-key-bench-signing-key-0123456789",
-            ["Jobs__Storage"] = "Postgres",
-            ["Portal__Urls__Portal"] = "https://partner.example.com/partner",
-        };
+        var settings = BenchHost.PostgresSettings(database);
+        settings["Portal__Urls__Portal"] = "https://partner.example.com/partner";
         foreach (var (name, value) in smtp.Settings)
         {
             settings[name.Replace(":", "__", StringComparison.Ordinal)] = value!;

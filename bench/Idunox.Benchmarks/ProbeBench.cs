@@ -379,6 +379,16 @@ internal sealed class BenchHost : IAsyncDisposable
 
     public int ProcessId => _process.Id;
 
+    /// <summary>What every benchmark's host on PostgreSQL is started with (a benchmark adds its own settings).</summary>
+    public static Dictionary<string, string> PostgresSettings(string connectionString) => new()
+    {
+        ["ASPNETCORE_ENVIRONMENT"] = "Staging",
+        ["Database__Provider"] = "Postgres",
+        ["ConnectionStrings__Idunox"] = connectionString,
+        ["Jwt__SigningKey"] = "bench-signing-key-bench-signing-key-0123456789",
+        ["Jobs__Storage"] = "Postgres",
+    };
+
     public static async Task VerbAsync(string hostDll, IReadOnlyDictionary<string, string> settings, string? input, params string[] verb)
     {
         var info = Info(hostDll, settings, null);

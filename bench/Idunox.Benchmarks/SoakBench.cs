@@ -70,19 +70,12 @@ internal static class SoakBench
         var options = Options.Parse(args);
         var database = await ProbeBench.FreshDatabaseAsync(options.Postgres, "idunox_soak");
         var mail = Directory.CreateTempSubdirectory("idunox-soak-mail-");
-        var settings = new Dictionary<string, string>
-        {
-            ["ASPNETCORE_ENVIRONMENT"] = "Staging",
-            ["Database__Provider"] = "Postgres",
-            ["ConnectionStrings__Idunox"] = database,
-            ["Jwt__SigningKey"] = "bench-signing-key-bench-signing-key-0123456789",
-            ["Jobs__Storage"] = "Postgres",
-            ["Email__Mode"] = "Pickup",
-            ["Email__PickupDirectory"] = mail.FullName,
-            // One client address sends everything: the per-address limits would measure themselves, not the host.
-            ["Identity__Login__AttemptsPerAddressPerMinute"] = "1000000000",
-            ["Credentials__Verification__RefusalsPerAddressPerMinute"] = "1000000000",
-        };
+        var settings = BenchHost.PostgresSettings(database);
+        settings["Email__Mode"] = "Pickup";
+        settings["Email__PickupDirectory"] = mail.FullName;
+        // One client address sends everything: the per-address limits would measure themselves, not the host.
+        settings["Identity__Login__AttemptsPerAddressPerMinute"] = "1000000000";
+        settings["Credentials__Verification__RefusalsPerAddressPerMinute"] = "1000000000";
         Console.WriteLine($"soak: {options.Minutes} minutes, {options.Connections} connections, " +
             (options.Rate > 0 ? $"{options.Rate} requests a second" : "as fast as the host answers") + ", host on core 0 with its job server, PostgreSQL");
         try
