@@ -229,7 +229,7 @@ internal static class JobsBench
         var auditKeys = await BulkRows.ScalarAsync(database, "SELECT count(DISTINCT api_key_id) FROM credentials.audit_events WHERE action = 'key.expired'");
         var events = await BulkRows.ScalarAsync(database, "SELECT count(*) FROM credentials.outbox_messages WHERE type = 'ApiKeyGraceEnded'");
         var eventKeys = await BulkRows.ScalarAsync(database, "SELECT count(DISTINCT payload::jsonb -> 'key' ->> 'id') FROM credentials.outbox_messages WHERE type = 'ApiKeyGraceEnded'");
-        var left = await BulkRows.ScalarAsync(database, "SELECT count(*) FROM credentials.api_keys WHERE grace_ends_at IS NOT NULL AND expiry_recorded_at IS NULL");
+        var left = await BulkRows.ScalarAsync(database, "SELECT count(*) FROM credentials.pending_grace_ends");
         var ok = audit == options.GraceKeys && auditKeys == audit && events == audit && eventKeys == audit && left == 0;
         return $"  check: {audit:N0} audit events for {auditKeys:N0} keys, {events:N0} outbox events for {eventKeys:N0} keys, {left} unrecorded: {(ok ? "each key once" : "MISMATCH")}";
     }
@@ -327,7 +327,7 @@ internal static class JobsBench
     {
         await BulkRows.ScalarAsync(database,
             """
-            UPDATE credentials.api_keys SET expiry_recorded_at = NULL WHERE grace_ends_at IS NOT NULL;
+            INSERT INTO credentials.pending_grace_ends (key_id, grace_ends_at) SELECT id, grace_ends_at FROM credentials.api_keys WHERE grace_ends_at IS NOT NULL;
             DELETE FROM credentials.audit_events; DELETE FROM credentials.outbox_messages;
             DELETE FROM notifications.sent_reminders; DELETE FROM notifications.outgoing_emails
             """);

@@ -37,7 +37,7 @@ public sealed class JobsAtScaleTests(BatchJobsFixture fixture) : IClassFixture<B
 
     private async Task<(long Keys, long Unrecorded, long Audit, long AuditKeys, long Events, long EventKeys)> SweepStateAsync(Guid tenant) => (
         await CountAsync("SELECT count(*) FROM credentials.api_keys WHERE tenant_id = @tenant", tenant),
-        await CountAsync("SELECT count(*) FROM credentials.api_keys WHERE tenant_id = @tenant AND expiry_recorded_at IS NULL", tenant),
+        await CountAsync("SELECT count(*) FROM credentials.pending_grace_ends WHERE key_id IN (SELECT id FROM credentials.api_keys WHERE tenant_id = @tenant)", tenant),
         await CountAsync("SELECT count(*) FROM credentials.audit_events WHERE tenant_id = @tenant AND action = 'key.expired'", tenant),
         await CountAsync("SELECT count(DISTINCT api_key_id) FROM credentials.audit_events WHERE tenant_id = @tenant AND action = 'key.expired'", tenant),
         await CountAsync("SELECT count(*) FROM credentials.outbox_messages WHERE tenant_id = @tenant AND type = 'ApiKeyGraceEnded'", tenant),
@@ -74,9 +74,10 @@ public sealed class JobsAtScaleTests(BatchJobsFixture fixture) : IClassFixture<B
         var tenant = partner.Organisation.Id;
         await BulkRows.InsertGraceEndedKeysAsync(Db, tenant, 70, Now.AddMinutes(-5));
 
-        // A batch dies after its claim and audit rows, before its outbox events: it must leave none of the three. (Two
-        // workers run batches at once; the other stops after the batch in hand, so how many were recorded varies.)
-        fixture.Fault.FailAt(sql => sql.StartsWith("INSERT INTO credentials.outbox_messages", StringComparison.Ordinal), occurrence: 2);
+        // A batch dies after its claim, audit events and outbox events were written, before its commit: it must leave
+        // none of the three. (Two workers run batches at once; the other stops after the batch in hand, so how many were
+        // recorded varies.)
+        fixture.Fault.FailAtCommit(occurrence: 2);
         await Assert.ThrowsAnyAsync<Exception>(() => App.RunJobAsync("grace-sweep"));
 
         var (keys, unrecorded, audit, auditKeys, events, eventKeys) = await SweepStateAsync(tenant);

@@ -20,12 +20,16 @@ public static class BulkRows
     {
         await using var connection = new NpgsqlConnection(connectionString);
         await connection.OpenAsync();
+        // A rotated key is on the grace sweep's work list, as the rotation leaves it.
         await using var command = new NpgsqlCommand(
             """
-            INSERT INTO credentials.api_keys (id, tenant_id, name, prefix, hash, created_at, created_by, expires_at, grace_ends_at)
-            SELECT gen_random_uuid(), @tenant, @name || ' ' || i, 'idx_test_' || substr(md5(random()::text || i), 1, 8),
-                   sha256(convert_to(gen_random_uuid()::text, 'UTF8')), @created, 'bulk@example.com', @expires, @grace
-            FROM generate_series(1, @count) AS i
+            WITH keys AS (
+                INSERT INTO credentials.api_keys (id, tenant_id, name, prefix, hash, created_at, created_by, expires_at, grace_ends_at)
+                SELECT gen_random_uuid(), @tenant, @name || ' ' || i, 'idx_test_' || substr(md5(random()::text || i), 1, 8),
+                       sha256(convert_to(gen_random_uuid()::text, 'UTF8')), @created, 'bulk@example.com', @expires, @grace
+                FROM generate_series(1, @count) AS i
+                RETURNING id, grace_ends_at)
+            INSERT INTO credentials.pending_grace_ends (key_id, grace_ends_at) SELECT id, grace_ends_at FROM keys WHERE grace_ends_at IS NOT NULL
             """, connection);
         command.Parameters.AddWithValue("tenant", tenantId);
         command.Parameters.AddWithValue("name", name);

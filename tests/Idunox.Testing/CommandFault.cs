@@ -6,12 +6,28 @@ namespace Idunox.Testing;
 /// <summary>
 /// Plays a process dying at a chosen statement: once armed, the <c>n</c>-th database command whose text matches throws
 /// before it reaches the database (the commands before it ran; none after it in that unit of work will). Tests then look
-/// at what the database holds: a unit of work is either all there or not at all.
+/// at what the database holds: a unit of work is either all there or not at all. <see cref="FailAtCommit"/> plays it
+/// dying after every statement of a unit of work ran, as its transaction was about to commit.
 /// </summary>
-public sealed class CommandFault : DbCommandInterceptor
+public sealed class CommandFault : DbCommandInterceptor, IDbTransactionInterceptor
 {
     private Func<string, bool>? _matches;
     private int _countdown;
+    private int _commitCountdown;
+
+    /// <summary>Fails the <paramref name="occurrence"/>-th transaction commit (1 = the next) made through EF Core; later ones commit.</summary>
+    public void FailAtCommit(int occurrence) => _commitCountdown = occurrence;
+
+    public ValueTask<InterceptionResult> TransactionCommittingAsync(
+        DbTransaction transaction, TransactionEventData eventData, InterceptionResult result, CancellationToken cancellationToken = default)
+    {
+        if (Volatile.Read(ref _commitCountdown) > 0 && Interlocked.Decrement(ref _commitCountdown) == 0)
+        {
+            throw new SimulatedCrashException("the test stopped the work before its transaction committed");
+        }
+
+        return ValueTask.FromResult(result);
+    }
 
     /// <summary>Fails the <paramref name="occurrence"/>-th command (1 = the next) whose text matches; later ones run.</summary>
     public void FailAt(Func<string, bool> matches, int occurrence) => (_matches, _countdown) = (matches, occurrence);

@@ -42,7 +42,4 @@ internal sealed class ApiKey : ITenantOwned
     public Guid? RotatedFromId { get; init; }
 
     public Guid? ReplacedById { get; set; }
-
-    /// <summary>When the grace sweep recorded that this key's grace ended (verification never waits for it).</summary>
-    public DateTime? ExpiryRecordedAt { get; set; }
 }

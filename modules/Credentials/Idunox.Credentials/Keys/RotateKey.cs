@@ -58,6 +58,7 @@ internal sealed class RotateKey(KeyStore store, KeyVerificationCache cache, Cred
         previous.GraceEndsAt = graceEnds < previous.ExpiresAt ? graceEnds : previous.ExpiresAt;
         previous.ReplacedById = successor.Id;
         store.Db.ApiKeys.Add(successor);
+        store.Db.PendingGraceEnds.Add(new PendingGraceEnd { KeyId = previous.Id, GraceEndsAt = previous.GraceEndsAt.Value }); // for grace-sweep
         var detail = $"grace {grace}h until {previous.GraceEndsAt:yyyy-MM-dd HH:mm} UTC, successor {successor.Prefix}{ApiKeyFormat.Ellipsis}";
         store.Audit(AuditActions.KeyRotated, previous, now, actor, clientAddress, reason is null ? detail : $"{detail}; reason: {reason}");
         store.Audit(AuditActions.KeyCreated, successor, now, actor, clientAddress, $"successor of {previous.Prefix}{ApiKeyFormat.Ellipsis}", position: 1);

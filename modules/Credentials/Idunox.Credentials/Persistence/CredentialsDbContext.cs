@@ -15,6 +15,8 @@ internal abstract class CredentialsDbContext(DbContextOptions options, ITenantCo
 
     public DbSet<ApiKey> ApiKeys => Set<ApiKey>();
 
+    public DbSet<PendingGraceEnd> PendingGraceEnds => Set<PendingGraceEnd>();
+
     public DbSet<AuditEvent> AuditEvents => Set<AuditEvent>();
 
     public DbSet<OutboxMessage> Outbox => Set<OutboxMessage>();
@@ -34,12 +36,18 @@ internal abstract class CredentialsDbContext(DbContextOptions options, ITenantCo
             // The database itself refuses a second successor of one key: concurrent rotations cannot both win.
             k.HasIndex(x => x.RotatedFromId).IsUnique().HasFilter("\"rotated_from_id\" IS NOT NULL"); // partial: most keys have no predecessor
             k.HasIndex(x => new { x.TenantId, x.CreatedAt });
-            // The jobs' due queries, partial so they hold only the rows still due (same SQL on both providers):
-            // grace ended and not yet recorded (grace-sweep), and keys still in use by expiry (expiry-reminders).
-            k.HasIndex(x => x.GraceEndsAt).HasDatabaseName("ix_api_keys_grace_due")
-                .HasFilter("\"grace_ends_at\" IS NOT NULL AND \"expiry_recorded_at\" IS NULL AND \"revoked_at\" IS NULL");
+            // expiry-reminders' due query, partial so it holds only keys still in use (same SQL on both providers).
             k.HasIndex(x => x.ExpiresAt).HasDatabaseName("ix_api_keys_expiry_due")
                 .HasFilter("\"revoked_at\" IS NULL AND \"grace_ends_at\" IS NULL AND \"replaced_by_id\" IS NULL");
+        });
+
+        // grace-sweep's work list: one row per rotated key whose end of grace is still to be recorded.
+        modelBuilder.Entity<PendingGraceEnd>(p =>
+        {
+            p.ToTable("pending_grace_ends");
+            p.HasKey(x => x.KeyId);
+            p.HasOne<ApiKey>().WithOne().HasForeignKey<PendingGraceEnd>(x => x.KeyId).OnDelete(DeleteBehavior.Cascade);
+            p.HasIndex(x => x.GraceEndsAt);
         });
 
         modelBuilder.Entity<AuditEvent>(a =>

@@ -30,6 +30,9 @@ public sealed class SqlNames
     public string Column(string property) =>
         _sql.DelimitIdentifier((_entity.FindProperty(property) ?? throw new ArgumentException($"{_entity.ClrType.Name} has no {property}.", nameof(property)))
             .GetColumnName(_table)!);
+
+    /// <summary>The columns of several properties, comma-separated: an <c>INSERT</c>'s column list.</summary>
+    public string Columns(params string[] properties) => string.Join(", ", properties.Select(Column));
 }
 
 public static class DbCommandExtensions

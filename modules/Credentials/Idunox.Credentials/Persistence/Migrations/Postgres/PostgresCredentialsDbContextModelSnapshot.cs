@@ -120,10 +120,6 @@ namespace Idunox.Credentials.Persistence.Migrations.Postgres
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("expires_at");
 
-                    b.Property<DateTime?>("ExpiryRecordedAt")
-                        .HasColumnType("timestamp with time zone")
-                        .HasColumnName("expiry_recorded_at");
-
                     b.Property<DateTime?>("GraceEndsAt")
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("grace_ends_at");
@@ -178,10 +174,6 @@ namespace Idunox.Credentials.Persistence.Migrations.Postgres
                         .HasDatabaseName("ix_api_keys_expiry_due")
                         .HasFilter("\"revoked_at\" IS NULL AND \"grace_ends_at\" IS NULL AND \"replaced_by_id\" IS NULL");
 
-                    b.HasIndex("GraceEndsAt")
-                        .HasDatabaseName("ix_api_keys_grace_due")
-                        .HasFilter("\"grace_ends_at\" IS NOT NULL AND \"expiry_recorded_at\" IS NULL AND \"revoked_at\" IS NULL");
-
                     b.HasIndex("Hash")
                         .IsUnique()
                         .HasDatabaseName("ix_api_keys_hash");
@@ -195,6 +187,25 @@ namespace Idunox.Credentials.Persistence.Migrations.Postgres
                         .HasDatabaseName("ix_api_keys_tenant_id_created_at");
 
                     b.ToTable("api_keys", "credentials");
+                });
+
+            modelBuilder.Entity("Idunox.Credentials.Keys.PendingGraceEnd", b =>
+                {
+                    b.Property<Guid>("KeyId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("key_id");
+
+                    b.Property<DateTime>("GraceEndsAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("grace_ends_at");
+
+                    b.HasKey("KeyId")
+                        .HasName("pk_pending_grace_ends");
+
+                    b.HasIndex("GraceEndsAt")
+                        .HasDatabaseName("ix_pending_grace_ends_grace_ends_at");
+
+                    b.ToTable("pending_grace_ends", "credentials");
                 });
 
             modelBuilder.Entity("Idunox.Shared.Outbox.OutboxMessage", b =>
@@ -270,6 +281,16 @@ namespace Idunox.Credentials.Persistence.Migrations.Postgres
                         .HasFilter("\"processed_at\" IS NULL AND \"next_attempt_at\" IS NOT NULL");
 
                     b.ToTable("outbox_messages", "credentials");
+                });
+
+            modelBuilder.Entity("Idunox.Credentials.Keys.PendingGraceEnd", b =>
+                {
+                    b.HasOne("Idunox.Credentials.Keys.ApiKey", null)
+                        .WithOne()
+                        .HasForeignKey("Idunox.Credentials.Keys.PendingGraceEnd", "KeyId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_pending_grace_ends_api_keys_key_id");
                 });
 #pragma warning restore 612, 618
         }

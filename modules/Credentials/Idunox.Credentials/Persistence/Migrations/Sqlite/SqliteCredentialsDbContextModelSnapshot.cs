@@ -114,10 +114,6 @@ namespace Idunox.Credentials.Persistence.Migrations.Sqlite
                         .HasColumnType("TEXT")
                         .HasColumnName("expires_at");
 
-                    b.Property<DateTime?>("ExpiryRecordedAt")
-                        .HasColumnType("TEXT")
-                        .HasColumnName("expiry_recorded_at");
-
                     b.Property<DateTime?>("GraceEndsAt")
                         .HasColumnType("TEXT")
                         .HasColumnName("grace_ends_at");
@@ -172,10 +168,6 @@ namespace Idunox.Credentials.Persistence.Migrations.Sqlite
                         .HasDatabaseName("ix_api_keys_expiry_due")
                         .HasFilter("\"revoked_at\" IS NULL AND \"grace_ends_at\" IS NULL AND \"replaced_by_id\" IS NULL");
 
-                    b.HasIndex("GraceEndsAt")
-                        .HasDatabaseName("ix_api_keys_grace_due")
-                        .HasFilter("\"grace_ends_at\" IS NOT NULL AND \"expiry_recorded_at\" IS NULL AND \"revoked_at\" IS NULL");
-
                     b.HasIndex("Hash")
                         .IsUnique()
                         .HasDatabaseName("ix_credentials_api_keys_hash");
@@ -189,6 +181,25 @@ namespace Idunox.Credentials.Persistence.Migrations.Sqlite
                         .HasDatabaseName("ix_credentials_api_keys_tenant_id_created_at");
 
                     b.ToTable("credentials_api_keys", (string)null);
+                });
+
+            modelBuilder.Entity("Idunox.Credentials.Keys.PendingGraceEnd", b =>
+                {
+                    b.Property<Guid>("KeyId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("key_id");
+
+                    b.Property<DateTime>("GraceEndsAt")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("grace_ends_at");
+
+                    b.HasKey("KeyId")
+                        .HasName("pk_credentials_pending_grace_ends");
+
+                    b.HasIndex("GraceEndsAt")
+                        .HasDatabaseName("ix_credentials_pending_grace_ends_grace_ends_at");
+
+                    b.ToTable("credentials_pending_grace_ends", (string)null);
                 });
 
             modelBuilder.Entity("Idunox.Shared.Outbox.OutboxMessage", b =>
@@ -262,6 +273,16 @@ namespace Idunox.Credentials.Persistence.Migrations.Sqlite
                         .HasFilter("\"processed_at\" IS NULL AND \"next_attempt_at\" IS NOT NULL");
 
                     b.ToTable("credentials_outbox_messages", (string)null);
+                });
+
+            modelBuilder.Entity("Idunox.Credentials.Keys.PendingGraceEnd", b =>
+                {
+                    b.HasOne("Idunox.Credentials.Keys.ApiKey", null)
+                        .WithOne()
+                        .HasForeignKey("Idunox.Credentials.Keys.PendingGraceEnd", "KeyId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_credentials_pending_grace_ends_credentials_api_keys_key_id");
                 });
 #pragma warning restore 612, 618
         }

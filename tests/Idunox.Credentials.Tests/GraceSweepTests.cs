@@ -1,0 +1,139 @@
+using Idunox.Credentials.Contracts;
+using Idunox.Credentials.Keys;
+using Idunox.Credentials.Persistence;
+using Idunox.Shared.Outbox;
+using Idunox.Shared.Persistence;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Infrastructure;
+using Microsoft.EntityFrameworkCore.Migrations;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Idunox.Credentials.Tests;
+
+/// <summary>
+/// The grace sweep writes its rows in SQL of its own on PostgreSQL (one statement a batch) and through EF Core on SQLite:
+/// both must record the same audit event and the same <see cref="ApiKeyGraceEnded"/> as the rest of the product reads it.
+/// Its work list (<see cref="PendingGraceEnd"/>) is written by the rotation and, on upgrade, by the migration.
+/// </summary>
+public sealed class GraceSweepTests
+{
+    private static IdunoxApp Start(TestDatabase? database) =>
+        database is null ? IdunoxApp.OnSqlite(Path.Combine(Path.GetTempPath(), $"idunox-{Guid.NewGuid():N}.db")) : IdunoxApp.OnPostgres(database);
+
+    [Theory]
+    [InlineData("PostgreSQL")]
+    [InlineData("SQLite")]
+    public async Task The_sweep_records_the_audit_event_and_the_event_every_reader_expects(string provider)
+    {
+        await using var database = provider == "PostgreSQL" ? await TestPostgres.CreateDatabaseAsync() : null;
+        await using var app = Start(database);
+        app.Clock.Advance(TimeSpan.FromTicks(1_234_567)); // a time with a fraction of a second, to the tick
+        var session = await PartnerSession.StartAsync(app);
+        var (_, created) = await session.CreateKeyAsync("payments \"live\" \\ ünïcode");
+        var id = created.GetProperty("id").GetGuid();
+        await session.RotateAsync(id, 24);
+        app.Clock.Advance(TimeSpan.FromHours(25));
+        var now = app.Clock.GetUtcNow().UtcDateTime;
+
+        Assert.Contains("recorded the end of grace of 1 key(s)", await app.RunJobAsync("grace-sweep"), StringComparison.Ordinal);
+
+        await using var scope = app.Services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<CredentialsDbContext>();
+        var key = await db.ApiKeys.IgnoreQueryFilters().SingleAsync(k => k.Id == id);
+        var message = await db.Outbox.IgnoreQueryFilters().SingleAsync(m => m.Type == nameof(ApiKeyGraceEnded));
+        var audit = await db.AuditEvents.IgnoreQueryFilters().SingleAsync(e => e.Action == "key.expired");
+
+        Assert.False(await db.PendingGraceEnds.AnyAsync()); // off the work list
+        var graceEndedAt = key.GraceEndsAt!.Value;
+        Assert.Equal(
+            new ApiKeyGraceEnded(message.EventId, key.TenantId, Microseconds(now), new KeyReference(key.Id, key.Name, key.Prefix, key.ExpiresAt), graceEndedAt),
+            message.Read<ApiKeyGraceEnded>() with { OccurredAt = Microseconds(message.Read<ApiKeyGraceEnded>().OccurredAt) });
+        Assert.Equal(DateTimeKind.Utc, message.Read<ApiKeyGraceEnded>().GraceEndedAt.Kind);
+        Assert.Equal((key.TenantId, OutboxMessage.Bulk, 0, (DateTime?)null), (message.TenantId, message.Priority, message.Attempts, message.ProcessedAt));
+        Assert.Equal(Microseconds(now), Microseconds(message.OccurredAt));
+        Assert.Equal(7, message.EventId.Version);
+
+        Assert.Equal(7, audit.Id.Version);
+        Assert.Equal(
+            (key.TenantId, Microseconds(now), "system", (Guid?)null, "grace-sweep", key.Id, key.Prefix, key.Name, $"grace ended {graceEndedAt:yyyy-MM-dd HH:mm} UTC"),
+            (audit.TenantId, Microseconds(audit.OccurredAt), audit.ActorType, audit.ActorId, audit.ActorName, audit.ApiKeyId, audit.ApiKeyPrefix, audit.ApiKeyName, audit.Detail));
+    }
+
+    [Theory]
+    [InlineData("PostgreSQL")]
+    [InlineData("SQLite")]
+    public async Task A_key_revoked_during_its_grace_leaves_the_work_list_unrecorded(string provider)
+    {
+        await using var database = provider == "PostgreSQL" ? await TestPostgres.CreateDatabaseAsync() : null;
+        await using var app = Start(database);
+        var session = await PartnerSession.StartAsync(app);
+        var kept = (await session.CreateKeyAsync("kept")).Credential.GetProperty("id").GetGuid();
+        var revoked = (await session.CreateKeyAsync("revoked")).Credential.GetProperty("id").GetGuid();
+        await session.RotateAsync(kept, 24);
+        await session.RotateAsync(revoked, 24);
+        await session.RevokeAsync(revoked);
+        app.Clock.Advance(TimeSpan.FromHours(24));
+
+        Assert.Contains("recorded the end of grace of 1 key(s)", await app.RunJobAsync("grace-sweep"), StringComparison.Ordinal);
+        Assert.Contains("recorded the end of grace of 0 key(s)", await app.RunJobAsync("grace-sweep"), StringComparison.Ordinal);
+
+        await using var scope = app.Services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<CredentialsDbContext>();
+        Assert.False(await db.PendingGraceEnds.AnyAsync());
+        Assert.Equal([kept], await db.AuditEvents.IgnoreQueryFilters().Where(e => e.Action == "key.expired").Select(e => e.ApiKeyId).ToListAsync());
+    }
+
+    /// <summary>
+    /// Before the work list, the sweep marked each recorded key in <c>api_keys.expiry_recorded_at</c>. Migrating down to
+    /// that schema and up again: the keys whose end was not recorded (and that were not revoked) are on the list, the
+    /// others not; and down, a key off the list counts as recorded.
+    /// </summary>
+    [Theory]
+    [InlineData("PostgreSQL")]
+    [InlineData("SQLite")]
+    public async Task An_upgrade_puts_every_grace_end_still_to_record_on_the_work_list(string provider)
+    {
+        await using var database = provider == "PostgreSQL" ? await TestPostgres.CreateDatabaseAsync() : null;
+        await using var app = Start(database);
+        var session = await PartnerSession.StartAsync(app);
+        var listed = (await session.CreateKeyAsync("listed")).Credential.GetProperty("id").GetGuid();
+        await session.RotateAsync(listed, 24);
+
+        await using var scope = app.Services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<CredentialsDbContext>();
+        var migrator = db.GetService<IMigrator>();
+        var migrations = db.Database.GetMigrations().ToList();
+        var before = migrations[migrations.FindIndex(m => m.EndsWith("_GraceWorkList", StringComparison.Ordinal)) - 1];
+        var keys = SqlNames.Of<ApiKey>(db).Table;
+        var now = app.Clock.GetUtcNow().UtcDateTime;
+
+        await migrator.MigrateAsync(before);
+        Assert.Equal(1, await CountAsync(db, $"SELECT count(*) AS \"Value\" FROM {keys} WHERE grace_ends_at IS NOT NULL AND expiry_recorded_at IS NULL"));
+
+        // The old schema's rows: grace ended and recorded, grace ended and not, revoked in grace, not rotated.
+        var tenant = session.Partner.Organisation.Id;
+        ApiKey Key(string name, DateTime? graceEndsAt, DateTime? revokedAt = null) => new()
+        {
+            Id = Guid.CreateVersion7(), TenantId = tenant, Name = name, Prefix = "idx_test_" + name[..4], Hash = Guid.NewGuid().ToByteArray(),
+            CreatedAt = now.AddDays(-30), CreatedBy = "old@example.com", ExpiresAt = now.AddDays(300), GraceEndsAt = graceEndsAt, RevokedAt = revokedAt,
+        };
+        var old = new[] { Key("recorded", now.AddHours(-2)), Key("unrecorded", now.AddHours(-1)), Key("revoked", now.AddHours(-1), now.AddHours(-3)), Key("plain", null) };
+        await db.InsertAsync(old, CancellationToken.None);
+        var markRecorded = $"UPDATE {keys} SET expiry_recorded_at = grace_ends_at WHERE name = 'recorded'"; // the old sweep's mark
+        await db.Database.ExecuteSqlRawAsync(markRecorded);
+
+        await migrator.MigrateAsync();
+
+        Assert.Equal(
+            new[] { listed, old[1].Id }.Order(),
+            (await db.PendingGraceEnds.Select(p => p.KeyId).ToListAsync()).Order());
+        app.Clock.Advance(TimeSpan.FromHours(24));
+        Assert.Contains("recorded the end of grace of 2 key(s)", await app.RunJobAsync("grace-sweep"), StringComparison.Ordinal);
+    }
+
+    private static async Task<int> CountAsync(CredentialsDbContext db, string sql) =>
+        await db.Database.SqlQueryRaw<int>(sql).SingleAsync();
+
+    /// <summary>PostgreSQL keeps microseconds; the fake clock has ticks.</summary>
+    private static DateTime Microseconds(DateTime value) => new(value.Ticks - value.Ticks % 10, DateTimeKind.Utc);
+}
