@@ -101,7 +101,8 @@ internal sealed class GraceSweep(IServiceScopeFactory scopes, CredentialsDbConte
     /// PostgreSQL: the claim, the audit events and the outbox events of a batch in one statement (data-modifying CTEs),
     /// so the batch's rows never travel to this process and back. The batch is chosen once, in a materialised CTE (a LIMIT
     /// in an IN subquery may be evaluated again and claim more), skipping rows another server holds, and deleted by the
-    /// rows' physical address (a locked row keeps it). The event ids and audit ids are made here (version 7, in time
+    /// rows' physical addresses (a locked row keeps its own) as an array: joined to the CTE instead, PostgreSQL hashed the
+    /// whole work list for every batch (25 of 64 ms a batch at 100 000 rows); an array of addresses is a TID scan. The event ids and audit ids are made here (version 7, in time
     /// order, as everywhere else) and passed as arrays; the payload is the <see cref="ApiKeyGraceEnded"/> that
     /// <see cref="OutboxMessage.From"/> would write (a test reads it back on both providers).
     /// </summary>
@@ -121,7 +122,7 @@ internal sealed class GraceSweep(IServiceScopeFactory scopes, CredentialsDbConte
             WITH due AS MATERIALIZED (
                 SELECT ctid FROM {p.Table} WHERE {graceEndsAt} <= @now ORDER BY {graceEndsAt} LIMIT @batch FOR UPDATE SKIP LOCKED),
             taken AS (
-                DELETE FROM {p.Table} AS p USING due WHERE p.ctid = due.ctid RETURNING p.{p.Column(nameof(PendingGraceEnd.KeyId))} AS key_id),
+                DELETE FROM {p.Table} AS p WHERE p.ctid = ANY (ARRAY(SELECT ctid FROM due)) RETURNING p.{p.Column(nameof(PendingGraceEnd.KeyId))} AS key_id),
             claimed AS (
                 SELECT k.{k.Column(nameof(ApiKey.Id))} AS id, k.{k.Column(nameof(ApiKey.TenantId))} AS tenant_id, k.{k.Column(nameof(ApiKey.Name))} AS name,
                        k.{k.Column(nameof(ApiKey.Prefix))} AS prefix, k.{k.Column(nameof(ApiKey.ExpiresAt))} AS expires_at,
