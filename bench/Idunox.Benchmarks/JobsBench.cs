@@ -71,7 +71,8 @@ internal static class JobsBench
         var window = sweeps.Max(r => r.Elapsed) - sweeps.Min(r => r.Elapsed - JobTime(r));
         report.Add(string.Create(CultureInfo.InvariantCulture,
             $"grace-sweep, {options.GraceKeys:N0} keys, three processes at once: the jobs {string.Join(" / ", sweeps.Select(JobSeconds))}, {window.TotalSeconds:0.0} s from the first job's start to the last one's end, " +
-            $"{clock.Elapsed.TotalSeconds:0.0} s for all three processes (recorded {string.Join(" + ", sweeps.Select(Recorded))})"));
+            $"{clock.Elapsed.TotalSeconds:0.0} s for all three processes, CPU {string.Join(" + ", sweeps.Select(r => r.Cpu.TotalSeconds.ToString("0.0", CultureInfo.InvariantCulture)))} s " +
+            $"(recorded {string.Join(" + ", sweeps.Select(Recorded))})"));
         report.Add(await CheckSweepAsync(options, database));
 
         var three = await RemindersAsync(options, settings, smtp, processes: 3);
@@ -104,7 +105,7 @@ internal static class JobsBench
     }
 
     private static string Line(string what, VerbRun run) => string.Create(CultureInfo.InvariantCulture,
-        $"{what}: {JobSeconds(run)} the job, {run.Elapsed.TotalSeconds:0.0} s the whole process, peak memory {run.PeakBytes / 1024.0 / 1024.0:0} MiB");
+        $"{what}: {JobSeconds(run)} the job, {run.Elapsed.TotalSeconds:0.0} s the whole process, CPU {run.Cpu.TotalSeconds:0.0} s, peak memory {run.PeakBytes / 1024.0 / 1024.0:0} MiB");
 
     /// <summary>The job's own time, as the verb prints it: "(3.9 s)" at the end of its line.</summary>
     private static string JobSeconds(VerbRun run) => Regex.Match(run.Out, "\\(([0-9.]+ s)\\)\\s*$").Groups[1].Value;
@@ -142,7 +143,7 @@ internal static class JobsBench
         var fromFirstJob = lastAccepted - results.Min(r => r.Elapsed - JobTime(r)); // without the processes' start-up (see the sweep)
         return (string.Create(CultureInfo.InvariantCulture,
             $"expiry-reminders, {options.ReminderKeys:N0} keys, {who}: planned and delivered ({smtp.Count - before} e-mails accepted) in {lastAccepted.TotalSeconds:0.0} s " +
-            $"({fromFirstJob.TotalSeconds:0.0} s from the first job's start), " +
+            $"({fromFirstJob.TotalSeconds:0.0} s from the first job's start), CPU {string.Join(" + ", results.Select(r => r.Cpu.TotalSeconds.ToString("0.0", CultureInfo.InvariantCulture)))} s, " +
             $"peak memory {results.Max(r => r.PeakBytes) / 1024.0 / 1024.0:0} MiB"), lastAccepted);
     }
 

@@ -366,7 +366,8 @@ internal static class Wrk
 }
 
 /// <summary>A verb's run: exit code, output, wall time, peak resident memory in bytes.</summary>
-internal sealed record VerbRun(int ExitCode, string Out, string Error, TimeSpan Elapsed, long PeakBytes);
+/// <summary>A verb's run: its answer, its wall time, its peak resident memory and the CPU time it used (user + system, read from <c>/proc</c> while it ran: the last 25 ms are not seen).</summary>
+internal sealed record VerbRun(int ExitCode, string Out, string Error, TimeSpan Elapsed, long PeakBytes, TimeSpan Cpu);
 
 /// <summary>The built host as a separate process (pinned to a core), and its command-line verbs.</summary>
 internal sealed class BenchHost : IAsyncDisposable
@@ -431,6 +432,7 @@ internal sealed class BenchHost : IAsyncDisposable
         var output = process.StandardOutput.ReadToEndAsync();
         var error = process.StandardError.ReadToEndAsync();
         long peak = 0;
+        var cpu = TimeSpan.Zero;
         while (!process.HasExited)
         {
             try
@@ -440,6 +442,12 @@ internal sealed class BenchHost : IAsyncDisposable
                 {
                     peak = Math.Max(peak, long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) * 1024);
                 }
+
+                // /proc/<pid>/stat: utime and stime are the 14th and 15th fields, in clock ticks (100 a second), after the
+                // command name in parentheses.
+                var stat = File.ReadAllText($"/proc/{process.Id}/stat");
+                var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+                cpu = TimeSpan.FromSeconds((long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture)) / 100.0);
             }
             catch (IOException)
             {
@@ -450,7 +458,7 @@ internal sealed class BenchHost : IAsyncDisposable
         }
 
         await process.WaitForExitAsync();
-        return new VerbRun(process.ExitCode, await output, await error, clock.Elapsed, peak);
+        return new VerbRun(process.ExitCode, await output, await error, clock.Elapsed, peak, cpu);
     }
 
     public static async Task<BenchHost> StartAsync(string hostDll, IReadOnlyDictionary<string, string> settings, int? core)
