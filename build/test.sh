@@ -17,13 +17,13 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
-if [ -z "${IDUNOX_TEST_POSTGRES:-}" ]; then
-  start_postgres || { echo "0 passed, 1 failed"; exit 1; }
-fi
-
 # The suite runs in a time zone far from UTC (with a 45-minute offset and daylight saving), so a timestamp that is
-# converted where it should not be shows up as a failing test rather than a bug in production.
+# converted where it should not be shows up as a failing test rather than a bug in production: the test processes, and
+# the PostgreSQL sessions (the server's time zone: SQL that formats a timestamp must say which zone it means).
 export TZ=${IDUNOX_TEST_TZ:-Pacific/Chatham}
+if [ -z "${IDUNOX_TEST_POSTGRES:-}" ]; then
+  start_postgres "-c timezone=$TZ" || { echo "0 passed, 1 failed"; exit 1; }
+fi
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 dotnet test Idunox.Modular.sln --logger "trx" --results-directory "$results" "$@"
 status=$?

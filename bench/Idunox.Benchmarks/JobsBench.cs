@@ -66,12 +66,12 @@ internal static class JobsBench
         await ResetAsync(database, smtp);
         var clock = Stopwatch.StartNew();
         var sweeps = await Task.WhenAll(Enumerable.Range(0, 3).Select(_ => Verb(options, settings, "grace-sweep")));
-        // The processes start together; each job began about its own time before its process ended (a little less: the
-        // process's shut-down), so the window from the first job's start to the last one's end is at most this.
+        // The processes start together; each job began about its own time before its process ended (a little earlier than
+        // that: the process's shut-down comes after the job), so this window is the jobs' plus about one shut-down.
         var window = sweeps.Max(r => r.Elapsed) - sweeps.Min(r => r.Elapsed - JobTime(r));
         report.Add(string.Create(CultureInfo.InvariantCulture,
             $"grace-sweep, {options.GraceKeys:N0} keys, three processes at once: the jobs {string.Join(" / ", sweeps.Select(JobSeconds))}, {window.TotalSeconds:0.0} s from the first job's start to the last one's end, " +
-            $"{clock.Elapsed.TotalSeconds:0.0} s for all three processes, CPU {string.Join(" + ", sweeps.Select(r => r.Cpu.TotalSeconds.ToString("0.0", CultureInfo.InvariantCulture)))} s " +
+            $"{clock.Elapsed.TotalSeconds:0.0} s for all three processes, CPU {Cpu(sweeps)} " +
             $"(recorded {string.Join(" + ", sweeps.Select(Recorded))})"));
         report.Add(await CheckSweepAsync(options, database));
 
@@ -108,10 +108,15 @@ internal static class JobsBench
         $"{what}: {JobSeconds(run)} the job, {run.Elapsed.TotalSeconds:0.0} s the whole process, CPU {run.Cpu.TotalSeconds:0.0} s, peak memory {run.PeakBytes / 1024.0 / 1024.0:0} MiB");
 
     /// <summary>The job's own time, as the verb prints it: "(3.9 s)" at the end of its line.</summary>
-    private static string JobSeconds(VerbRun run) => Regex.Match(run.Out, "\\(([0-9.]+ s)\\)\\s*$").Groups[1].Value;
-
     private static TimeSpan JobTime(VerbRun run) =>
         TimeSpan.FromSeconds(double.Parse(Regex.Match(run.Out, "\\(([0-9.]+) s\\)\\s*$").Groups[1].Value, CultureInfo.InvariantCulture));
+
+    private static string JobSeconds(VerbRun run) => Seconds(JobTime(run));
+
+    /// <summary>The CPU times of several runs: "2.2 + 2.2 + 2.4 s".</summary>
+    private static string Cpu(IEnumerable<VerbRun> runs) => string.Join(" + ", runs.Select(r => r.Cpu.TotalSeconds.ToString("0.0", CultureInfo.InvariantCulture))) + " s";
+
+    private static string Seconds(TimeSpan time) => time.TotalSeconds.ToString("0.0 s", CultureInfo.InvariantCulture);
 
     private static int Recorded(VerbRun run) => int.Parse(Regex.Match(run.Out, "of (\\d+) key").Groups[1].Value, CultureInfo.InvariantCulture);
 
@@ -143,7 +148,7 @@ internal static class JobsBench
         var fromFirstJob = lastAccepted - results.Min(r => r.Elapsed - JobTime(r)); // without the processes' start-up (see the sweep)
         return (string.Create(CultureInfo.InvariantCulture,
             $"expiry-reminders, {options.ReminderKeys:N0} keys, {who}: planned and delivered ({smtp.Count - before} e-mails accepted) in {lastAccepted.TotalSeconds:0.0} s " +
-            $"({fromFirstJob.TotalSeconds:0.0} s from the first job's start), CPU {string.Join(" + ", results.Select(r => r.Cpu.TotalSeconds.ToString("0.0", CultureInfo.InvariantCulture)))} s, " +
+            $"({fromFirstJob.TotalSeconds:0.0} s from the first job's start), CPU {Cpu(results)}, " +
             $"peak memory {results.Max(r => r.PeakBytes) / 1024.0 / 1024.0:0} MiB"), lastAccepted);
     }
 
@@ -337,6 +342,7 @@ internal static class JobsBench
     {
         await BulkRows.ScalarAsync(database,
             """
+            TRUNCATE credentials.pending_grace_ends;
             INSERT INTO credentials.pending_grace_ends (key_id, grace_ends_at) SELECT id, grace_ends_at FROM credentials.api_keys WHERE grace_ends_at IS NOT NULL;
             DELETE FROM credentials.audit_events; DELETE FROM credentials.outbox_messages;
             DELETE FROM notifications.sent_reminders; DELETE FROM notifications.outgoing_emails

@@ -365,7 +365,6 @@ internal static class Wrk
     }
 }
 
-/// <summary>A verb's run: exit code, output, wall time, peak resident memory in bytes.</summary>
 /// <summary>A verb's run: its answer, its wall time, its peak resident memory and the CPU time it used (user + system, read from <c>/proc</c> while it ran: the last 25 ms are not seen).</summary>
 internal sealed record VerbRun(int ExitCode, string Out, string Error, TimeSpan Elapsed, long PeakBytes, TimeSpan Cpu);
 

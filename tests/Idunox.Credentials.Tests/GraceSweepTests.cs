@@ -4,6 +4,7 @@ using Idunox.Credentials.Persistence;
 using Idunox.Shared.Outbox;
 using Idunox.Shared.Persistence;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Diagnostics;
 using Microsoft.EntityFrameworkCore.Infrastructure;
 using Microsoft.EntityFrameworkCore.Migrations;
 using Microsoft.Extensions.DependencyInjection;
@@ -83,10 +84,56 @@ public sealed class GraceSweepTests
         Assert.Equal([kept], await db.AuditEvents.IgnoreQueryFilters().Where(e => e.Action == "key.expired").Select(e => e.ApiKeyId).ToListAsync());
     }
 
+    [Theory]
+    [InlineData("PostgreSQL")]
+    [InlineData("SQLite")]
+    public async Task A_batch_that_dies_before_its_commit_leaves_nothing_recorded_and_the_next_run_records_it(string provider)
+    {
+        var fault = new CommandFault();
+        await using var database = provider == "PostgreSQL" ? await TestPostgres.CreateDatabaseAsync() : null;
+        await using var app = Start(database);
+        app.TestServices.Add(services => services.AddSingleton<IInterceptor>(fault));
+        var session = await PartnerSession.StartAsync(app);
+        foreach (var name in new[] { "one", "two", "three" })
+        {
+            await session.RotateAsync((await session.CreateKeyAsync(name)).Credential.GetProperty("id").GetGuid(), 24);
+        }
+
+        app.Clock.Advance(TimeSpan.FromHours(24));
+
+        // PostgreSQL writes a batch in one statement: the batch dies after it, at its commit. SQLite writes it in several:
+        // the batch dies between them, after its claim and its audit events, at its outbox events.
+        if (database is null)
+        {
+            fault.FailAt(sql => sql.Contains("INSERT INTO \"credentials_outbox_messages\"", StringComparison.Ordinal), occurrence: 1);
+        }
+        else
+        {
+            fault.FailAtCommit(occurrence: 1);
+        }
+
+        var crash = await Assert.ThrowsAnyAsync<Exception>(() => app.RunJobAsync("grace-sweep"));
+        Assert.Contains(nameof(SimulatedCrashException), crash.ToString(), StringComparison.Ordinal);
+        Assert.Equal((3, 0, 0), await StateAsync(app));
+
+        Assert.Contains("recorded the end of grace of 3 key(s)", await app.RunJobAsync("grace-sweep"), StringComparison.Ordinal);
+        Assert.Equal((0, 3, 3), await StateAsync(app));
+    }
+
+    /// <summary>Keys on the work list, <c>key.expired</c> audit events, <c>ApiKeyGraceEnded</c> events.</summary>
+    private static async Task<(int Listed, int Audit, int Events)> StateAsync(IdunoxApp app)
+    {
+        await using var scope = app.Services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<CredentialsDbContext>();
+        return (await db.PendingGraceEnds.CountAsync(),
+            await db.AuditEvents.IgnoreQueryFilters().CountAsync(e => e.Action == "key.expired"),
+            await db.Outbox.IgnoreQueryFilters().CountAsync(m => m.Type == nameof(ApiKeyGraceEnded)));
+    }
+
     /// <summary>
     /// Before the work list, the sweep marked each recorded key in <c>api_keys.expiry_recorded_at</c>. Migrating down to
-    /// that schema and up again: the keys whose end was not recorded (and that were not revoked) are on the list, the
-    /// others not; and down, a key off the list counts as recorded.
+    /// that schema, a key the sweep took off the list is marked recorded and a key on it is not; up again, exactly the
+    /// keys whose end was not recorded (and that were not revoked) are on the list.
     /// </summary>
     [Theory]
     [InlineData("PostgreSQL")]
@@ -96,6 +143,10 @@ public sealed class GraceSweepTests
         await using var database = provider == "PostgreSQL" ? await TestPostgres.CreateDatabaseAsync() : null;
         await using var app = Start(database);
         var session = await PartnerSession.StartAsync(app);
+        var swept = (await session.CreateKeyAsync("swept")).Credential.GetProperty("id").GetGuid();
+        await session.RotateAsync(swept, 24);
+        app.Clock.Advance(TimeSpan.FromHours(25));
+        Assert.Contains("of 1 key(s)", await app.RunJobAsync("grace-sweep"), StringComparison.Ordinal);
         var listed = (await session.CreateKeyAsync("listed")).Credential.GetProperty("id").GetGuid();
         await session.RotateAsync(listed, 24);
 
@@ -108,7 +159,9 @@ public sealed class GraceSweepTests
         var now = app.Clock.GetUtcNow().UtcDateTime;
 
         await migrator.MigrateAsync(before);
-        Assert.Equal(1, await CountAsync(db, $"SELECT count(*) AS \"Value\" FROM {keys} WHERE grace_ends_at IS NOT NULL AND expiry_recorded_at IS NULL"));
+        var rotatedKeys = $"SELECT name AS \"Name\", expiry_recorded_at IS NOT NULL AS \"Recorded\" FROM {keys} WHERE grace_ends_at IS NOT NULL ORDER BY name";
+        var rotated = await db.Database.SqlQueryRaw<OldKey>(rotatedKeys).ToListAsync();
+        Assert.Equal([new OldKey("listed", Recorded: false), new OldKey("swept", Recorded: true)], rotated);
 
         // The old schema's rows: grace ended and recorded, grace ended and not, revoked in grace, not rotated.
         var tenant = session.Partner.Organisation.Id;
@@ -131,8 +184,8 @@ public sealed class GraceSweepTests
         Assert.Contains("recorded the end of grace of 2 key(s)", await app.RunJobAsync("grace-sweep"), StringComparison.Ordinal);
     }
 
-    private static async Task<int> CountAsync(CredentialsDbContext db, string sql) =>
-        await db.Database.SqlQueryRaw<int>(sql).SingleAsync();
+    /// <summary>A key's name and whether the old schema marks its end of grace recorded.</summary>
+    private sealed record OldKey(string Name, bool Recorded);
 
     /// <summary>PostgreSQL keeps microseconds; the fake clock has ticks.</summary>
     private static DateTime Microseconds(DateTime value) => new(value.Ticks - value.Ticks % 10, DateTimeKind.Utc);

@@ -78,7 +78,8 @@ public sealed class JobsAtScaleTests(BatchJobsFixture fixture) : IClassFixture<B
         // none of the three. (Two workers run batches at once; the other stops after the batch in hand, so how many were
         // recorded varies.)
         fixture.Fault.FailAtCommit(occurrence: 2);
-        await Assert.ThrowsAnyAsync<Exception>(() => App.RunJobAsync("grace-sweep"));
+        var crash = await Assert.ThrowsAnyAsync<Exception>(() => App.RunJobAsync("grace-sweep"));
+        Assert.Contains(nameof(SimulatedCrashException), crash.ToString(), StringComparison.Ordinal);
 
         var (keys, unrecorded, audit, auditKeys, events, eventKeys) = await SweepStateAsync(tenant);
         Assert.Equal(70, keys);

@@ -32,7 +32,7 @@ public sealed class CommandFault : DbCommandInterceptor, IDbTransactionIntercept
     /// <summary>Fails the <paramref name="occurrence"/>-th command (1 = the next) whose text matches; later ones run.</summary>
     public void FailAt(Func<string, bool> matches, int occurrence) => (_matches, _countdown) = (matches, occurrence);
 
-    public void Disarm() => _matches = null;
+    public void Disarm() => (_matches, _commitCountdown) = (null, 0);
 
     public override ValueTask<InterceptionResult<int>> NonQueryExecutingAsync(
         DbCommand command, CommandEventData eventData, InterceptionResult<int> result, CancellationToken cancellationToken = default)

@@ -38,7 +38,7 @@ namespace Idunox.Credentials.Persistence.Migrations.Postgres
                 column: "grace_ends_at");
 
             // Every rotated key whose end of grace is not yet recorded (and not revoked) joins the work list, before the
-            // column that said so goes. (On SQLite the column goes with a rebuild of the table, after this statement.)
+            // column that said so goes.
             migrationBuilder.Sql(
                 """
                 INSERT INTO credentials.pending_grace_ends (key_id, grace_ends_at)
