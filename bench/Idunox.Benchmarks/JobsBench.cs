@@ -105,11 +105,12 @@ internal static class JobsBench
     }
 
     private static string Line(string what, VerbRun run) => string.Create(CultureInfo.InvariantCulture,
-        $"{what}: {JobSeconds(run)} the job, {run.Elapsed.TotalSeconds:0.0} s the whole process, CPU {run.Cpu.TotalSeconds:0.0} s, peak memory {run.PeakBytes / 1024.0 / 1024.0:0} MiB");
+        $"{what}: {(JobTime(run) > TimeSpan.Zero ? JobSeconds(run) + " the job, " : "")}{run.Elapsed.TotalSeconds:0.0} s the whole process, CPU {run.Cpu.TotalSeconds:0.0} s, peak memory {run.PeakBytes / 1024.0 / 1024.0:0} MiB");
 
     /// <summary>The job's own time, as the verb prints it: "(3.9 s)" at the end of its line.</summary>
-    private static TimeSpan JobTime(VerbRun run) =>
-        TimeSpan.FromSeconds(double.Parse(Regex.Match(run.Out, "\\(([0-9.]+) s\\)\\s*$").Groups[1].Value, CultureInfo.InvariantCulture));
+    private static TimeSpan JobTime(VerbRun run) => Regex.Match(run.Out, "\\(([0-9.]+) s\\)\\s*$") is { Success: true } time
+        ? TimeSpan.FromSeconds(double.Parse(time.Groups[1].Value, CultureInfo.InvariantCulture))
+        : TimeSpan.Zero; // a verb that runs no job (jobs list)
 
     private static string JobSeconds(VerbRun run) => Seconds(JobTime(run));
 
