@@ -39,8 +39,8 @@ internal sealed class GraceSweep(IServiceScopeFactory scopes, CredentialsDbConte
     public async Task<JobOutcome> RunAsync(CancellationToken cancellationToken)
     {
         var now = clock.GetUtcNow().UtcDateTime;
-        // On PostgreSQL, batches in parallel (their claims skip each other's rows): while one waits for the database,
-        // the other prepares its rows. SQLite has one writer: one at a time.
+        // On PostgreSQL, batches in parallel (their claims skip each other's rows): two statements keep both cores of a
+        // small server busy. SQLite has one writer: one at a time.
         var workers = db.Database.IsNpgsql() ? batches.Workers : 1;
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var recorded = await Task.WhenAll(Enumerable.Range(0, workers).Select(_ => Task.Run(() => WorkAsync(now, stop), CancellationToken.None)));
