@@ -36,6 +36,11 @@ export ConnectionStrings__Idunox="$IDUNOX_TEST_POSTGRES;Database=idunox_two_host
 export Jwt__SigningKey="two-hosts-example-signing-key-$(date +%s)-0123456789" # the same on every host
 export Email__Mode=Pickup Email__PickupDirectory="$work/mail"
 export Http__SecureCookies=false # plain HTTP on loopback in this example; keep the default (true) behind TLS
+export Hosts__AllowSharedOrigin=true # one origin on loopback here; give the staff area a host of its own (Hosts:Admin) in production
+# The key ring is encrypted with one certificate that every host has (made here; keep yours in a secret store).
+openssl req -x509 -newkey rsa:3072 -nodes -days 30 -subj /CN=idunox-data-protection -keyout "$work/dp.key" -out "$work/dp.crt" 2>/dev/null
+openssl pkcs12 -export -inkey "$work/dp.key" -in "$work/dp.crt" -out "$work/data-protection.pfx" -passout pass:
+export DataProtection__CertificatePath="$work/data-protection.pfx"
 export Logging__LogLevel__Default=Warning
 (cd "$(dirname "$host_dll")" && dotnet "$host_dll" migrate >/dev/null) # once, before the hosts start
 (cd "$(dirname "$host_dll")" && dotnet "$host_dll" tenants add --name "Example Partner" --slug example >/dev/null)

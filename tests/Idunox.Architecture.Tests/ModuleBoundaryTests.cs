@@ -127,6 +127,8 @@ public sealed class ModuleBoundaryTests
             "tenant-scoped reads of users filter by TenantId explicitly (Provisioning.ListByTenantAsync, ChangePassword)",
         ["OutgoingEmail"] = "e-mails are queued in a tenant's scope but sent by the e-mail-dispatch job across tenants; no endpoint reads them",
         ["OutboxMessage"] = "the outbox is dispatched across tenants, and the dispatcher puts each event in its own tenant's scope",
+        ["UserSession"] = "a session is checked on every request before the tenant is resolved (the session says who is signed in), and " +
+            "staff sessions have no tenant; every read filters by the signed-in user's id (UserSessions)",
         ["StaffAction"] = "the staff action log is Idunox's own record across organisations; its tenant column names the organisation acted on",
     };
 

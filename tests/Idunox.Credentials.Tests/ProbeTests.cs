@@ -217,17 +217,23 @@ public sealed class RefusalLimitFixture : PostgresAppFixture
     };
 }
 
-/// <summary>Anyone can mint well-formed keys; an address that keeps presenting refused ones is made to wait.</summary>
+/// <summary>
+/// Anyone can mint well-formed keys; an address that keeps presenting keys nobody issued is made to wait for keys that
+/// would need a query — but a partner's keys the server knows, valid or not, never pay for it.
+/// </summary>
 public sealed class RefusalLimitTests(RefusalLimitFixture fixture) : IClassFixture<RefusalLimitFixture>
 {
     private IdunoxApp App => fixture.App;
 
+    private static string NewAddress() => $"203.0.113.{Random.Shared.Next(1, 250)}";
+
     [Fact]
-    public async Task An_address_past_its_refusals_gets_429_with_Retry_After_until_the_minute_ends_and_others_are_unaffected()
+    public async Task An_address_past_its_unknown_keys_gets_429_for_new_unknown_keys_while_its_valid_key_keeps_working_and_others_are_unaffected()
     {
         var session = await PartnerSession.StartAsync(App);
         var (good, _) = await session.CreateKeyAsync();
-        var guesser = $"203.0.113.{Random.Shared.Next(1, 250)}";
+        var guesser = NewAddress();
+        Assert.Equal(HttpStatusCode.OK, (await ProbeFrom(guesser, good)).StatusCode); // the partner's integration, in use
 
         for (var i = 0; i < 3; i++)
         {
@@ -239,13 +245,62 @@ public sealed class RefusalLimitTests(RefusalLimitFixture fixture) : IClassFixtu
         var retryAfter = limited.Headers.RetryAfter?.Delta;
         Assert.NotNull(retryAfter);
         Assert.InRange(retryAfter.Value, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(60));
-        // While limited, nothing is checked for that address, a good key included.
-        await (await ProbeFrom(guesser, good)).AssertProblemAsync(HttpStatusCode.TooManyRequests, "too_many_attempts");
+
+        // The valid key from the same address is answered as always, from the cache and after its entry ended (30 s).
+        Assert.Equal(HttpStatusCode.OK, (await ProbeFrom(guesser, good)).StatusCode);
+        App.Clock.Advance(TimeSpan.FromSeconds(31));
+        Assert.Equal(HttpStatusCode.OK, (await ProbeFrom(guesser, good)).StatusCode);
+        await (await ProbeFrom(guesser, ApiKeyFormat.Generate("test"))).AssertProblemAsync(HttpStatusCode.TooManyRequests, "too_many_attempts");
+        // Garbage costs no query and is answered for what it is.
+        await (await ProbeFrom(guesser, "garbage")).AssertProblemAsync(HttpStatusCode.Unauthorized, "api_key_malformed");
 
         Assert.Equal(HttpStatusCode.OK, (await ProbeFrom("198.51.100.7", good)).StatusCode);
+        await (await ProbeFrom("198.51.100.7", ApiKeyFormat.Generate("test"))).AssertProblemAsync(HttpStatusCode.Unauthorized, "api_key_invalid");
 
-        App.Clock.Advance(retryAfter.Value);
-        Assert.Equal(HttpStatusCode.OK, (await ProbeFrom(guesser, good)).StatusCode);
+        App.Clock.Advance(TimeSpan.FromSeconds(61));
+        await (await ProbeFrom(guesser, ApiKeyFormat.Generate("test"))).AssertProblemAsync(HttpStatusCode.Unauthorized, "api_key_invalid");
+    }
+
+    [Fact]
+    public async Task A_revoked_key_retrying_in_a_loop_is_answered_its_own_401_every_time_and_never_costs_the_valid_keys_of_its_address()
+    {
+        var session = await PartnerSession.StartAsync(App);
+        var (stale, staleCredential) = await session.CreateKeyAsync("forgotten");
+        var (good, _) = await session.CreateKeyAsync("in use");
+        await session.RevokeAsync(staleCredential.GetProperty("id").GetGuid());
+        var office = NewAddress();
+
+        for (var i = 0; i < 20; i++)
+        {
+            await (await ProbeFrom(office, stale)).AssertProblemAsync(HttpStatusCode.Unauthorized, "api_key_revoked");
+        }
+
+        Assert.Equal(HttpStatusCode.OK, (await ProbeFrom(office, good)).StatusCode);
+        // A key created just now (never seen by this server) is looked up too: the address was never limited.
+        var (fresh, _) = await session.CreateKeyAsync("new");
+        Assert.Equal(HttpStatusCode.OK, (await ProbeFrom(office, fresh)).StatusCode);
+    }
+
+    [Fact]
+    public async Task An_IPv6_guesser_is_counted_by_its_64_network_and_an_IPv4_mapped_address_as_its_IPv4_address()
+    {
+        var network = $"2001:db8:{Random.Shared.Next(1, 0xffff):x}:{Random.Shared.Next(1, 0xffff):x}";
+        for (var i = 1; i <= 3; i++)
+        {
+            await (await ProbeFrom($"{network}::{i:x}", ApiKeyFormat.Generate("test"))).AssertProblemAsync(HttpStatusCode.Unauthorized, "api_key_invalid");
+        }
+
+        // Another address of the same /64 is the same guesser; the next /64 is not.
+        await (await ProbeFrom($"{network}:ffff:1:2:3", ApiKeyFormat.Generate("test"))).AssertProblemAsync(HttpStatusCode.TooManyRequests, "too_many_attempts");
+        await (await ProbeFrom($"2001:db8:ffff:ffff::1", ApiKeyFormat.Generate("test"))).AssertProblemAsync(HttpStatusCode.Unauthorized, "api_key_invalid");
+
+        var v4 = NewAddress();
+        for (var i = 0; i < 3; i++)
+        {
+            await (await ProbeFrom($"::ffff:{v4}", ApiKeyFormat.Generate("test"))).AssertProblemAsync(HttpStatusCode.Unauthorized, "api_key_invalid");
+        }
+
+        await (await ProbeFrom(v4, ApiKeyFormat.Generate("test"))).AssertProblemAsync(HttpStatusCode.TooManyRequests, "too_many_attempts");
     }
 
     private Task<HttpResponseMessage> ProbeFrom(string address, string key)

@@ -100,20 +100,62 @@ public sealed class ProductionStartupTests
         Assert.Contains("Jwt:SigningKey is too short: 128 bits; HS256 needs at least 256.", tooShort.Error, StringComparison.Ordinal);
     }
 
-    [Fact]
-    public async Task Production_refuses_to_let_staff_sign_in_without_a_second_factor()
+    private static Dictionary<string, string?> ProductionWith(params (string Key, string? Value)[] settings)
     {
         var environment = new Dictionary<string, string?>
         {
             ["ASPNETCORE_ENVIRONMENT"] = "Production",
             ["ConnectionStrings__Idunox"] = "Host=127.0.0.1;Database=never-used",
             ["Jwt__SigningKey"] = IdunoxApp.JwtSigningKey,
-            ["Admin__RequireTwoFactor"] = "false",
             ["Email__Smtp__Host"] = "smtp.invalid",
             ["Urls"] = "http://127.0.0.1:0",
         };
+        foreach (var (key, value) in settings)
+        {
+            environment[key] = value;
+        }
 
-        var started = await HostProcess.RunAsync([], environment);
+        return environment;
+    }
+
+    [Fact]
+    public async Task Production_refuses_to_start_without_a_certificate_for_the_key_ring_and_says_how_to_make_one()
+    {
+        var missing = await HostProcess.RunAsync([], ProductionWith(("DataProtection__CertificatePath", "")));
+        Assert.Equal(1, missing.ExitCode);
+        Assert.Contains("DataProtection:CertificatePath is required in Production", missing.Error, StringComparison.Ordinal);
+        Assert.Contains("openssl req -x509", missing.Error, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", missing.Error, StringComparison.Ordinal); // a message, not a stack trace
+
+        var absent = await HostProcess.RunAsync([], ProductionWith(("DataProtection__CertificatePath", "/nowhere/dp.pfx")));
+        Assert.Equal(1, absent.ExitCode);
+        Assert.Contains("no certificate file at '/nowhere/dp.pfx'", absent.Error, StringComparison.Ordinal);
+
+        var notACertificate = Path.GetTempFileName();
+        await File.WriteAllTextAsync(notACertificate, "not a certificate");
+        var garbage = await HostProcess.RunAsync([], ProductionWith(("DataProtection__CertificatePath", notACertificate)));
+        File.Delete(notACertificate);
+        Assert.Equal(1, garbage.ExitCode);
+        Assert.Contains("could not be read as a PKCS#12 certificate", garbage.Error, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("", "")]
+    [InlineData("partner.idunox.example", "")]
+    [InlineData("partner.idunox.example", "partner.idunox.example")]
+    public async Task Production_refuses_to_serve_the_staff_area_on_the_portals_origin_unless_told_to(string portal, string admin)
+    {
+        var refused = await HostProcess.RunAsync([], ProductionWith(("Hosts__Portal", portal), ("Hosts__Admin", admin), ("Hosts__AllowSharedOrigin", "")));
+
+        Assert.Equal(1, refused.ExitCode);
+        Assert.Contains("Hosts:Admin is required in Production and must differ from Hosts:Portal", refused.Error, StringComparison.Ordinal);
+        Assert.Contains("Hosts:AllowSharedOrigin=true", refused.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Production_refuses_to_let_staff_sign_in_without_a_second_factor()
+    {
+        var started = await HostProcess.RunAsync([], ProductionWith(("Admin__RequireTwoFactor", "false")));
 
         Assert.Equal(1, started.ExitCode);
         Assert.Contains("Admin:RequireTwoFactor cannot be false in Production", started.Error, StringComparison.Ordinal);
@@ -186,6 +228,29 @@ public sealed class ProductionStartupTests
         Assert.StartsWith("SLUG ", list.Out, StringComparison.Ordinal);
         Assert.Equal("idunox: migrated the database first (identity, credentials, notifications, staffadmin), as the web host would.", list.Error.Trim());
         Assert.DoesNotContain("info:", list.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Outside_Production_a_key_ring_certificate_is_made_once_and_kept()
+    {
+        var environment = DevelopmentOnFreshSqlite();
+        environment["DataProtection__CertificatePath"] = "";
+        var made = Path.Combine(AppContext.BaseDirectory, "data", "data-protection.pfx");
+
+        var first = await HostProcess.RunAsync(["tenants", "list"], environment);
+        Assert.True(first.ExitCode == 0, first.Error);
+        Assert.True(File.Exists(made));
+        var thumbprint = System.Security.Cryptography.X509Certificates.X509CertificateLoader.LoadPkcs12FromFile(made, null).Thumbprint;
+        var second = await HostProcess.RunAsync(["tenants", "list"], environment);
+
+        Assert.True(second.ExitCode == 0, second.Error);
+        using var kept = System.Security.Cryptography.X509Certificates.X509CertificateLoader.LoadPkcs12FromFile(made, null);
+        Assert.True(kept.HasPrivateKey);
+        Assert.Equal(thumbprint, kept.Thumbprint);
+        if (!OperatingSystem.IsWindows())
+        {
+            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(made));
+        }
     }
 
     [Fact]

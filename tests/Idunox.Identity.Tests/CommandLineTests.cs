@@ -174,7 +174,7 @@ public sealed partial class CommandLineTests(PostgresAppFixture fixture) : IClas
         await using (var scope = fixture.App.Services.CreateAsyncScope())
         {
             var accounts = scope.ServiceProvider.GetRequiredService<IStaffAccounts>();
-            Assert.NotNull(await accounts.BeginEnrolmentAsync(staff.User.Id, CancellationToken.None));
+            Assert.NotNull(await accounts.BeginEnrolmentAsync(staff.User.Id, null, CancellationToken.None));
         }
 
         var stamp = await StampAsync(staff.User.Id);

@@ -3,6 +3,7 @@ using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
 using Idunox.Identity.Contracts;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.IdentityModel.JsonWebTokens;
 
 namespace Idunox.Identity.Tests;
@@ -113,20 +114,72 @@ public sealed class LoginTests(PostgresAppFixture fixture) : IClassFixture<Postg
     public async Task A_burst_of_parallel_wrong_passwords_gets_no_more_password_checks_than_the_limit(int burst)
     {
         var partner = await App.PartnerAsync();
-        using var gate = new SemaphoreSlim(0);
-        var guesses = Enumerable.Range(0, burst).Select(async i =>
+        await BurstAsync(App, fixture.Gate, partner, burst);
+    }
+
+    [Fact]
+    public async Task A_burst_of_parallel_wrong_passwords_on_the_embedded_default_gets_no_more_password_checks_than_the_limit()
+    {
+        var gate = new CommandGate();
+        await using var app = IdunoxApp.OnSqlite(Path.Combine(Path.GetTempPath(), $"idunox-burst-{Guid.NewGuid():N}.db"));
+        app.TestServices.Add(services => services.AddSingleton<Microsoft.EntityFrameworkCore.Diagnostics.IInterceptor>(gate));
+        var partner = await app.PartnerAsync();
+        await BurstAsync(app, gate, partner, 20);
+    }
+
+    /// <summary>
+    /// Sends a burst of wrong passwords at once: the gate holds the first ten attempts' reservations until all ten have
+    /// arrived, so they overlap for certain (run one after another, the first would wait in vain and fail the test). Ten,
+    /// because each waiting attempt holds a pooled connection (the test server's pool has 20).
+    /// </summary>
+    private static async Task BurstAsync(IdunoxApp app, CommandGate gate, TestPartner partner, int burst)
+    {
+        var guesses = new List<Task<HttpResponseMessage>>();
+        using (gate.Arm("login_attempts\" AS a", parties: 10))
         {
-            await gate.WaitAsync();
-            return await App.CreateClient().PostLoginAsync(partner.Email, $"guess number {i} of many");
-        }).ToList();
+            guesses.AddRange(Enumerable.Range(0, burst).Select(i => app.CreateClient().PostLoginAsync(partner.Email, $"guess number {i} of many")));
+            await Task.WhenAll(guesses);
+            Assert.Equal(burst, gate.Arrived);
+        }
 
-        gate.Release(burst);
-        var answers = await Task.WhenAll(guesses);
-
+        var answers = guesses.Select(g => g.Result).ToList();
         // Each 401 is a password that was checked; everything past the limit was refused before any check.
         Assert.Equal(5, answers.Count(a => a.StatusCode == HttpStatusCode.Unauthorized));
         Assert.Equal(burst - 5, answers.Count(a => a.StatusCode == HttpStatusCode.TooManyRequests));
-        await (await App.CreateClient().PostLoginAsync(partner.Email, partner.Password)).AssertProblemAsync(HttpStatusCode.TooManyRequests, "too_many_attempts");
+        await (await app.CreateClient().PostLoginAsync(partner.Email, partner.Password)).AssertProblemAsync(HttpStatusCode.TooManyRequests, "too_many_attempts");
+    }
+
+    [Fact]
+    public async Task A_flood_of_wrong_passwords_from_one_address_locks_that_address_only_and_the_real_user_elsewhere_signs_in()
+    {
+        var partner = await App.PartnerAsync();
+        var attacker = App.CreateClient();
+        attacker.DefaultRequestHeaders.Add(IdunoxApp.ClientAddressHeader, "203.0.113.66");
+        for (var i = 0; i < 8; i++)
+        {
+            var answer = await attacker.PostLoginAsync(partner.Email, $"wrong password number {i}");
+            Assert.Equal(i < 5 ? HttpStatusCode.Unauthorized : HttpStatusCode.TooManyRequests, answer.StatusCode);
+        }
+
+        // Even the right password waits, from the attacker's address ...
+        await (await attacker.PostLoginAsync(partner.Email, partner.Password)).AssertProblemAsync(HttpStatusCode.TooManyRequests, "too_many_attempts");
+        // ... but not from the real user's.
+        var user = App.CreateClient();
+        user.DefaultRequestHeaders.Add(IdunoxApp.ClientAddressHeader, "198.51.100.40");
+        Assert.Equal(HttpStatusCode.OK, (await user.PostLoginAsync(partner.Email, partner.Password)).StatusCode);
+
+        // An IPv6 attacker rotating through its /64 is one address.
+        for (var i = 1; i <= 6; i++)
+        {
+            var rotating = App.CreateClient();
+            rotating.DefaultRequestHeaders.Add(IdunoxApp.ClientAddressHeader, $"2001:db8:66:66::{i:x}");
+            var answer = await rotating.PostLoginAsync(partner.Email, $"rotating guess {i}");
+            Assert.Equal(i <= 5 ? HttpStatusCode.Unauthorized : HttpStatusCode.TooManyRequests, answer.StatusCode);
+        }
+
+        var neighbour = App.CreateClient();
+        neighbour.DefaultRequestHeaders.Add(IdunoxApp.ClientAddressHeader, "2001:db8:66:67::1");
+        Assert.Equal(HttpStatusCode.OK, (await neighbour.PostLoginAsync(partner.Email, partner.Password)).StatusCode);
     }
 
     [Fact]

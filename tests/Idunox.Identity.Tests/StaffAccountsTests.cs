@@ -52,34 +52,81 @@ public sealed class StaffAccountsTests(PostgresAppFixture fixture) : IClassFixtu
         Assert.NotNull((await PasswordAsync(staff.Email, staff.Password)).Member);
     }
 
+    /// <summary>The code an authenticator app shows for a key at the host's (fake) time.</summary>
+    private string CodeFor(string key, TimeSpan? offset = null) =>
+        new Totp(Base32Encoding.ToBytes(key.Replace(" ", "", StringComparison.Ordinal).ToUpperInvariant()))
+            .ComputeTotp((fixture.App.Clock.GetUtcNow() + (offset ?? TimeSpan.Zero)).UtcDateTime);
+
+    private static string Other(string code) => code == "000000" ? "111111" : "000000";
+
+    /// <summary>A member enrolled through one attempt, at the start of a fresh 30-second step; answers the key and the recovery codes.</summary>
+    private async Task<(TestStaff Staff, string Key, IReadOnlyList<string> RecoveryCodes)> EnrolledAsync()
+    {
+        var staff = await fixture.App.StaffAsync();
+        NextStep();
+        var enrolment = await WithAccountsAsync(a => a.BeginEnrolmentAsync(staff.User.Id, null, CancellationToken.None));
+        var enrolled = await WithAccountsAsync(a => a.CompleteEnrolmentAsync(staff.User.Id, enrolment!.Key, CodeFor(enrolment.Key), CancellationToken.None));
+        Assert.True(enrolled.Succeeded, enrolled.Refusal?.Detail);
+        return (staff, enrolment!.Key, enrolled.RecoveryCodes!);
+    }
+
+    /// <summary>Moves the clock to the start of the next 30-second step.</summary>
+    private void NextStep()
+    {
+        var now = fixture.App.Clock.GetUtcNow().ToUnixTimeSeconds();
+        fixture.App.Clock.Advance(TimeSpan.FromSeconds(30 - (now % 30)));
+    }
+
+    [Fact]
+    public async Task Wrong_passwords_from_one_address_do_not_keep_the_member_out_from_another()
+    {
+        var staff = await fixture.App.StaffAsync();
+        for (var i = 0; i < 6; i++)
+        {
+            await WithAccountsAsync(a => a.CheckPasswordAsync(staff.Email, $"wrong guess {i}", "203.0.113.77", CancellationToken.None));
+        }
+
+        Assert.Equal(StaffRefusal.TooManyAttempts,
+            (await WithAccountsAsync(a => a.CheckPasswordAsync(staff.Email, staff.Password, "203.0.113.77", CancellationToken.None))).Refusal!.Code);
+        Assert.NotNull((await WithAccountsAsync(a => a.CheckPasswordAsync(staff.Email, staff.Password, "198.51.100.41", CancellationToken.None))).Member);
+    }
+
     [Fact]
     public async Task Enrolment_needs_a_right_code_wrong_codes_lock_out_and_each_recovery_code_works_once()
     {
         var staff = await fixture.App.StaffAsync();
-        var enrolment = await WithAccountsAsync(a => a.BeginEnrolmentAsync(staff.User.Id, CancellationToken.None));
+        var enrolment = await WithAccountsAsync(a => a.BeginEnrolmentAsync(staff.User.Id, null, CancellationToken.None));
         Assert.StartsWith("otpauth://totp/", enrolment!.AuthenticatorUri, StringComparison.Ordinal);
         Assert.Contains(Uri.EscapeDataString(staff.Email), enrolment.AuthenticatorUri, StringComparison.Ordinal);
-        var key = Base32Encoding.ToBytes(enrolment.SharedKey.Replace(" ", "", StringComparison.Ordinal).ToUpperInvariant());
-        string Code() => new Totp(key).ComputeTotp(DateTime.UtcNow);
+        Assert.Contains($"secret={enrolment.Key}&", enrolment.AuthenticatorUri, StringComparison.Ordinal);
+        Assert.Equal(enrolment.Key, enrolment.SharedKey.Replace(" ", "", StringComparison.Ordinal).ToUpperInvariant());
+        string Code() => CodeFor(enrolment.Key);
 
         Assert.Equal(StaffRefusal.InvalidCode,
-            (await WithAccountsAsync(a => a.CompleteEnrolmentAsync(staff.User.Id, Code() == "000000" ? "111111" : "000000", CancellationToken.None))).Refusal!.Code);
-        var enrolled = await WithAccountsAsync(a => a.CompleteEnrolmentAsync(staff.User.Id, Code(), CancellationToken.None));
+            (await WithAccountsAsync(a => a.CompleteEnrolmentAsync(staff.User.Id, enrolment.Key, Other(Code()), CancellationToken.None))).Refusal!.Code);
+        var enrolled = await WithAccountsAsync(a => a.CompleteEnrolmentAsync(staff.User.Id, enrolment.Key, Code(), CancellationToken.None));
         Assert.Equal(10, enrolled.RecoveryCodes!.Distinct().Count());
         Assert.True(enrolled.Member!.HasAuthenticator);
-        Assert.Null(await WithAccountsAsync(a => a.BeginEnrolmentAsync(staff.User.Id, CancellationToken.None))); // enrolled once
+        Assert.Null(await WithAccountsAsync(a => a.BeginEnrolmentAsync(staff.User.Id, null, CancellationToken.None))); // enrolled once
+        Assert.Null(await WithAccountsAsync(a => a.BeginEnrolmentAsync(staff.User.Id, enrolment.Key, CancellationToken.None)));
 
-        // Recovery codes are stored as hashes: none of them is in the database as shown.
+        // Recovery codes are stored as salted hashes: none of them is in the database as shown, and no two entries alike.
         await using (var connection = new Npgsql.NpgsqlConnection(fixture.Database.ConnectionString))
         {
             await connection.OpenAsync();
             await using var command = new Npgsql.NpgsqlCommand($"SELECT value FROM identity.staff_user_tokens WHERE user_id = '{staff.User.Id}' AND name = 'RecoveryCodes'", connection);
             var stored = (string)(await command.ExecuteScalarAsync())!;
-            Assert.DoesNotContain(enrolled.RecoveryCodes!, c => stored.Contains(c, StringComparison.OrdinalIgnoreCase));
+            Assert.DoesNotContain(enrolled.RecoveryCodes!, c => stored.Contains(c, StringComparison.OrdinalIgnoreCase) ||
+                                                              stored.Contains(c.Replace("-", "", StringComparison.Ordinal), StringComparison.OrdinalIgnoreCase));
+            var entries = stored.Split(';').Skip(1).ToList();
+            Assert.Equal(10, entries.Count);
+            Assert.Equal(10, entries.Select(e => e.Split(':')[0]).Distinct().Count()); // a salt of its own each
+            var sha256 = enrolled.RecoveryCodes!.Select(c => Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(c))));
+            Assert.DoesNotContain(sha256, h => stored.Contains(h, StringComparison.Ordinal));
         }
 
         var recovery = enrolled.RecoveryCodes![0];
-        var first = await WithAccountsAsync(a => a.VerifySecondFactorAsync(staff.User.Id, recovery, CancellationToken.None));
+        var first = await WithAccountsAsync(a => a.VerifySecondFactorAsync(staff.User.Id, recovery.ToUpperInvariant(), CancellationToken.None));
         Assert.True(first.UsedRecoveryCode);
         Assert.Equal(9, first.RecoveryCodesLeft);
         Assert.Equal(StaffRefusal.InvalidCode, (await WithAccountsAsync(a => a.VerifySecondFactorAsync(staff.User.Id, recovery, CancellationToken.None))).Refusal!.Code);
@@ -97,6 +144,92 @@ public sealed class StaffAccountsTests(PostgresAppFixture fixture) : IClassFixtu
         Assert.Equal(StaffRefusal.TooManyAttempts, (await WithAccountsAsync(a => a.VerifySecondFactorAsync(staff.User.Id, Code(), CancellationToken.None))).Refusal!.Code);
         fixture.App.Clock.Advance(TimeSpan.FromMinutes(16));
         Assert.NotNull((await WithAccountsAsync(a => a.VerifySecondFactorAsync(staff.User.Id, Code(), CancellationToken.None))).Member);
+    }
+
+    [Fact]
+    public async Task Two_browsers_with_the_password_get_keys_of_their_own_and_only_the_one_that_enrols_opens_anything()
+    {
+        var staff = await fixture.App.StaffAsync();
+        var member = await WithAccountsAsync(a => a.BeginEnrolmentAsync(staff.User.Id, null, CancellationToken.None));
+        var attacker = await WithAccountsAsync(a => a.BeginEnrolmentAsync(staff.User.Id, null, CancellationToken.None));
+        Assert.NotEqual(member!.Key, attacker!.Key);
+        // Nothing is stored before a code completes an attempt: a later look finds no key to show.
+        Assert.Equal(0L, await CountTokensAsync(staff.User.Id));
+        // An attempt that comes back shows its own key again, not another's.
+        Assert.Equal(member.Key, (await WithAccountsAsync(a => a.BeginEnrolmentAsync(staff.User.Id, member.Key, CancellationToken.None)))!.Key);
+
+        NextStep();
+        Assert.True((await WithAccountsAsync(a => a.CompleteEnrolmentAsync(staff.User.Id, member.Key, CodeFor(member.Key), CancellationToken.None))).Succeeded);
+
+        // The other attempt can no longer finish, and codes made with its key open nothing, now or later.
+        Assert.False((await WithAccountsAsync(a => a.CompleteEnrolmentAsync(staff.User.Id, attacker.Key, CodeFor(attacker.Key), CancellationToken.None))).Succeeded);
+        NextStep();
+        Assert.Equal(StaffRefusal.InvalidCode,
+            (await WithAccountsAsync(a => a.VerifySecondFactorAsync(staff.User.Id, CodeFor(attacker.Key), CancellationToken.None))).Refusal!.Code);
+        Assert.NotNull((await WithAccountsAsync(a => a.VerifySecondFactorAsync(staff.User.Id, CodeFor(member.Key), CancellationToken.None))).Member);
+        Assert.Equal(2L, await CountTokensAsync(staff.User.Id)); // the key and the recovery codes
+    }
+
+    [Fact]
+    public async Task A_code_is_accepted_once_an_earlier_one_never_and_a_code_one_step_off_is_still_accepted()
+    {
+        var (staff, key, _) = await EnrolledAsync();
+        Task<StaffCheck> Verify(string code) => WithAccountsAsync(a => a.VerifySecondFactorAsync(staff.User.Id, code, CancellationToken.None));
+
+        // The enrolment used this step's code: it opens nothing a second time.
+        Assert.Equal(StaffRefusal.InvalidCode, (await Verify(CodeFor(key))).Refusal!.Code);
+
+        NextStep();
+        var code = CodeFor(key);
+        Assert.True((await Verify(code)).Succeeded);
+        Assert.Equal(StaffRefusal.InvalidCode, (await Verify(code)).Refusal!.Code); // replayed within its window
+        Assert.Equal(StaffRefusal.InvalidCode, (await Verify(CodeFor(key, TimeSpan.FromSeconds(-30)))).Refusal!.Code); // an earlier step
+
+        // A phone a step ahead is accepted (±1 step), and then the step it used is spent too.
+        NextStep();
+        Assert.True((await Verify(CodeFor(key, TimeSpan.FromSeconds(30)))).Succeeded);
+        fixture.App.Clock.Advance(TimeSpan.FromSeconds(30));
+        Assert.Equal(StaffRefusal.InvalidCode, (await Verify(CodeFor(key))).Refusal!.Code);
+        // Two steps off is outside the window.
+        NextStep();
+        Assert.Equal(StaffRefusal.InvalidCode, (await Verify(CodeFor(key, TimeSpan.FromSeconds(60)))).Refusal!.Code);
+        Assert.True((await Verify(CodeFor(key))).Succeeded);
+    }
+
+    [Fact]
+    public async Task A_code_used_on_one_host_is_refused_on_another_and_of_two_at_once_only_one_succeeds()
+    {
+        var (staff, key, recovery) = await EnrolledAsync();
+        await using var other = IdunoxApp.OnPostgres(fixture.Database);
+        other.Clock.SetUtcNow(fixture.App.Clock.GetUtcNow());
+        async Task<StaffCheck> VerifyOn(IdunoxApp app, string code)
+        {
+            await using var scope = app.Services.CreateAsyncScope();
+            return await scope.ServiceProvider.GetRequiredService<IStaffAccounts>().VerifySecondFactorAsync(staff.User.Id, code, CancellationToken.None);
+        }
+
+        NextStep();
+        other.Clock.SetUtcNow(fixture.App.Clock.GetUtcNow());
+        var code = CodeFor(key);
+        Assert.True((await VerifyOn(fixture.App, code)).Succeeded);
+        Assert.Equal(StaffRefusal.InvalidCode, (await VerifyOn(other, code)).Refusal!.Code);
+
+        NextStep();
+        other.Clock.SetUtcNow(fixture.App.Clock.GetUtcNow());
+        code = CodeFor(key);
+        var both = await Task.WhenAll(VerifyOn(fixture.App, code), VerifyOn(other, code));
+        Assert.Single(both, c => c.Succeeded);
+
+        var twice = await Task.WhenAll(VerifyOn(fixture.App, recovery[3]), VerifyOn(other, recovery[3]));
+        Assert.Single(twice, c => c.Succeeded && c.UsedRecoveryCode);
+    }
+
+    private async Task<long> CountTokensAsync(Guid userId)
+    {
+        await using var connection = new Npgsql.NpgsqlConnection(fixture.Database.ConnectionString);
+        await connection.OpenAsync();
+        await using var command = new Npgsql.NpgsqlCommand($"SELECT count(*) FROM identity.staff_user_tokens WHERE user_id = '{userId}'", connection);
+        return (long)(await command.ExecuteScalarAsync())!;
     }
 
     [Fact]

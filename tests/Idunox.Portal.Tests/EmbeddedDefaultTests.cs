@@ -48,7 +48,7 @@ public sealed class EmbeddedDefaultTests(SqlitePortalFixture fixture)
     {
         var staff = new TestStaff(new Identity.Contracts.StaffUserInfo(Guid.Empty, "staff@idunox.test", ["ops", "staff"]), "demo-staff-password");
         var page = await fixture.NewPageAsync();
-        await page.SignInStaffAsync(staff, "/admin");
+        await page.SignInStaffAsync(fixture.App, staff, "/admin");
         await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Organisations", Exact = true })).ToBeVisibleAsync();
         await Expect(page.GetByRole(AriaRole.Link, new() { Name = "Demo Partner" })).ToBeVisibleAsync();
 

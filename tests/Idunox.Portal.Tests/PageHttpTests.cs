@@ -46,7 +46,7 @@ public sealed partial class PageHttpTests(PostgresAppFixture fixture) : IClassFi
 
         Assert.Equal(HttpStatusCode.Redirect, answer.StatusCode);
         Assert.Equal("/partner/keys", answer.Headers.Location!.AbsolutePath);
-        var cookie = answer.Headers.GetValues("Set-Cookie").Single(c => c.StartsWith("idunox.portal=", StringComparison.Ordinal));
+        var cookie = answer.Headers.GetValues("Set-Cookie").Single(c => c.StartsWith("__Host-idunox.portal=", StringComparison.Ordinal));
         Assert.Contains("httponly", cookie, StringComparison.OrdinalIgnoreCase);
         Assert.Contains("samesite=lax", cookie, StringComparison.OrdinalIgnoreCase);
         Assert.Contains("secure", cookie, StringComparison.OrdinalIgnoreCase);
@@ -204,7 +204,7 @@ public sealed partial class PageHttpTests(PostgresAppFixture fixture) : IClassFi
     {
         var partner = await fixture.App.PartnerAsync();
         var (_, answer) = await SignInAsync(partner);
-        var cookie = answer.Headers.GetValues("Set-Cookie").Single(c => c.StartsWith("idunox.portal=", StringComparison.Ordinal)).Split(';')[0];
+        var cookie = answer.Headers.GetValues("Set-Cookie").Single(c => c.StartsWith("__Host-idunox.portal=", StringComparison.Ordinal)).Split(';')[0];
 
         // A second host on the same database: what a second server, or this one after a restart, is.
         await using var other = IdunoxApp.OnPostgres(fixture.Database);

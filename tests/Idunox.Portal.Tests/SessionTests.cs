@@ -39,6 +39,38 @@ public sealed class SessionTests(PortalFixture fixture)
     }
 
     [Fact]
+    public async Task The_account_page_lists_where_you_are_signed_in_and_signs_out_another_browser_by_keyboard()
+    {
+        var partner = await fixture.App.PartnerAsync();
+        var here = await fixture.NewPageAsync();
+        var elsewhere = await fixture.NewPageAsync();
+        await elsewhere.SignInAsync(partner);
+        await here.SignInAsync(partner, "/partner/account");
+
+        var sessions = here.GetByRole(AriaRole.Table, new() { Name = "Your open sessions" });
+        await Expect(sessions.Locator("tbody tr")).ToHaveCountAsync(2);
+        await Expect(sessions.GetByText("This browser", new() { Exact = true })).ToHaveCountAsync(1);
+        await Expect(sessions).ToContainTextAsync("Chrome on Linux");
+
+        // The other browser's button, reached and pressed with the keyboard.
+        var other = sessions.Locator("tbody tr").Filter(new() { HasNot = here.GetByText("This browser", new() { Exact = true }) }).GetByRole(AriaRole.Button);
+        await other.FocusAsync();
+        await here.Keyboard.PressAsync("Enter");
+        await Expect(here.GetByText("That session has been signed out.")).ToBeVisibleAsync();
+        await Expect(sessions.Locator("tbody tr")).ToHaveCountAsync(1);
+
+        await AssertSentToSignInAsync(elsewhere);
+        await here.GotoAsync("/partner/keys");
+        await Expect(here.GetByRole(AriaRole.Heading, new() { Name = "API keys", Exact = true })).ToBeVisibleAsync();
+
+        // "Sign out everywhere" ends this one too.
+        await here.GotoAsync("/partner/account");
+        await here.GetByRole(AriaRole.Button, new() { Name = "Sign out everywhere" }).ClickAsync();
+        await Expect(here.GetByText("You have signed out everywhere")).ToBeVisibleAsync();
+        await AssertSentToSignInAsync(here);
+    }
+
+    [Fact]
     public async Task A_wrong_current_password_is_a_message_beside_the_field()
     {
         var partner = await fixture.App.PartnerAsync();

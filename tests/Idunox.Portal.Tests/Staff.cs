@@ -16,12 +16,12 @@ public static class Staff
     }
 
     /// <summary>First sign-in: password, then enrolment of an authenticator. Answers the shared key and the recovery codes.</summary>
-    public static async Task<(string Key, IReadOnlyList<string> RecoveryCodes)> EnrolAsync(this IPage page, TestStaff staff, string path = "/admin")
+    public static async Task<(string Key, IReadOnlyList<string> RecoveryCodes)> EnrolAsync(this IPage page, IdunoxApp app, TestStaff staff, string path = "/admin")
     {
         await page.PasswordStepAsync(staff, path);
         await page.GetByRole(AriaRole.Heading, new() { Name = "Set up your authenticator" }).WaitForAsync();
         var key = (await page.GetByLabel("Authenticator key").InnerTextAsync()).Replace(" ", "", StringComparison.Ordinal).ToUpperInvariant();
-        await page.GetByLabel("Code from the app").FillAsync(Code(key));
+        await page.GetByLabel("Code from the app").FillAsync(app.FreshCode(key));
         await page.GetByRole(AriaRole.Button, new() { Name = "Turn on two-factor sign-in" }).ClickAsync();
         await page.GetByRole(AriaRole.Heading, new() { Name = "Your recovery codes" }).WaitForAsync();
         var codes = await page.GetByRole(AriaRole.List, new() { Name = "Recovery codes" }).Locator("li").AllInnerTextsAsync();
@@ -29,9 +29,9 @@ public static class Staff
     }
 
     /// <summary>Enrols and continues to the page asked for: a signed-in staff member with its authenticator key.</summary>
-    public static async Task<string> SignInStaffAsync(this IPage page, TestStaff staff, string path = "/admin")
+    public static async Task<string> SignInStaffAsync(this IPage page, IdunoxApp app, TestStaff staff, string path = "/admin")
     {
-        var (key, _) = await page.EnrolAsync(staff, path);
+        var (key, _) = await page.EnrolAsync(app, staff, path);
         await page.GetByRole(AriaRole.Link, new() { Name = "I have stored them — continue" }).ClickAsync();
         return key;
     }
@@ -51,7 +51,7 @@ public static class Staff
         var staff = await fixture.App.StaffAsync(ops);
         var page = await fixture.NewPageAsync(width);
         await page.Context.AddCookiesAsync([new Microsoft.Playwright.Cookie { Name = Shared.Web.Theme.CookieName, Value = theme, Url = fixture.BaseAddress.ToString() }]);
-        var key = await page.SignInStaffAsync(staff);
+        var key = await page.SignInStaffAsync(fixture.App, staff);
         await page.GetByRole(AriaRole.Heading, new() { Name = "Organisations", Exact = true }).WaitForAsync();
         return (staff, page, key);
     }
@@ -79,5 +79,17 @@ public static class Staff
     public static string LinkIn(MimeKit.MimeMessage message) =>
         new Uri(System.Text.RegularExpressions.Regex.Match(message.TextBody ?? "", @"https?://\S+/partner/(welcome|reset-password)\?token=\S+").Value).PathAndQuery;
 
-    public static string Code(string key) => new Totp(Base32Encoding.ToBytes(key)).ComputeTotp(DateTime.UtcNow);
+    /// <summary>The code the authenticator app shows now, by the host's (fake) clock.</summary>
+    public static string Code(this IdunoxApp app, string key) => new Totp(Base32Encoding.ToBytes(key)).ComputeTotp(app.Clock.GetUtcNow().UtcDateTime);
+
+    /// <summary>
+    /// A code of a time step no sign-in has used yet: the host's clock moves to the start of the next 30-second step first
+    /// (each step's code is accepted once, as a person typing a code a little later would see).
+    /// </summary>
+    public static string FreshCode(this IdunoxApp app, string key)
+    {
+        var seconds = app.Clock.GetUtcNow().ToUnixTimeSeconds();
+        app.Clock.Advance(TimeSpan.FromSeconds(30 - (seconds % 30)));
+        return app.Code(key);
+    }
 }

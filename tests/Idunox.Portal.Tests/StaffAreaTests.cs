@@ -32,11 +32,11 @@ public sealed class StaffAreaTests(PortalFixture fixture)
         var closed = await page.Context.APIRequest.GetAsync("/admin/organisations", new() { MaxRedirects = 0, Headers = new Dictionary<string, string> { ["Accept"] = "text/html" } });
         Assert.Equal(302, closed.Status);
 
-        await page.GetByLabel("Code from the app").FillAsync("000000" == Staff.Code(key) ? "111111" : "000000");
+        await page.GetByLabel("Code from the app").FillAsync("000000" == fixture.App.FreshCode(key) ? "111111" : "000000");
         await page.GetByRole(AriaRole.Button, new() { Name = "Turn on two-factor sign-in" }).ClickAsync();
         await Expect(page.GetByText("That code did not work.")).ToBeVisibleAsync();
 
-        await page.GetByLabel("Code from the app").FillAsync(Staff.Code(key));
+        await page.GetByLabel("Code from the app").FillAsync(fixture.App.Code(key));
         await page.GetByRole(AriaRole.Button, new() { Name = "Turn on two-factor sign-in" }).ClickAsync();
         var codes = await page.GetByRole(AriaRole.List, new() { Name = "Recovery codes" }).Locator("li").AllInnerTextsAsync();
         Assert.Equal(10, codes.Distinct().Count());
@@ -50,16 +50,56 @@ public sealed class StaffAreaTests(PortalFixture fixture)
     }
 
     [Fact]
+    public async Task Two_browsers_with_the_same_password_see_different_keys_and_the_one_that_did_not_enrol_opens_nothing()
+    {
+        var staff = await fixture.App.StaffAsync();
+        var member = await fixture.NewPageAsync();
+        var attacker = await fixture.NewPageAsync();
+        await member.PasswordStepAsync(staff);
+        await attacker.PasswordStepAsync(staff);
+        string KeyOf(string shown) => shown.Replace(" ", "", StringComparison.Ordinal).ToUpperInvariant();
+        var memberKey = KeyOf(await member.GetByLabel("Authenticator key").InnerTextAsync());
+        var attackerKey = KeyOf(await attacker.GetByLabel("Authenticator key").InnerTextAsync());
+        Assert.NotEqual(memberKey, attackerKey);
+
+        // A reload shows the browser its own key again.
+        await member.ReloadAsync();
+        Assert.Equal(memberKey, KeyOf(await member.GetByLabel("Authenticator key").InnerTextAsync()));
+
+        await member.GetByLabel("Code from the app").FillAsync(fixture.App.FreshCode(memberKey));
+        await member.GetByRole(AriaRole.Button, new() { Name = "Turn on two-factor sign-in" }).ClickAsync();
+        await Expect(member.GetByRole(AriaRole.Heading, new() { Name = "Your recovery codes" })).ToBeVisibleAsync();
+
+        // The other browser's enrolment cannot finish, and its key opens nothing later.
+        await attacker.GetByLabel("Code from the app").FillAsync(fixture.App.FreshCode(attackerKey));
+        await attacker.GetByRole(AriaRole.Button, new() { Name = "Turn on two-factor sign-in" }).ClickAsync();
+        await Expect(attacker.GetByRole(AriaRole.Heading, new() { Name = "Your recovery codes" })).ToHaveCountAsync(0);
+        var later = await fixture.NewPageAsync();
+        await later.SignInWithCodeAsync(staff, fixture.App.FreshCode(attackerKey));
+        await Expect(later.GetByText("That code did not work.")).ToBeVisibleAsync();
+        Assert.Equal("/admin/sign-in/code", new Uri(later.Url).AbsolutePath);
+
+        // A code the member typed once opens no second session.
+        var code = fixture.App.FreshCode(memberKey);
+        var first = await fixture.NewPageAsync();
+        await first.SignInWithCodeAsync(staff, code);
+        await Expect(first.GetByRole(AriaRole.Heading, new() { Name = "Organisations", Exact = true })).ToBeVisibleAsync();
+        var replay = await fixture.NewPageAsync();
+        await replay.SignInWithCodeAsync(staff, code);
+        await Expect(replay.GetByText("That code did not work.")).ToBeVisibleAsync();
+    }
+
+    [Fact]
     public async Task Later_sign_ins_ask_for_a_code_and_a_recovery_code_works_once()
     {
         var staff = await fixture.App.StaffAsync();
         var first = await fixture.NewPageAsync();
-        var (key, codes) = await first.EnrolAsync(staff);
+        var (key, codes) = await first.EnrolAsync(fixture.App, staff);
 
         var wrong = await fixture.NewPageAsync();
-        await wrong.SignInWithCodeAsync(staff, "123 456" == Staff.Code(key) ? "654321" : "123456");
+        await wrong.SignInWithCodeAsync(staff, "123 456" == fixture.App.FreshCode(key) ? "654321" : "123456");
         await Expect(wrong.GetByText("That code did not work.")).ToBeVisibleAsync();
-        await wrong.GetByLabel("Authenticator code").FillAsync(Staff.Code(key));
+        await wrong.GetByLabel("Authenticator code").FillAsync(fixture.App.Code(key));
         await wrong.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
         await Expect(wrong.GetByRole(AriaRole.Heading, new() { Name = "Organisations", Exact = true })).ToBeVisibleAsync();
 
@@ -224,7 +264,7 @@ public sealed class StaffAreaTests(PortalFixture fixture)
         var page = await fixture.NewPageAsync();
         await page.GotoAsync("/hangfire/recurring");
         Assert.Equal("/admin/sign-in", new Uri(page.Url).AbsolutePath);
-        await page.EnrolAsync(staff, page.Url);
+        await page.EnrolAsync(fixture.App, staff, page.Url);
         await page.GetByRole(AriaRole.Link, new() { Name = "I have stored them — continue" }).ClickAsync();
         await Expect(page).ToHaveURLAsync(new Uri(fixture.BaseAddress, "/hangfire/recurring").ToString());
         await Expect(page.GetByText("grace-sweep").First).ToBeVisibleAsync();

@@ -69,6 +69,13 @@ public static class HostProcess
             start.Environment.Remove(key);
         }
 
+        // A host given no environment runs as Production.
+        var production = !environment.TryGetValue("ASPNETCORE_ENVIRONMENT", out var name) || string.IsNullOrEmpty(name) || name == "Production";
+        foreach (var (key, value) in production ? TestCertificates.ProductionDefaults : TestCertificates.Defaults)
+        {
+            start.Environment[key.Replace(":", "__", StringComparison.Ordinal)] = value;
+        }
+
         foreach (var (key, value) in environment)
         {
             start.Environment[key] = value;

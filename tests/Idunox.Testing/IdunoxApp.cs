@@ -67,6 +67,13 @@ public class IdunoxApp(string environment, IReadOnlyDictionary<string, string?> 
         builder.UseSetting("Email:PickupDirectory", MailDirectory);
         // Jobs run when a test runs them, not when a real clock says so.
         builder.UseSetting("Jobs:Server:Enabled", "false");
+        // One key ring certificate for every test host and verb of the process (servers of one platform share it), and
+        // in Production one origin unless a test gives the surfaces hosts of their own.
+        foreach (var (key, value) in environment == "Production" ? TestCertificates.ProductionDefaults : TestCertificates.Defaults)
+        {
+            builder.UseSetting(key, value);
+        }
+
         foreach (var (key, value) in settings)
         {
             builder.UseSetting(key, value);

@@ -186,6 +186,7 @@ public static class IdunoxHost
         app.Use(WebSurface.AddSecurityHeaders);
         app.UseIdunoxProblemDetails();
         app.UseForwardedHeaders();
+        app.Use(WebSurface.StrictTransportSecurity(app.Configuration));
         SurfaceHosts.UseSurfaceHosts(app);
         // Routing here, after the error pages: a status code page re-executes the request and needs its endpoint found again.
         app.UseRouting();
@@ -201,6 +202,8 @@ public static class IdunoxHost
         app.MapOpenApi("/openapi/{documentName}.json").AllowAnonymous();
         app.MapScalarApiReference("/docs", o => o
             .WithTitle("Idunox Partner Platform API")
+            // System fonts instead of the reference's font CDN: the page loads nothing from elsewhere (see its CSP).
+            .DisableDefaultFonts()
             .WithOpenApiRoutePattern("/openapi/{documentName}.json")).AllowAnonymous();
 
         var catalog = app.Services.GetRequiredService<ModuleCatalog>();

@@ -11,15 +11,23 @@ public interface IStaffAccounts
     Task<StaffCheck> CheckPasswordAsync(string? email, string? password, string? clientAddress, CancellationToken cancellationToken);
 
     /// <summary>
-    /// The authenticator to enrol: the shared key (created on first call, kept until enrolment completes) and the
-    /// <c>otpauth://</c> URI a QR code carries. Null when the member is unknown, disabled or already enrolled.
+    /// The authenticator to enrol in this attempt: a new shared key (or <paramref name="keyInProgress"/>, the one this
+    /// attempt was shown before) and the <c>otpauth://</c> URI a QR code carries. Nothing is stored: the caller keeps
+    /// <see cref="AuthenticatorEnrolment.Key"/> for this attempt only (a protected, short-lived cookie). Null when the
+    /// member is unknown, disabled or already enrolled.
     /// </summary>
-    Task<AuthenticatorEnrolment?> BeginEnrolmentAsync(Guid staffUserId, CancellationToken cancellationToken);
+    Task<AuthenticatorEnrolment?> BeginEnrolmentAsync(Guid staffUserId, string? keyInProgress, CancellationToken cancellationToken);
 
-    /// <summary>Checks a first code from the authenticator; on success two-factor is on and ten recovery codes are issued (shown once).</summary>
-    Task<StaffCheck> CompleteEnrolmentAsync(Guid staffUserId, string? code, CancellationToken cancellationToken);
+    /// <summary>
+    /// Checks a first code made with the attempt's key; on success that key becomes the member's (replacing any other),
+    /// two-factor is on, every other session ends and ten recovery codes are issued (shown once).
+    /// </summary>
+    Task<StaffCheck> CompleteEnrolmentAsync(Guid staffUserId, string? keyInProgress, string? code, CancellationToken cancellationToken);
 
-    /// <summary>The second step of a later sign-in: a code from the authenticator, or one of the recovery codes (each works once).</summary>
+    /// <summary>
+    /// The second step of a later sign-in: a code from the authenticator (each time step is accepted once, on every server),
+    /// or one of the recovery codes (each works once).
+    /// </summary>
     Task<StaffCheck> VerifySecondFactorAsync(Guid staffUserId, string? code, CancellationToken cancellationToken);
 
     /// <summary>
@@ -35,7 +43,8 @@ public interface IStaffAccounts
 /// <summary>A staff member as a session knows it.</summary>
 public sealed record StaffMember(Guid Id, string Email, IReadOnlyList<string> Roles, string SecurityStamp, bool HasAuthenticator);
 
-public sealed record AuthenticatorEnrolment(string SharedKey, string AuthenticatorUri);
+/// <summary>An enrolment attempt's key: <see cref="Key"/> to keep for the attempt, <see cref="SharedKey"/> to show (grouped for typing).</summary>
+public sealed record AuthenticatorEnrolment(string Key, string SharedKey, string AuthenticatorUri);
 
 /// <summary>Why a staff sign-in step was refused: a stable code, words for people, and how long to wait when it is a limit.</summary>
 public sealed record StaffRefusal(string Code, string Title, string Detail, TimeSpan? RetryAfter = null)

@@ -8,6 +8,7 @@ using Idunox.Identity.Organisations;
 using Idunox.Identity.Passwords;
 using Idunox.Identity.Persistence;
 using Idunox.Identity.Seed;
+using Idunox.Identity.Sessions;
 using Idunox.Identity.SignIn;
 using Idunox.Identity.Staff;
 using Idunox.Identity.Users;
@@ -42,19 +43,22 @@ public sealed class IdentityModule : IModule
         // Two user stores in one module: a partner account can never act as staff, nor the reverse.
         builder.Services.AddIdentityCore<PartnerUser>(ConfigureIdentity)
             .AddUserStore<UserOnlyStore<PartnerUser, IdentityModuleDbContext, Guid>>()
-            .AddPasswordValidator<NotTheEmailPasswordValidator<PartnerUser>>();
+            .AddPasswordValidator<NotTheEmailPasswordValidator<PartnerUser>>()
+            .AddPasswordValidator<CommonPasswordValidator<PartnerUser>>();
         builder.Services.AddIdentityCore<StaffUser>(ConfigureIdentity)
             .AddRoles<StaffRole>()
             .AddUserStore<StaffUserStore>()
             .AddRoleStore<RoleStore<StaffRole, IdentityModuleDbContext, Guid>>()
-            .AddTokenProvider<AuthenticatorTokenProvider<StaffUser>>(TokenOptions.DefaultAuthenticatorProvider)
-            .AddPasswordValidator<NotTheEmailPasswordValidator<StaffUser>>();
+            .AddPasswordValidator<NotTheEmailPasswordValidator<StaffUser>>()
+            .AddPasswordValidator<CommonPasswordValidator<StaffUser>>();
 
         builder.AddPartnerAuthentication(jwt);
         builder.AddPortalSession();
         // Portal cookies and antiforgery tokens are protected with a key ring kept in the database: sessions survive a
         // restart and every server of the platform reads the same ring.
-        builder.Services.AddDataProtection().SetApplicationName("Idunox Partner Platform").PersistKeysToDbContext<IdentityModuleDbContext>();
+        // The ring is encrypted with a certificate (DataProtection:Certificate*): reading the database gives no key.
+        builder.Services.AddDataProtection().SetApplicationName("Idunox Partner Platform").PersistKeysToDbContext<IdentityModuleDbContext>()
+            .ProtectKeyRing(builder.Configuration, builder.Environment);
         builder.Services.AddSingleton<ISiteBrandingSource, SiteBrandingSource>();
         builder.Services.AddSingleton<IdentityMetrics>();
         builder.Services.AddScoped<SignInPartner>();
@@ -63,8 +67,10 @@ public sealed class IdentityModule : IModule
         builder.Services.AddScoped<Idunox.Shared.Jobs.IRetentionPolicy, StaleLoginAttemptRetention>();
         builder.Services.AddScoped<Idunox.Shared.Jobs.IRetentionPolicy, StaleAddressWindowRetention>();
         builder.Services.AddScoped<LoginRateLimiter>();
+        builder.Services.AddScoped<UserSessions>();
+        builder.Services.AddScoped<IUserSessions>(sp => sp.GetRequiredService<UserSessions>());
+        builder.Services.AddScoped<Idunox.Shared.Jobs.IRetentionPolicy, EndedSessionRetention>();
         builder.Services.AddSingleton<PartnerLinks>();
-        builder.Services.AddSingleton<ResetRequestLimiter>();
         builder.Services.AddScoped<AccountLinks>();
         builder.Services.AddScoped<PartnerAccounts>();
         builder.Services.AddScoped<IPartnerAccounts>(sp => sp.GetRequiredService<PartnerAccounts>());
@@ -93,6 +99,7 @@ public sealed class IdentityModule : IModule
         Login.Map(routes);
         GetMe.Map(routes);
         ChangePassword.Map(routes);
+        SessionEndpoints.Map(routes);
     }
 
     private static void ConfigureIdentity(IdentityOptions o)

@@ -10,6 +10,25 @@ public interface IAccountEmails
     void SendInvitation(AccountEmail email);
 
     void SendPasswordReset(AccountEmail email);
+
+    /// <summary>
+    /// Tells a person that something happened to their account's security (a new password, a reset link used, the second
+    /// factor reset, a session ended by staff): if it was not them, they know at once. Sent like the others: in the
+    /// background, never stored.
+    /// </summary>
+    void SendSecurityNotice(SecurityNotice notice);
+}
+
+/// <summary>What happened to whose account, when, and from which client address (if a request made it).</summary>
+public sealed record SecurityNotice(Guid? TenantId, string Recipient, string RecipientName, SecurityNoticeKind Kind, DateTime At, string? Address,
+    bool Staff = false);
+
+public enum SecurityNoticeKind
+{
+    PasswordChanged,
+    PasswordResetWithLink,
+    SecondFactorReset,
+    SessionEndedByStaff,
 }
 
 /// <summary>Who gets the e-mail, the organisation it is about, the link and until when it works.</summary>

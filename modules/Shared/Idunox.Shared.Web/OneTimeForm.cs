@@ -16,27 +16,29 @@ public static class OneTimeForm
     public static string Issue(HttpContext http, string form)
     {
         var token = Convert.ToHexString(RandomNumberGenerator.GetBytes(16));
-        http.Response.Cookies.Append(CookieName(form), token, Options(http, TimeSpan.FromHours(2)));
+        http.Response.Cookies.Append(CookieName(http, form), token, Options(http, TimeSpan.FromHours(2)));
         return token;
     }
 
     /// <summary>True once for the token the form was shown with; the cookie is deleted either way.</summary>
     public static bool Redeem(HttpContext http, string form, string? presented)
     {
-        var expected = http.Request.Cookies[CookieName(form)];
-        http.Response.Cookies.Delete(CookieName(form), Options(http, null));
+        var expected = http.Request.Cookies[CookieName(http, form)];
+        http.Response.Cookies.Delete(CookieName(http, form), Options(http, null));
         return !string.IsNullOrEmpty(expected) && presented is not null && presented.Length == expected.Length &&
                CryptographicOperations.FixedTimeEquals(System.Text.Encoding.ASCII.GetBytes(expected), System.Text.Encoding.ASCII.GetBytes(presented));
     }
 
-    private static string CookieName(string form) => $"idunox.once.{form}";
+    /// <summary>On HTTPS a <c>__Host-</c> cookie (no sibling subdomain can plant one), named for its surface and form.</summary>
+    private static string CookieName(HttpContext http, string form) =>
+        WebSurface.CookieName($"idunox.once.{(http.Request.Path.StartsWithSegments("/admin") ? "admin" : "partner")}.{form}", http.Request.IsHttps);
 
     private static CookieOptions Options(HttpContext http, TimeSpan? maxAge) => new()
     {
         HttpOnly = true,
         SameSite = SameSiteMode.Strict,
         Secure = http.Request.IsHttps,
-        Path = http.Request.Path.StartsWithSegments("/admin") ? "/admin" : "/partner",
+        Path = "/",
         MaxAge = maxAge,
         IsEssential = true,
     };

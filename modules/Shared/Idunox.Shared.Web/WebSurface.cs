@@ -36,36 +36,53 @@ public static partial class WebSurface
     public static bool SecureCookies(IHostApplicationBuilder builder) =>
         builder.Configuration.GetValue("Http:SecureCookies", !builder.Environment.IsDevelopment());
 
+    /// <summary>
+    /// A session or form cookie's name: with the <c>__Host-</c> prefix when cookies are HTTPS-only, so browsers accept it
+    /// only with Secure, for the path <c>/</c> and without a Domain — a sibling subdomain cannot plant one.
+    /// </summary>
+    public static string CookieName(string name, bool secure) => secure ? HostPrefix + name : name;
+
+    public const string HostPrefix = "__Host-";
+
     public static IHostApplicationBuilder AddIdunoxWeb(this IHostApplicationBuilder builder)
     {
         builder.Services.AddRazorComponents();
+        var secure = SecureCookies(builder);
         builder.Services.AddAntiforgery(o =>
         {
-            o.Cookie.Name = "idunox.antiforgery";
+            o.Cookie.Name = CookieName("idunox.antiforgery", secure);
             // The token cookie follows the request (HTTPS in production): "Always" would make every form of a
-            // misconfigured plain-HTTP host, and the job dashboard, fail with a 500 instead of working.
+            // misconfigured plain-HTTP host, and the job dashboard, fail with a 500 instead of working (its browser
+            // then drops the __Host- cookie, and forms answer "the form has expired").
             o.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
             o.Cookie.SameSite = SameSiteMode.Strict;
+            o.Cookie.Path = "/";
         });
         return builder;
     }
 
     /// <summary>
-    /// nosniff, no referrer and a strict Content-Security-Policy (no framing) on every answer, except the API reference and
-    /// the job dashboard, which bring their own inline scripts; <c>Cache-Control: no-store</c> on every API answer but the
-    /// public configuration.
+    /// The API reference (Scalar) and the job dashboard (Hangfire) bring inline scripts and styles of their own: they get
+    /// a policy that allows those from this origin only — no other site's script, no framing, forms post only here,
+    /// nothing loaded from elsewhere (the reference's fonts and scripts are served from this host).
+    /// </summary>
+    public const string ThirdPartyPagePolicy =
+        "default-src 'self'; script-src 'self' 'unsafe-inline' 'unsafe-eval'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; " +
+        "font-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'self'; frame-ancestors 'none'; form-action 'self'";
+
+    /// <summary>
+    /// nosniff, no referrer, no framing and a Content-Security-Policy on every answer: the strict one everywhere, a looser
+    /// one (<see cref="ThirdPartyPagePolicy"/>) for the API reference and the job dashboard, which bring their own inline
+    /// scripts; <c>Cache-Control: no-store</c> on every API answer but the public configuration.
     /// </summary>
     public static Task AddSecurityHeaders(HttpContext context, RequestDelegate next)
     {
         var headers = context.Response.Headers;
         headers.XContentTypeOptions = "nosniff";
         headers["Referrer-Policy"] = "no-referrer";
+        headers.XFrameOptions = "DENY";
         var path = context.Request.Path;
-        if (!path.StartsWithSegments("/docs") && !path.StartsWithSegments("/hangfire"))
-        {
-            headers.ContentSecurityPolicy = ContentSecurityPolicy;
-            headers.XFrameOptions = "DENY";
-        }
+        headers.ContentSecurityPolicy = path.StartsWithSegments("/docs") || path.StartsWithSegments("/hangfire") ? ThirdPartyPagePolicy : ContentSecurityPolicy;
 
         if (path.StartsWithSegments("/v1") && !path.StartsWithSegments("/v1/partner/config"))
         {
@@ -75,6 +92,26 @@ public static partial class WebSurface
         }
 
         return next(context);
+    }
+
+    /// <summary>
+    /// <c>Strict-Transport-Security</c> on answers to HTTPS requests (as the trusted proxy reports them: runs after the
+    /// forwarded headers), so a browser that came once over HTTPS never uses plain HTTP for this host again.
+    /// <c>Http:HstsMaxAgeSeconds</c>: one year by default; 0 sends none.
+    /// </summary>
+    public static Func<HttpContext, RequestDelegate, Task> StrictTransportSecurity(IConfiguration configuration)
+    {
+        var maxAge = configuration.GetValue("Http:HstsMaxAgeSeconds", 31_536_000);
+        var value = $"max-age={maxAge}";
+        return (context, next) =>
+        {
+            if (maxAge > 0 && context.Request.IsHttps)
+            {
+                context.Response.Headers.StrictTransportSecurity = value;
+            }
+
+            return next(context);
+        };
     }
 
     public static IEndpointRouteBuilder MapIdunoxWeb(this IEndpointRouteBuilder routes)

@@ -16,7 +16,7 @@ namespace Idunox.Credentials.Verification;
 /// The data API's door. Its endpoints are short-circuited by routing: none of the authentication, authorization, tenant
 /// resolution or antiforgery middleware runs for them (they are for sessions and tokens, and cost most of a data API
 /// request); this filter reads <c>X-Api-Key</c>, verifies it, and either answers the refusal itself (401 with a code
-/// saying why and <c>WWW-Authenticate: ApiKey</c>, or 429 for an address that keeps presenting refused keys) or lets
+/// saying why and <c>WWW-Authenticate: ApiKey</c>, or 429 for an address that keeps presenting keys nobody issued) or lets
 /// the endpoint run with the key's tenant set and its <see cref="Verification"/> (key, status, organisation) as a
 /// request feature.
 /// </summary>
@@ -60,24 +60,32 @@ internal sealed partial class ApiKeyGate(
             return await RefuseAsync(http, VerificationCodes.Missing);
         }
 
-        // An address that keeps presenting refused keys is guessing: it waits before anything is checked for it again.
-        var clientAddress = http.Connection.RemoteIpAddress?.ToString() ?? "unknown";
-        if (limiter.IsLimited(clientAddress, out var wait))
+        // An address that keeps presenting keys nobody issued is guessing: past its limit, keys this server would have to
+        // look up wait; keys it knows (valid ones included) are still answered, so a partner's valid keys never pay for
+        // a stale or made-up one on the same address.
+        var clientAddress = AddressBucket.Of(http.Connection.RemoteIpAddress);
+        var limited = limiter.IsLimited(clientAddress, out var wait);
+        var verification = await verifier.VerifyAsync(presented.Length == headers[0]!.Length ? headers[0] : presented.ToString(), http.RequestAborted,
+            mayQuery: !limited);
+        if (verification.Code == VerificationCodes.NotChecked)
         {
             metrics.Verified(TooManyAttempts);
             var seconds = Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds));
             http.Response.Headers.RetryAfter = seconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
             await ApiProblems.WriteAsync(http, StatusCodes.Status429TooManyRequests, TooManyAttempts,
-                "Too many refused API keys from this address.", $"Check the key your system sends, then try again in {seconds} seconds.");
+                "Too many unknown API keys from this address.", $"Check the key your system sends, then try again in {seconds} seconds.");
             return EmptyResult;
         }
 
-        var verification = await verifier.VerifyAsync(presented.Length == headers[0]!.Length ? headers[0] : presented.ToString(), http.RequestAborted);
         metrics.Verified(verification.Code ?? Accepted);
         if (!verification.Succeeded)
         {
             // Refusals are counted in metrics; a log line each would let anyone fill the logs. Never the presented value.
-            limiter.Record(clientAddress);
+            if (VerificationCodes.CountsAsGuess(verification.Code!))
+            {
+                limiter.Record(clientAddress);
+            }
+
             LogRefused(logger, verification.Code!);
             return await RefuseAsync(http, verification.Code!);
         }

@@ -29,7 +29,13 @@ internal sealed class ApiKeyVerifier(
     private readonly KeyPolicyOptions _policy = policy.Value;
     private readonly ConcurrentDictionary<string, Lazy<Task<(ApiKey Key, OrganisationInfo? Organisation)?>>> _loading = new(StringComparer.Ordinal);
 
-    public async ValueTask<Verification> VerifyAsync(string? presented, CancellationToken cancellationToken)
+    /// <summary>
+    /// Verifies a presented key. With <paramref name="mayQuery"/> false (an address past its refusal limit) only what this
+    /// server knows without a query answers — the format, and keys in its cache, valid or not — and a key it would have to
+    /// look up is answered <see cref="VerificationCodes.NotChecked"/>, unless this server has seen that key exist before
+    /// (a partner's key whose cache entry ended is looked up as usual).
+    /// </summary>
+    public async ValueTask<Verification> VerifyAsync(string? presented, CancellationToken cancellationToken, bool mayQuery = true)
     {
         switch (ApiKeyFormat.Inspect(presented, _policy.Environment, out var environment))
         {
@@ -52,6 +58,10 @@ internal sealed class ApiKeyVerifier(
             }
 
             (key, organisation) = (cached.Key, cached.Organisation);
+        }
+        else if (!mayQuery && !cache.IsIssued(cacheKey))
+        {
+            return Verification.Refused(VerificationCodes.NotChecked);
         }
         else
         {
@@ -126,6 +136,8 @@ internal sealed class ApiKeyVerifier(
             return null;
         }
 
+        cache.NoteIssued(cacheKey);
+
         var organisation = await scope.ServiceProvider.GetRequiredService<IOrganisationDirectory>().FindAsync(stored.TenantId, cancellationToken);
         if (organisation is not null)
         {
@@ -154,5 +166,15 @@ internal static class VerificationCodes
     public const string Revoked = "api_key_revoked";
     public const string Expired = "api_key_expired";
     public const string OrganisationSuspended = "api_key_organisation_suspended";
+
+    /// <summary>Not an answer to the client: the key was not looked up (its address is past the refusal limit), see <see cref="ApiKeyGate"/>.</summary>
+    public const string NotChecked = "not_checked";
+
+    /// <summary>
+    /// Whether a refusal counts toward the address's refusal limit: only keys nobody issued (malformed, of the other
+    /// environment, or unknown). A known key that is revoked, expired or suspended is a partner's stale configuration,
+    /// answered from the cache at no cost, and must never cost the partner's other keys on the same address.
+    /// </summary>
+    public static bool CountsAsGuess(string code) => code is Malformed or WrongEnvironment or Invalid;
 }
 

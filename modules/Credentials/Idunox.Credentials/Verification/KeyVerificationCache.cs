@@ -35,6 +35,7 @@ internal sealed class KeyVerificationCache
     private readonly ConcurrentDictionary<Guid, string> _hashByKeyId = new();
     private readonly ConcurrentDictionary<string, DateTime> _unknown = new(StringComparer.Ordinal);
     private readonly Queue<string> _unknownOrder = new();
+    private readonly ConcurrentDictionary<string, byte> _issued = new(StringComparer.Ordinal);
     private readonly TimeSpan _ttl;
     private readonly int _size;
     private readonly int _unknownSize;
@@ -133,6 +134,23 @@ internal sealed class KeyVerificationCache
         }
 
         return _unknown.TryGetValue(hash, out var seenAt) && now - seenAt < _ttl;
+    }
+
+    /// <summary>
+    /// Whether this server has read a key with this hash (in any state) since it started: such a key was issued, so
+    /// looking it up again is a partner's request, never a guess. Kept apart from the cache's entries, which end with
+    /// their TTL; bounded (emptied when it reaches twice the cache's size).
+    /// </summary>
+    public bool IsIssued(string hash) => _issued.ContainsKey(hash);
+
+    public void NoteIssued(string hash)
+    {
+        if (_issued.Count >= 2 * _size)
+        {
+            _issued.Clear();
+        }
+
+        _issued.TryAdd(hash, 0);
     }
 
     public void Add(string hash, ApiKey key, OrganisationInfo organisation, long stamp)

@@ -22,16 +22,16 @@ internal static class VerificationSignal
     /// NOTIFY through the caller's own connection: inside its transaction, the other servers hear it when (and only if)
     /// the change commits. Nothing to do on SQLite (one process).
     /// </summary>
-    public static async Task NotifyAsync(CredentialsDbContext db, string payload, CancellationToken cancellationToken)
-    {
-        if (db.Database.ProviderName == "Npgsql.EntityFrameworkCore.PostgreSQL")
-        {
-            await db.Database.ExecuteSqlRawAsync("SELECT pg_notify({0}, {1})", [Channel, payload], cancellationToken);
-        }
-    }
+    public static Task NotifyAsync(CredentialsDbContext db, string payload, CancellationToken cancellationToken) =>
+        PostgresNotify.SendAsync(db, Channel, payload, cancellationToken);
 
     public static void Apply(KeyVerificationCache cache, string payload)
     {
+        if (payload.StartsWith(VerificationListener.PingPrefix, StringComparison.Ordinal))
+        {
+            return; // another server checking its own connection
+        }
+
         if (payload.StartsWith("key:", StringComparison.Ordinal) && Guid.TryParse(payload.AsSpan(4), out var keyId))
         {
             cache.EvictKey(keyId);
@@ -47,14 +47,12 @@ internal static class VerificationSignal
     }
 }
 
-/// <summary>Forgets an organisation's keys here at once, and tells the other servers.</summary>
-internal sealed class KeyVerificationChanges(KeyVerificationCache cache, CredentialsDbContext db) : IKeyVerificationChanges
+/// <summary>The signal that makes every server forget an organisation's keys, and forgetting them here.</summary>
+internal sealed class KeyVerificationChanges(KeyVerificationCache cache) : IKeyVerificationChanges
 {
-    public async Task OrganisationChangedAsync(Guid tenantId, CancellationToken cancellationToken)
-    {
-        cache.EvictOrganisation(tenantId);
-        await VerificationSignal.NotifyAsync(db, VerificationSignal.ForOrganisation(tenantId), cancellationToken);
-    }
+    public KeyVerificationSignal OrganisationSignal(Guid tenantId) => new(VerificationSignal.Channel, VerificationSignal.ForOrganisation(tenantId));
+
+    public void ForgetOrganisationHere(Guid tenantId) => cache.EvictOrganisation(tenantId);
 }
 
 /// <summary>
@@ -64,9 +62,19 @@ internal sealed class KeyVerificationChanges(KeyVerificationCache cache, Credent
 /// database cannot be asked either do keys read within the TTL stand in. On SQLite (one process) the cache is on from
 /// the start and changes are evicted in-process.
 /// </summary>
-internal sealed class VerificationListener(DatabaseSettings database, KeyVerificationCache cache, ILogger<VerificationListener> logger)
-    : BackgroundService
+/// <remarks>
+/// A connection can die silently (a peer gone without a reset, a firewall that drops the flow): the socket stays open and
+/// notifications stop arriving. So the listener checks its own connection every
+/// <c>Credentials:Verification:ListenerCheckSeconds</c> (5 by default): it sends a NOTIFY on the channel to itself and
+/// must hear it back within the same time; when it does not, the cache stops being trusted at once and the connection is
+/// made anew.
+/// </remarks>
+internal sealed class VerificationListener(DatabaseSettings database, KeyVerificationCache cache, Microsoft.Extensions.Options.IOptions<VerificationOptions> options,
+    ILogger<VerificationListener> logger) : BackgroundService
 {
+    /// <summary>The payload prefix of the listener's own checks (other servers ignore them: see <see cref="VerificationSignal.Apply"/>).</summary>
+    public const string PingPrefix = "ping:";
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         if (database.Provider != DatabaseProvider.Postgres)
@@ -80,11 +88,22 @@ internal sealed class VerificationListener(DatabaseSettings database, KeyVerific
         var failing = false;
         while (!stoppingToken.IsCancellationRequested)
         {
+            var connection = new NpgsqlConnection(connectionString);
             try
             {
-                await using var connection = new NpgsqlConnection(connectionString);
                 await connection.OpenAsync(stoppingToken);
-                connection.Notification += (_, e) => VerificationSignal.Apply(cache, e.Payload);
+                var heard = string.Empty;
+                connection.Notification += (_, e) =>
+                {
+                    if (e.Payload.StartsWith(PingPrefix, StringComparison.Ordinal))
+                    {
+                        heard = e.Payload;
+                    }
+                    else
+                    {
+                        VerificationSignal.Apply(cache, e.Payload);
+                    }
+                };
                 await using (var listen = new NpgsqlCommand($"LISTEN {VerificationSignal.Channel}", connection))
                 {
                     await listen.ExecuteNonQueryAsync(stoppingToken);
@@ -97,16 +116,25 @@ internal sealed class VerificationListener(DatabaseSettings database, KeyVerific
                     failing = false;
                 }
 
+                var check = TimeSpan.FromSeconds(options.Value.ListenerCheckSeconds);
                 while (!stoppingToken.IsCancellationRequested)
                 {
-                    await connection.WaitAsync(stoppingToken);
+                    // Wait for changes until the next check is due, then ask the connection to prove it still carries them.
+                    // (Elapsed time on the machine's monotonic clock, not the platform's TimeProvider: a connection dies in real time.)
+                    var since = System.Diagnostics.Stopwatch.GetTimestamp();
+                    while (System.Diagnostics.Stopwatch.GetElapsedTime(since) < check && !stoppingToken.IsCancellationRequested)
+                    {
+                        await connection.WaitAsync((int)Math.Max(1, (check - System.Diagnostics.Stopwatch.GetElapsedTime(since)).TotalMilliseconds), stoppingToken);
+                    }
+
+                    await CheckAsync(connection, () => heard, check, stoppingToken);
                 }
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {
                 break;
             }
-            catch (Exception e) when (e is NpgsqlException or IOException or SocketException or InvalidOperationException or TimeoutException)
+            catch (Exception e) when (e is NpgsqlException or IOException or SocketException or InvalidOperationException or TimeoutException or ListenerSilentException)
             {
                 cache.Disable();
                 if (!failing)
@@ -125,8 +153,62 @@ internal sealed class VerificationListener(DatabaseSettings database, KeyVerific
                     break;
                 }
             }
+            finally
+            {
+                // Not awaited: closing a silent connection waits for its unanswered command (seconds), and the cache is
+                // already off; the next connection need not wait for it.
+                _ = CloseQuietlyAsync(connection);
+            }
         }
 
         cache.Disable();
     }
+
+    private static async Task CloseQuietlyAsync(NpgsqlConnection connection)
+    {
+        try
+        {
+            await connection.DisposeAsync();
+        }
+        catch (Exception e) when (e is NpgsqlException or IOException or SocketException or InvalidOperationException or TimeoutException)
+        {
+            // already broken
+        }
+    }
+
+    /// <summary>
+    /// Sends a NOTIFY with a new nonce through the listening connection and waits, at most <paramref name="within"/>,
+    /// to hear it back; the command itself times out in the same time. A connection that cannot do this carries no
+    /// notifications either.
+    /// </summary>
+    private static async Task CheckAsync(NpgsqlConnection connection, Func<string> heard, TimeSpan within, CancellationToken stoppingToken)
+    {
+        var nonce = PingPrefix + Guid.NewGuid().ToString("N");
+        var ping = new NpgsqlCommand("SELECT pg_notify(@channel, @payload)", connection);
+        ping.Parameters.AddWithValue("channel", VerificationSignal.Channel);
+        ping.Parameters.AddWithValue("payload", nonce);
+        try
+        {
+            // A silent connection answers nothing (Npgsql's own command timeout would wait far longer for it).
+            await ping.ExecuteNonQueryAsync(stoppingToken).WaitAsync(within, stoppingToken);
+        }
+        catch (TimeoutException)
+        {
+            throw new ListenerSilentException();
+        }
+
+        var sent = System.Diagnostics.Stopwatch.GetTimestamp();
+        while (heard() != nonce)
+        {
+            var left = within - System.Diagnostics.Stopwatch.GetElapsedTime(sent);
+            if (left <= TimeSpan.Zero)
+            {
+                throw new ListenerSilentException();
+            }
+
+            await connection.WaitAsync((int)Math.Max(1, left.TotalMilliseconds), stoppingToken);
+        }
+    }
+
+    private sealed class ListenerSilentException() : Exception("the listening connection did not carry its own check back in time");
 }

@@ -1,6 +1,8 @@
 using System.Globalization;
 using System.Security.Claims;
+using Idunox.Identity.Contracts;
 using Idunox.Identity.Persistence;
+using Idunox.Identity.Sessions;
 using Idunox.Identity.SignIn;
 using Idunox.Shared;
 using Idunox.Shared.MultiTenancy;
@@ -16,9 +18,11 @@ namespace Idunox.Identity.Authentication;
 
 /// <summary>
 /// The partner portal's cookie session: HttpOnly, SameSite=Lax, Secure unless <c>Http:SecureCookies</c> is false (Development), 60 minutes idle and 12 hours
-/// at most (<c>Portal:Session:*</c>). Every request runs the same check as bearer tokens (<see cref="PartnerAuthentication.SessionCheck"/>):
-/// disabling the user, suspending the organisation or changing the password ends the session at once. The cookie opens
-/// only the portal's pages; the /v1 API accepts bearer tokens only.
+/// at most (<c>Portal:Session:*</c>). The cookie carries the id of a server-side session row (<see cref="IUserSessions"/>),
+/// which keeps the idle and absolute limits and ends on sign-out, "sign out everywhere" or a sign-out from another
+/// session — on every server at once. Every request also runs the same check as bearer tokens
+/// (<see cref="PartnerAuthentication.SessionCheck"/>): disabling the user, suspending the organisation or changing the
+/// password ends the session at once. The cookie opens only the portal's pages; the /v1 API accepts bearer tokens only.
 /// </summary>
 internal static class PortalSession
 {
@@ -29,6 +33,9 @@ internal static class PortalSession
     /// <summary>When the person signed in: the absolute limit counts from here, whatever sliding renewals happened.</summary>
     public const string SignedInAtClaim = "signed_in_at";
 
+    /// <summary>The id of the session's row.</summary>
+    public const string SessionIdClaim = "sid";
+
     public static void AddPortalSession(this IHostApplicationBuilder builder)
     {
         var settings = builder.Configuration.GetSection("Portal:Session");
@@ -36,25 +43,29 @@ internal static class PortalSession
         var absolute = TimeSpan.FromHours(settings.GetValue("AbsoluteHours", 12));
         var secure = Idunox.Shared.Web.WebSurface.SecureCookies(builder);
 
+        builder.Services.AddSingleton(new PortalSessionLimits(idle, absolute));
         builder.Services.AddClaimTenantStrategy(IdunoxAuthentication.PortalCookieScheme, TenantSources.PortalCookie);
         builder.Services.Configure<Idunox.Shared.Web.WebSessionSchemes>(s => s.Add(IdunoxAuthentication.PortalCookieScheme));
         builder.Services.AddAuthentication().AddCookie(IdunoxAuthentication.PortalCookieScheme, o =>
         {
-            o.Cookie.Name = CookieName;
+            // __Host-: sent only over HTTPS, only to this host, for every path; a sibling subdomain cannot plant or overwrite it.
+            o.Cookie.Name = Idunox.Shared.Web.WebSurface.CookieName(CookieName, secure);
             o.Cookie.HttpOnly = true;
             o.Cookie.SameSite = SameSiteMode.Lax;
             o.Cookie.SecurePolicy = secure ? CookieSecurePolicy.Always : CookieSecurePolicy.SameAsRequest;
             o.Cookie.Path = "/";
             o.Cookie.IsEssential = true;
-            o.ExpireTimeSpan = idle;
-            o.SlidingExpiration = true;
+            // The cookie lives as long as the absolute limit and is not renewed: the row keeps the idle limit, so
+            // activity needs no new cookie and an ended row ends the session wherever the cookie was copied to.
+            o.ExpireTimeSpan = absolute;
+            o.SlidingExpiration = false;
             o.LoginPath = SignInPath;
             o.LogoutPath = "/partner/sign-out";
             o.AccessDeniedPath = SignInPath;
             o.ReturnUrlParameter = "returnUrl";
             o.Events = new CookieAuthenticationEvents
             {
-                OnValidatePrincipal = context => ValidateAsync(context, absolute),
+                OnValidatePrincipal = ValidateAsync,
             };
         });
         builder.Services.AddAuthorizationBuilder().AddPolicy(IdunoxAuthentication.PortalPolicy, p => p
@@ -63,10 +74,14 @@ internal static class PortalSession
             .RequireClaim(IdunoxClaimTypes.Tenant));
     }
 
-    /// <summary>Starts a session for a signed-in partner, with the same claims a bearer token carries.</summary>
-    public static Task SignInAsync(HttpContext http, SignedIn signedIn)
+    /// <summary>Starts a session for a signed-in partner: a session row, and a cookie with its id and the claims a bearer token carries.</summary>
+    public static async Task SignInAsync(HttpContext http, SignedIn signedIn)
     {
         var now = http.RequestServices.GetRequiredService<TimeProvider>().GetUtcNow();
+        var limits = http.RequestServices.GetRequiredService<PortalSessionLimits>();
+        var sessionId = await http.RequestServices.GetRequiredService<IUserSessions>().StartAsync(new SessionStart(SessionKinds.Portal,
+            signedIn.User.Id, signedIn.Organisation.Id, http.Connection.RemoteIpAddress?.ToString(), http.Request.Headers.UserAgent.ToString(),
+            limits.Idle, limits.Absolute), http.RequestAborted);
         var identity = new ClaimsIdentity(
         [
             new Claim(IdunoxClaimTypes.UserId, signedIn.User.Id.ToString()),
@@ -75,23 +90,39 @@ internal static class PortalSession
             new Claim(PartnerTokens.SecurityStampClaim, signedIn.User.SecurityStamp ?? string.Empty),
             new Claim(PartnerTokens.OrganisationStampClaim, signedIn.Organisation.SessionStamp),
             new Claim(SignedInAtClaim, now.ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture)),
+            new Claim(SessionIdClaim, sessionId.ToString()),
         ], IdunoxAuthentication.PortalCookieScheme, IdunoxClaimTypes.Email, null);
-        return http.SignInAsync(IdunoxAuthentication.PortalCookieScheme, new ClaimsPrincipal(identity),
+        await http.SignInAsync(IdunoxAuthentication.PortalCookieScheme, new ClaimsPrincipal(identity),
             new AuthenticationProperties { IsPersistent = false, IssuedUtc = now });
     }
 
-    public static Task SignOutAsync(HttpContext http) => http.SignOutAsync(IdunoxAuthentication.PortalCookieScheme);
+    /// <summary>Ends this browser's session: its row (so a copy of the cookie opens nothing) and its cookie.</summary>
+    public static async Task SignOutAsync(HttpContext http)
+    {
+        var result = await http.AuthenticateAsync(IdunoxAuthentication.PortalCookieScheme);
+        if (SessionIdOf(result.Principal) is { } sessionId)
+        {
+            await http.RequestServices.GetRequiredService<IUserSessions>().EndAsync(sessionId, UserSessions.SignedOut, http.RequestAborted);
+        }
 
-    private static async Task ValidateAsync(CookieValidatePrincipalContext context, TimeSpan absolute)
+        await http.SignOutAsync(IdunoxAuthentication.PortalCookieScheme);
+    }
+
+    /// <summary>The session id a portal principal carries, if any.</summary>
+    public static Guid? SessionIdOf(ClaimsPrincipal? principal) =>
+        Guid.TryParse(principal?.FindFirst(SessionIdClaim)?.Value, out var id) ? id : null;
+
+    private static async Task ValidateAsync(CookieValidatePrincipalContext context)
     {
         var principal = context.Principal;
-        var clock = context.HttpContext.RequestServices.GetRequiredService<TimeProvider>();
+        var services = context.HttpContext.RequestServices;
         var valid = Guid.TryParse(principal?.FindFirst(IdunoxClaimTypes.UserId)?.Value, out var userId) &
-                    Guid.TryParse(principal?.FindFirst(IdunoxClaimTypes.Tenant)?.Value, out var tenantId) &
-                    long.TryParse(principal?.FindFirst(SignedInAtClaim)?.Value, NumberStyles.None, CultureInfo.InvariantCulture, out var signedInAt);
-        valid = valid && clock.GetUtcNow() - DateTimeOffset.FromUnixTimeSeconds(signedInAt) < absolute;
+                    Guid.TryParse(principal?.FindFirst(IdunoxClaimTypes.Tenant)?.Value, out var tenantId);
+        valid = valid && SessionIdOf(principal) is { } sessionId &&
+                await services.GetRequiredService<IUserSessions>().CheckAsync(sessionId, userId, SessionKinds.Portal, activity: true,
+                    context.HttpContext.RequestAborted);
         valid = valid && await PartnerAuthentication.SessionCheck.IsStillValidAsync(
-            context.HttpContext.RequestServices.GetRequiredService<IdentityModuleDbContext>(), userId, tenantId,
+            services.GetRequiredService<IdentityModuleDbContext>(), userId, tenantId,
             principal!.FindFirst(PartnerTokens.SecurityStampClaim)?.Value, principal.FindFirst(PartnerTokens.OrganisationStampClaim)?.Value,
             context.HttpContext.RequestAborted);
         if (!valid)
@@ -101,3 +132,6 @@ internal static class PortalSession
         }
     }
 }
+
+/// <summary>The portal session's limits (<c>Portal:Session:IdleMinutes</c>, <c>AbsoluteHours</c>), kept on each session row.</summary>
+internal sealed record PortalSessionLimits(TimeSpan Idle, TimeSpan Absolute);

@@ -23,7 +23,6 @@ internal sealed class AccountLinks(
     LoginLockout lockout,
     LoginRateLimiter rateLimiter,
     TimeProvider clock,
-    ResetRequestLimiter perAddress,
     IServiceProvider services,
     ILogger<AccountLinks> logger)
 {
@@ -93,6 +92,11 @@ internal sealed class AccountLinks(
 
         await lockout.ResetAsync(user.NormalizedEmail ?? string.Empty, cancellationToken);
         logger.LogInformation("Portal user {UserId} chose a password with a {Purpose} link", user.Id, purpose);
+        if (purpose == PartnerLinks.PasswordReset)
+        {
+            services.GetService<IAccountEmails>()?.SendSecurityNotice(new SecurityNotice(user.TenantId, user.Email!, user.DisplayName,
+                SecurityNoticeKind.PasswordResetWithLink, clock.GetUtcNow().UtcDateTime, null));
+        }
         return Outcome<SignedIn>.Ok(target);
     }
 
@@ -117,45 +121,24 @@ internal sealed class AccountLinks(
         var found = await db.PartnerUsers.AsNoTracking().Where(u => u.NormalizedEmail == normalized)
             .Select(u => new { User = u, Organisation = db.Organisations.FirstOrDefault(o => o.Id == u.TenantId) })
             .FirstOrDefaultAsync(cancellationToken);
-        if (found is { User.DisabledAt: null, Organisation.Status: OrganisationStatus.Active } &&
+        // Only a user who has a password gets a reset link. A user who has not chosen one yet keeps the invitation staff
+        // passed on (a stranger asking must neither cancel it nor send an e-mail staff chose not to send); staff send a
+        // new invitation when one is lost.
+        if (found is { User.DisabledAt: null, User.PasswordHash: not null, Organisation.Status: OrganisationStatus.Active } &&
             services.GetService<IAccountEmails>() is { } emails)
         {
             var user = found.User;
-            var purpose = user.PasswordHash is null ? PartnerLinks.Invitation : PartnerLinks.PasswordReset;
-            if (!perAddress.TryAcquire(user.Id.ToString("N"), 1, out _))
+            // One e-mail per account a minute, however many addresses and servers ask: nobody floods a mailbox. The answer is the same.
+            if (await rateLimiter.TryAcquireKeyAsync($"reset:{user.Id:N}", 1, cancellationToken) is not null)
             {
-                // One e-mail per account a minute, however many addresses ask: nobody floods a mailbox. The answer is the same.
                 return null;
             }
 
-            if (purpose == PartnerLinks.Invitation &&
-                await services.GetRequiredService<PartnerAccounts>().RenewInvitationAsync(user.Id) is { } renewed)
-            {
-                user = renewed;
-            }
-
-            var (link, expires) = links.Create(user, purpose);
-            var message = new AccountEmail(user.TenantId, user.Email!, user.DisplayName, found.Organisation.Name, link, expires);
-            if (purpose == PartnerLinks.Invitation)
-            {
-                emails.SendInvitation(message);
-            }
-            else
-            {
-                emails.SendPasswordReset(message);
-            }
-
-            logger.LogInformation("A {Purpose} link was sent to portal user {UserId}", purpose, user.Id);
+            var (link, expires) = links.Create(user, PartnerLinks.PasswordReset);
+            emails.SendPasswordReset(new AccountEmail(user.TenantId, user.Email!, user.DisplayName, found.Organisation.Name, link, expires));
+            logger.LogInformation("A password reset link was sent to portal user {UserId}", user.Id);
         }
 
         return null;
     }
-}
-
-/// <summary>At most one reset e-mail per account a minute on this server (a singleton: it counts across requests).</summary>
-internal sealed class ResetRequestLimiter(TimeProvider clock)
-{
-    private readonly Idunox.Shared.Security.FixedWindowLimiter _limiter = new(clock, TimeSpan.FromMinutes(1));
-
-    public bool TryAcquire(string key, int limit, out TimeSpan retryAfter) => _limiter.TryAcquire(key, limit, out retryAfter);
 }

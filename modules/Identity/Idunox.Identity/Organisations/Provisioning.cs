@@ -94,12 +94,21 @@ internal sealed partial class Provisioning(
         }
 
         organisation.Status = status;
-        await db.SaveChangesAsync(cancellationToken);
-        // The data API caches each key's organisation: it must forget this one, here and on every other server.
-        if (services.GetService<Idunox.Credentials.Contracts.IKeyVerificationChanges>() is { } verification)
+        // The data API caches each key's organisation: it must forget this one on every server. The signal goes in the
+        // change's own transaction, so no server misses a suspension that committed (nor hears one that did not).
+        var verification = services.GetService<Idunox.Credentials.Contracts.IKeyVerificationChanges>();
+        await using (var transaction = await db.Database.BeginTransactionAsync(cancellationToken))
         {
-            await verification.OrganisationChangedAsync(organisation.Id, cancellationToken);
+            await db.SaveChangesAsync(cancellationToken);
+            if (verification?.OrganisationSignal(organisation.Id) is { } signal)
+            {
+                await Idunox.Shared.Persistence.PostgresNotify.SendAsync(db, signal.Channel, signal.Payload, cancellationToken);
+            }
+
+            await transaction.CommitAsync(cancellationToken);
         }
+
+        verification?.ForgetOrganisationHere(organisation.Id);
 
         logger.LogInformation("Organisation {TenantId} is now {Status}", organisation.Id, status);
         return ProvisioningResult<OrganisationInfo>.Ok(organisation.ToInfo());

@@ -12,6 +12,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Idunox.Identity.Passwords;
 
@@ -20,11 +21,12 @@ namespace Idunox.Identity.Passwords;
 /// security stamp, which ends every token and portal session issued before; the caller gets a fresh one to stay signed in.
 /// Guessing the current password meets the same lockout as guessing it at sign-in.
 /// </summary>
-internal sealed class ChangePassword(IdentityModuleDbContext db, UserManager<PartnerUser> users, LoginLockout lockout)
+internal sealed class ChangePassword(IdentityModuleDbContext db, UserManager<PartnerUser> users, LoginLockout lockout,
+    Idunox.Identity.Contracts.IUserSessions sessions, TimeProvider clock, IServiceProvider services)
 {
     public static readonly UseCaseFailure SessionEnded = new(FailureKind.Unauthorized, "invalid_token", "The access token is not valid.", null);
 
-    public async Task<Outcome<SignedIn>> RunAsync(Guid userId, Guid tenantId, string? currentPassword, string? newPassword,
+    public async Task<Outcome<SignedIn>> RunAsync(Guid userId, Guid tenantId, string? currentPassword, string? newPassword, string? clientAddress,
         CancellationToken cancellationToken)
     {
         var errors = new ValidationErrors()
@@ -66,6 +68,10 @@ internal sealed class ChangePassword(IdentityModuleDbContext db, UserManager<Par
             return UseCaseFailure.Invalid(errors);
         }
 
+        // The new stamp already refuses every older session and token; ending the rows takes them off the session list.
+        await sessions.EndAllAsync(user.Id, Idunox.Identity.Contracts.SessionKinds.Portal, "password changed", cancellationToken);
+        services.GetService<Idunox.Notifications.Contracts.IAccountEmails>()?.SendSecurityNotice(new Idunox.Notifications.Contracts.SecurityNotice(
+            user.TenantId, user.Email!, user.DisplayName, Idunox.Notifications.Contracts.SecurityNoticeKind.PasswordChanged, clock.GetUtcNow().UtcDateTime, clientAddress));
         return Outcome<SignedIn>.Ok(new SignedIn(user, organisation));
     }
 
@@ -86,7 +92,8 @@ internal sealed class ChangePassword(IdentityModuleDbContext db, UserManager<Par
         CancellationToken cancellationToken)
     {
         var userId = Guid.Parse(http.User.FindFirst(IdunoxClaimTypes.UserId)!.Value);
-        var outcome = await changePassword.RunAsync(userId, tenant.TenantId ?? Guid.Empty, request.CurrentPassword, request.NewPassword, cancellationToken);
+        var outcome = await changePassword.RunAsync(userId, tenant.TenantId ?? Guid.Empty, request.CurrentPassword, request.NewPassword,
+            http.Connection.RemoteIpAddress?.ToString(), cancellationToken);
         if (outcome.Value is not { } signedIn)
         {
             return outcome.Failure!.ToProblem(http);

@@ -1,4 +1,5 @@
 using Idunox.Identity.Organisations;
+using Idunox.Identity.Sessions;
 using Idunox.Identity.SignIn;
 using Idunox.Identity.Users;
 using Idunox.Shared;
@@ -25,6 +26,8 @@ internal abstract class IdentityModuleDbContext(DbContextOptions options, ITenan
     public DbSet<LoginAttempt> LoginAttempts => Set<LoginAttempt>();
 
     public DbSet<AddressWindow> AddressWindows => Set<AddressWindow>();
+
+    public DbSet<UserSession> UserSessions => Set<UserSession>();
 
     /// <summary>The key ring that protects portal cookies and antiforgery tokens, shared by every server of the platform.</summary>
     public DbSet<DataProtectionKey> DataProtectionKeys => Set<DataProtectionKey>();
@@ -105,6 +108,18 @@ internal abstract class IdentityModuleDbContext(DbContextOptions options, ITenan
             w.HasKey(x => new { x.Address, x.WindowStart });
             w.Property(x => x.Address).HasMaxLength(AddressWindow.MaxAddressLength);
             w.HasIndex(x => x.WindowStart); // retention
+        });
+
+        modelBuilder.Entity<UserSession>(s =>
+        {
+            s.ToTable("user_sessions");
+            s.HasKey(x => x.Id);
+            s.Property(x => x.Kind).HasMaxLength(16);
+            s.Property(x => x.EndedBecause).HasMaxLength(UserSession.MaxReasonLength);
+            s.Property(x => x.Address).HasMaxLength(UserSession.MaxAddressLength);
+            s.Property(x => x.UserAgent).HasMaxLength(UserSession.MaxUserAgentLength);
+            s.HasIndex(x => new { x.UserId, x.Kind }); // a user's sessions: the list, "sign out everywhere"
+            s.HasIndex(x => x.ExpiresAt); // retention
         });
     }
 

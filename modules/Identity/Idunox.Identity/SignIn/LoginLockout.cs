@@ -7,12 +7,17 @@ using Microsoft.Extensions.Options;
 namespace Idunox.Identity.SignIn;
 
 /// <summary>
-/// Locks an e-mail address — whether or not a user has it — after too many consecutive failed sign-ins. Each attempt
+/// Locks an e-mail address — whether or not a user has it — after too many consecutive failed sign-ins, per client
+/// address for sign-ins (<see cref="AtAddress"/>: whoever floods an account locks only their own address, an IPv6 /64,
+/// out of it; the real user elsewhere signs in as usual), per account for a signed-in user's password change. Each attempt
 /// is reserved before its password is checked, in one atomic statement: a burst of parallel guesses counts every guess
 /// as it arrives, so no more passwords are ever checked than the limit allows, however many arrive at once.
 /// </summary>
 internal sealed class LoginLockout(IdentityModuleDbContext db, IOptions<LoginOptions> options, TimeProvider clock)
 {
+    /// <summary>The lock key of an account's sign-ins from one client address (its IPv6 /64).</summary>
+    public static string AtAddress(string account, string? clientAddress) => $"{account}|{Idunox.Shared.Security.AddressBucket.Of(clientAddress)}";
+
     /// <summary>
     /// Reserves one attempt for the address. Null when the password may be checked now; otherwise how long the address
     /// stays locked (an attempt past the limit locks it, even while earlier attempts are still being checked).

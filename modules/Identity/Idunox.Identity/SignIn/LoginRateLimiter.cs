@@ -5,7 +5,7 @@ using Microsoft.Extensions.Options;
 namespace Idunox.Identity.SignIn;
 
 /// <summary>
-/// A fixed one-minute window of sign-in attempts per client address, counted in the database in one atomic upsert, so
+/// A fixed one-minute window of sign-in attempts per client address (an IPv6 address by its /64), counted in the database in one atomic upsert, so
 /// every server behind a load balancer shares the count: N servers do not multiply the limit by N. Portal sign-in,
 /// staff sign-in and password-reset requests draw on the same allowance.
 /// </summary>
@@ -14,13 +14,18 @@ internal sealed class LoginRateLimiter(IdentityModuleDbContext db, IOptions<Logi
     public static readonly TimeSpan Window = TimeSpan.FromMinutes(1);
 
     /// <summary>Counts one attempt; null when it may go ahead, otherwise how long the address must wait.</summary>
-    public async Task<TimeSpan?> TryAcquireAsync(string? clientAddress, CancellationToken cancellationToken)
+    public Task<TimeSpan?> TryAcquireAsync(string? clientAddress, CancellationToken cancellationToken) =>
+        TryAcquireKeyAsync(Idunox.Shared.Security.AddressBucket.Of(clientAddress is { Length: > 0 } ? clientAddress : null),
+            options.Value.AttemptsPerAddressPerMinute, cancellationToken);
+
+    /// <summary>Counts one use of any allowance shared by every server (e.g. reset e-mails per account); null when it may go ahead.</summary>
+    public async Task<TimeSpan?> TryAcquireKeyAsync(string key, int perMinute, CancellationToken cancellationToken)
     {
         var now = clock.GetUtcNow().UtcDateTime;
         var start = new DateTime(now.Ticks - (now.Ticks % Window.Ticks), DateTimeKind.Utc);
-        var address = clientAddress is { Length: > 0 } known ? known[..Math.Min(known.Length, AddressWindow.MaxAddressLength)] : "unknown";
+        var address = key[..Math.Min(key.Length, AddressWindow.MaxAddressLength)];
         var counted = await db.Database.SqlQueryRaw<int>(CountSql(), address, start).ToListAsync(cancellationToken);
-        return counted.Single() > options.Value.AttemptsPerAddressPerMinute ? start + Window - now : null;
+        return counted.Single() > perMinute ? start + Window - now : null;
     }
 
     /// <summary>One upsert, the same on PostgreSQL and SQLite; answers the address's attempts in this window, this one included.</summary>

@@ -56,7 +56,10 @@ internal sealed class SignInPartner(
         }
 
         var normalized = users.NormalizeEmail(email!.Trim()) ?? string.Empty;
-        if (await lockout.ReserveAttemptAsync(normalized, cancellationToken) is { } locked)
+        // Failures count per account and address: a flood from one address locks that address out of the account, and
+        // the real user, signing in from anywhere else, is not locked out with it.
+        var lockKey = LoginLockout.AtAddress(normalized, address);
+        if (await lockout.ReserveAttemptAsync(lockKey, cancellationToken) is { } locked)
         {
             return TooMany(locked, "Too many failed sign-ins for this e-mail address.");
         }
@@ -72,12 +75,12 @@ internal sealed class SignInPartner(
         if (user is null || verification == PasswordVerificationResult.Failed || user.DisabledAt is not null ||
             organisation is not { Status: OrganisationStatus.Active })
         {
-            await lockout.RecordFailureAsync(normalized, cancellationToken);
+            await lockout.RecordFailureAsync(lockKey, cancellationToken);
             logger.LogInformation("Refused a sign-in from {ClientAddress}", address);
             return Refused;
         }
 
-        await lockout.ResetAsync(normalized, cancellationToken);
+        await lockout.ResetAsync(lockKey, cancellationToken);
         if (verification == PasswordVerificationResult.SuccessRehashNeeded &&
             await users.RehashPasswordAsync(user, password!) is { Succeeded: false } rehash)
         {

@@ -9,6 +9,7 @@ using Idunox.Identity.Users;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Identity.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -27,10 +28,10 @@ internal sealed class StaffAccounts(
     LoginRateLimiter rateLimiter,
     IOptions<PortalOptions> portal,
     IdentityMetrics metrics,
+    TimeProvider clock,
+    IServiceProvider services,
     ILogger<StaffAccounts> logger) : IStaffAccounts
 {
-    public const int RecoveryCodeCount = 10;
-
     private static readonly StaffRefusal Refused = new(StaffRefusal.InvalidCredentials, "Invalid e-mail or password.",
         "Check the e-mail address and password. Staff accounts are added with the 'staff add' command.");
 
@@ -59,7 +60,7 @@ internal sealed class StaffAccounts(
         }
 
         var normalized = users.NormalizeEmail(email.Trim()) ?? string.Empty;
-        var lockKey = $"staff:{normalized}";
+        var lockKey = LoginLockout.AtAddress($"staff:{normalized}", clientAddress);
         if (await lockout.ReserveAttemptAsync(lockKey, cancellationToken) is { } locked)
         {
             return StaffCheck.Refused(TooMany(locked, "Too many failed sign-ins for this e-mail address."));
@@ -84,30 +85,27 @@ internal sealed class StaffAccounts(
         return new StaffCheck(await MemberAsync(user), null);
     }
 
-    public async Task<AuthenticatorEnrolment?> BeginEnrolmentAsync(Guid staffUserId, CancellationToken cancellationToken)
+    public async Task<AuthenticatorEnrolment?> BeginEnrolmentAsync(Guid staffUserId, string? keyInProgress, CancellationToken cancellationToken)
     {
         var user = await ActiveUserAsync(staffUserId);
-        if (user is null || await users.GetTwoFactorEnabledAsync(user))
+        if (user is null || user.TwoFactorEnabled)
         {
             return null;
         }
 
-        var key = await users.GetAuthenticatorKeyAsync(user);
-        if (string.IsNullOrEmpty(key))
-        {
-            await users.ResetAuthenticatorKeyAsync(user);
-            key = await users.GetAuthenticatorKeyAsync(user);
-        }
-
+        // The key belongs to this attempt only (the page keeps it in its own protected, short-lived cookie): nothing is
+        // stored until a code proves the app has it, so a second browser holding the password sees a key of its own.
+        var key = Authenticator.Decode(keyInProgress) is not null ? keyInProgress!.Replace(" ", string.Empty, StringComparison.Ordinal).ToUpperInvariant()
+            : Authenticator.NewKey();
         var issuer = $"{(portal.Value.Brand.Name is { Length: > 0 } name ? name : "Idunox")} staff";
         var uri = $"otpauth://totp/{Uri.EscapeDataString(issuer)}:{Uri.EscapeDataString(user.Email!)}?secret={key}&issuer={Uri.EscapeDataString(issuer)}&digits=6";
-        return new AuthenticatorEnrolment(Grouped(key!), uri);
+        return new AuthenticatorEnrolment(key, Authenticator.Grouped(key), uri);
     }
 
-    public async Task<StaffCheck> CompleteEnrolmentAsync(Guid staffUserId, string? code, CancellationToken cancellationToken)
+    public async Task<StaffCheck> CompleteEnrolmentAsync(Guid staffUserId, string? keyInProgress, string? code, CancellationToken cancellationToken)
     {
         var user = await ActiveUserAsync(staffUserId);
-        if (user is null || await users.GetTwoFactorEnabledAsync(user) || string.IsNullOrEmpty(await users.GetAuthenticatorKeyAsync(user)))
+        if (user is null || user.TwoFactorEnabled || Authenticator.Decode(keyInProgress) is not { } keyBytes)
         {
             return StaffCheck.Refused(Refused);
         }
@@ -118,16 +116,33 @@ internal sealed class StaffAccounts(
             return StaffCheck.Refused(TooMany(locked, "Too many wrong codes."));
         }
 
-        var digits = Digits(code);
-        if (digits is null || !await users.VerifyTwoFactorTokenAsync(user, users.Options.Tokens.AuthenticatorTokenProvider, digits))
+        if (Authenticator.Digits(code) is not { } digits || Authenticator.MatchStep(keyBytes, digits, clock.GetUtcNow()) is not { } step)
         {
             await lockout.RecordFailureAsync(lockKey, cancellationToken);
             return StaffCheck.Refused(WrongCode with { Detail = "Enter the 6-digit code your authenticator app shows for this account now." });
         }
 
+        // One save: the key of this attempt replaces any other, two-factor is on, the code's step is used, the recovery
+        // codes are new and every other session ends (a new security stamp). The concurrency stamp lets only one of two
+        // attempts finishing at once win.
+        var codes = RecoveryCodes.Generate();
+        user.TwoFactorEnabled = true;
+        user.AuthenticatorLastStep = step;
+        user.SecurityStamp = NewStamp();
+        user.ConcurrencyStamp = Guid.NewGuid().ToString();
+        SetToken(user.Id, AuthenticatorKeyName, keyInProgress!.Replace(" ", string.Empty, StringComparison.Ordinal).ToUpperInvariant());
+        SetToken(user.Id, RecoveryCodesName, RecoveryCodes.Store(codes));
+        try
+        {
+            await db.SaveChangesAsync(cancellationToken);
+        }
+        catch (DbUpdateConcurrencyException)
+        {
+            logger.LogWarning("Staff user {UserId} finished two enrolments at once; the other one won", user.Id);
+            return StaffCheck.Refused(Refused);
+        }
+
         await lockout.ResetAsync(lockKey, cancellationToken);
-        await users.SetTwoFactorEnabledAsync(user, true);
-        var codes = (await users.GenerateNewTwoFactorRecoveryCodesAsync(user, RecoveryCodeCount))!.ToList();
         logger.LogInformation("Staff user {UserId} enrolled an authenticator", user.Id);
         return new StaffCheck(await MemberAsync(user), null, codes, RecoveryCodesLeft: codes.Count);
     }
@@ -135,7 +150,7 @@ internal sealed class StaffAccounts(
     public async Task<StaffCheck> VerifySecondFactorAsync(Guid staffUserId, string? code, CancellationToken cancellationToken)
     {
         var user = await ActiveUserAsync(staffUserId);
-        if (user is null || !await users.GetTwoFactorEnabledAsync(user))
+        if (user is null || !user.TwoFactorEnabled)
         {
             return StaffCheck.Refused(Refused);
         }
@@ -147,17 +162,20 @@ internal sealed class StaffAccounts(
         }
 
         var text = (code ?? string.Empty).Trim();
-        if (Digits(text) is { } digits && await users.VerifyTwoFactorTokenAsync(user, users.Options.Tokens.AuthenticatorTokenProvider, digits))
+        if (Authenticator.Digits(text) is { } digits)
         {
-            await lockout.ResetAsync(lockKey, cancellationToken);
-            logger.LogInformation("Staff user {UserId} signed in with an authenticator code", user.Id);
-            return new StaffCheck(await MemberAsync(user), null, RecoveryCodesLeft: await users.CountRecoveryCodesAsync(user));
+            if (Authenticator.Decode(await TokenAsync(user.Id, AuthenticatorKeyName, cancellationToken)) is { } key &&
+                Authenticator.MatchStep(key, digits, clock.GetUtcNow()) is { } step &&
+                await UseStepAsync(user.Id, step, cancellationToken))
+            {
+                await lockout.ResetAsync(lockKey, cancellationToken);
+                logger.LogInformation("Staff user {UserId} signed in with an authenticator code", user.Id);
+                return new StaffCheck(await MemberAsync(user), null, RecoveryCodesLeft: RecoveryCodes.CountLeft(await TokenAsync(user.Id, RecoveryCodesName, cancellationToken)));
+            }
         }
-
-        if (text.Length is > 0 and <= 64 && (await users.RedeemTwoFactorRecoveryCodeAsync(user, text.Replace(" ", string.Empty, StringComparison.Ordinal))).Succeeded)
+        else if (text.Length is > 0 and <= 64 && await RedeemRecoveryCodeAsync(user.Id, text, cancellationToken) is { } left)
         {
             await lockout.ResetAsync(lockKey, cancellationToken);
-            var left = await users.CountRecoveryCodesAsync(user);
             logger.LogWarning("Staff user {UserId} signed in with a recovery code ({Left} left)", user.Id, left);
             return new StaffCheck(await MemberAsync(user), null, UsedRecoveryCode: true, RecoveryCodesLeft: left);
         }
@@ -166,6 +184,56 @@ internal sealed class StaffAccounts(
         logger.LogInformation("Refused a second-factor code of staff user {UserId}", user.Id);
         return StaffCheck.Refused(WrongCode);
     }
+
+    /// <summary>
+    /// Marks a time step as used, in one conditional update: true only for a step later than the last one accepted, so a
+    /// code seen once (or an older one) is refused on every server, even when two arrive at once.
+    /// </summary>
+    private async Task<bool> UseStepAsync(Guid userId, long step, CancellationToken cancellationToken) =>
+        await db.StaffUsers.Where(u => u.Id == userId && (u.AuthenticatorLastStep == null || u.AuthenticatorLastStep < step))
+            .ExecuteUpdateAsync(s => s.SetProperty(u => u.AuthenticatorLastStep, step), cancellationToken) == 1;
+
+    /// <summary>Removes a recovery code from the stored list by compare-and-swap; the codes left, or null when it was not there (or another server took it first).</summary>
+    private async Task<int?> RedeemRecoveryCodeAsync(Guid userId, string code, CancellationToken cancellationToken)
+    {
+        var stored = await TokenAsync(userId, RecoveryCodesName, cancellationToken);
+        if (RecoveryCodes.Redeem(stored, code) is not { } rest)
+        {
+            return null;
+        }
+
+        var swapped = await db.Set<IdentityUserToken<Guid>>()
+            .Where(t => t.UserId == userId && t.LoginProvider == InternalLoginProvider && t.Name == RecoveryCodesName && t.Value == stored)
+            .ExecuteUpdateAsync(s => s.SetProperty(t => t.Value, rest), cancellationToken);
+        return swapped == 1 ? RecoveryCodes.CountLeft(rest) : null;
+    }
+
+    private Task<string?> TokenAsync(Guid userId, string name, CancellationToken cancellationToken) =>
+        db.Set<IdentityUserToken<Guid>>().AsNoTracking()
+            .Where(t => t.UserId == userId && t.LoginProvider == InternalLoginProvider && t.Name == name)
+            .Select(t => t.Value).FirstOrDefaultAsync(cancellationToken);
+
+    private void SetToken(Guid userId, string name, string value)
+    {
+        var tokens = db.Set<IdentityUserToken<Guid>>();
+        var row = tokens.Local.FirstOrDefault(t => t.UserId == userId && t.LoginProvider == InternalLoginProvider && t.Name == name)
+                  ?? tokens.FirstOrDefault(t => t.UserId == userId && t.LoginProvider == InternalLoginProvider && t.Name == name);
+        if (row is null)
+        {
+            tokens.Add(new IdentityUserToken<Guid> { UserId = userId, LoginProvider = InternalLoginProvider, Name = name, Value = value });
+        }
+        else
+        {
+            row.Value = value;
+        }
+    }
+
+    private static string NewStamp() => Convert.ToHexString(RandomNumberGenerator.GetBytes(20));
+
+    /// <summary>Where ASP.NET Core Identity's user store keeps a user's own tokens.</summary>
+    private const string InternalLoginProvider = "[AspNetUserStore]";
+    private const string AuthenticatorKeyName = "AuthenticatorKey";
+    private const string RecoveryCodesName = "RecoveryCodes";
 
     public async Task<StaffMember?> FindSessionMemberAsync(Guid staffUserId, string? securityStamp, CancellationToken cancellationToken)
     {
@@ -193,10 +261,12 @@ internal sealed class StaffAccounts(
 
         // Disabling two-factor and a new key each renew the security stamp: every session of this member ends.
         await users.SetTwoFactorEnabledAsync(user, false);
-        await users.RemoveAuthenticationTokenAsync(user, "[AspNetUserStore]", "AuthenticatorKey");
-        await users.RemoveAuthenticationTokenAsync(user, "[AspNetUserStore]", "RecoveryCodes");
+        await users.RemoveAuthenticationTokenAsync(user, InternalLoginProvider, AuthenticatorKeyName);
+        await users.RemoveAuthenticationTokenAsync(user, InternalLoginProvider, RecoveryCodesName);
         await users.UpdateSecurityStampAsync(user);
         logger.LogWarning("The authenticator of staff user {UserId} was reset", user.Id);
+        services.GetService<Idunox.Notifications.Contracts.IAccountEmails>()?.SendSecurityNotice(new Idunox.Notifications.Contracts.SecurityNotice(
+            null, user.Email!, user.Email!, Idunox.Notifications.Contracts.SecurityNoticeKind.SecondFactorReset, clock.GetUtcNow().UtcDateTime, null, Staff: true));
         var member = await MemberAsync(user);
         return ProvisioningResult<StaffUserInfo>.Ok(new StaffUserInfo(user.Id, user.Email!, member.Roles));
     }
@@ -206,25 +276,6 @@ internal sealed class StaffAccounts(
 
     private async Task<StaffMember> MemberAsync(StaffUser user) =>
         new(user.Id, user.Email!, (await users.GetRolesAsync(user)).Order(StringComparer.Ordinal).ToList(), user.SecurityStamp!, user.TwoFactorEnabled);
-
-    /// <summary>A 6-digit code with any spaces or hyphens people type, or null.</summary>
-    private static string? Digits(string? code)
-    {
-        var digits = (code ?? string.Empty).Replace(" ", string.Empty, StringComparison.Ordinal).Replace("-", string.Empty, StringComparison.Ordinal);
-        return digits.Length == 6 && digits.All(char.IsAsciiDigit) ? digits : null;
-    }
-
-    /// <summary>The key as people type it: groups of four, lower case.</summary>
-    private static string Grouped(string key)
-    {
-        var text = new StringBuilder();
-        for (var i = 0; i < key.Length; i += 4)
-        {
-            text.Append(key.AsSpan(i, Math.Min(4, key.Length - i))).Append(' ');
-        }
-
-        return text.ToString().TrimEnd().ToLowerInvariant();
-    }
 
     private static StaffRefusal TooMany(TimeSpan wait, string title)
     {
@@ -241,36 +292,8 @@ internal sealed class StaffAccounts(
 }
 
 /// <summary>
-/// The staff user store, with recovery codes kept as SHA-256 hashes: the database never holds a code that works.
-/// (The authenticator's shared key must stay readable: TOTP needs it to compute the expected code.)
+/// The staff user store. The authenticator's key and the recovery codes are written by <see cref="StaffAccounts"/>
+/// itself (one save per enrolment, compare-and-swap per code), not through the store's token methods.
 /// </summary>
 internal sealed class StaffUserStore(IdentityModuleDbContext db, IdentityErrorDescriber? describer = null)
-    : UserStore<StaffUser, StaffRole, IdentityModuleDbContext, Guid>(db, describer)
-{
-    public override Task ReplaceCodesAsync(StaffUser user, IEnumerable<string> recoveryCodes, CancellationToken cancellationToken) =>
-        base.ReplaceCodesAsync(user, recoveryCodes.Select(Hash), cancellationToken);
-
-    /// <summary>
-    /// Removes the code's hash from the stored ones. (The base class would hand the remaining, already hashed, codes back
-    /// to <see cref="ReplaceCodesAsync"/>, hashing them a second time and so spoiling every other code.)
-    /// </summary>
-    public override async Task<bool> RedeemCodeAsync(StaffUser user, string code, CancellationToken cancellationToken)
-    {
-        var stored = await GetTokenAsync(user, InternalLoginProvider, RecoveryCodesName, cancellationToken) ?? string.Empty;
-        var hashes = stored.Split(';', StringSplitOptions.RemoveEmptyEntries);
-        var hash = Hash(code);
-        if (!hashes.Contains(hash, StringComparer.Ordinal))
-        {
-            return false;
-        }
-
-        await SetTokenAsync(user, InternalLoginProvider, RecoveryCodesName, string.Join(';', hashes.Where(h => h != hash)), cancellationToken);
-        return true;
-    }
-
-    private const string InternalLoginProvider = "[AspNetUserStore]";
-    private const string RecoveryCodesName = "RecoveryCodes";
-
-    private static string Hash(string code) =>
-        Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(code.Trim().ToLower(CultureInfo.InvariantCulture))));
-}
+    : UserStore<StaffUser, StaffRole, IdentityModuleDbContext, Guid>(db, describer);

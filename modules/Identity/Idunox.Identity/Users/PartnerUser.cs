@@ -27,6 +27,9 @@ internal sealed class StaffUser : IdentityUser<Guid>
     public DateTime CreatedAt { get; init; }
 
     public DateTime? DisabledAt { get; set; }
+
+    /// <summary>The time step of the last authenticator code accepted: a code of that step or an earlier one is refused.</summary>
+    public long? AuthenticatorLastStep { get; set; }
 }
 
 internal sealed class StaffRole : IdentityRole<Guid>;

@@ -8,25 +8,33 @@ using MimeKit;
 namespace Idunox.Notifications.Email;
 
 /// <summary>
-/// Sends invitation and password-reset e-mails off the request (so a page answers in the same time whether or not an
+/// Sends invitation, password-reset and security-notice e-mails off the request (so a page answers in the same time whether or not an
 /// e-mail goes out) and without storing them: a bounded in-memory queue and one sender. The link is never logged.
 /// </summary>
 internal sealed class AccountEmails(IEmailTransport transport, EmailTemplates templates, EmailOptions options, TimeProvider clock, ILogger<AccountEmails> logger)
     : BackgroundService, IAccountEmails
 {
-    private readonly Channel<(string Kind, AccountEmail Email)> _queue =
-        Channel.CreateBounded<(string, AccountEmail)>(new BoundedChannelOptions(1000) { FullMode = BoundedChannelFullMode.Wait });
+    private readonly Channel<Queued> _queue =
+        Channel.CreateBounded<Queued>(new BoundedChannelOptions(1000) { FullMode = BoundedChannelFullMode.Wait });
 
-    public void SendInvitation(AccountEmail email) => Enqueue("invitation", email);
+    /// <summary>An e-mail waiting to be rendered and sent: its kind, to whom, and how it reads.</summary>
+    private sealed record Queued(string Kind, Guid? TenantId, string Recipient, Func<EmailTemplates, RenderedEmail> Render);
 
-    public void SendPasswordReset(AccountEmail email) => Enqueue("password-reset", email);
+    public void SendInvitation(AccountEmail email) => Enqueue(new("invitation", email.TenantId, email.Recipient,
+        t => t.Invitation(email.RecipientName, email.OrganisationName, email.Link, email.ExpiresAt)));
 
-    private void Enqueue(string kind, AccountEmail email)
+    public void SendPasswordReset(AccountEmail email) => Enqueue(new("password-reset", email.TenantId, email.Recipient,
+        t => t.PasswordReset(email.RecipientName, email.Link, email.ExpiresAt)));
+
+    public void SendSecurityNotice(SecurityNotice notice) => Enqueue(new("security-notice", notice.TenantId, notice.Recipient,
+        t => t.SecurityNotice(notice.RecipientName, notice.Kind, notice.At, notice.Address, notice.Staff)));
+
+    private void Enqueue(Queued email)
     {
         // Never waits: when the queue is full (Wait mode makes TryWrite say so) the e-mail is not sent, and the log says it.
-        if (!_queue.Writer.TryWrite((kind, email)))
+        if (!_queue.Writer.TryWrite(email))
         {
-            logger.LogWarning("The account e-mail queue is full: a {Kind} e-mail of tenant {TenantId} was not sent", kind, email.TenantId);
+            logger.LogWarning("The account e-mail queue is full: a {Kind} e-mail of tenant {TenantId} was not sent", email.Kind, email.TenantId);
         }
     }
 
@@ -35,7 +43,7 @@ internal sealed class AccountEmails(IEmailTransport transport, EmailTemplates te
     {
         while (_queue.Reader.TryRead(out var item))
         {
-            await SendAsync(item.Kind, item.Email, cancellationToken);
+            await SendAsync(item, cancellationToken);
         }
     }
 
@@ -43,9 +51,9 @@ internal sealed class AccountEmails(IEmailTransport transport, EmailTemplates te
     {
         try
         {
-            await foreach (var (kind, email) in _queue.Reader.ReadAllAsync(stoppingToken))
+            await foreach (var email in _queue.Reader.ReadAllAsync(stoppingToken))
             {
-                await SendAsync(kind, email, stoppingToken);
+                await SendAsync(email, stoppingToken);
             }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
@@ -53,11 +61,9 @@ internal sealed class AccountEmails(IEmailTransport transport, EmailTemplates te
         }
     }
 
-    private async Task SendAsync(string kind, AccountEmail email, CancellationToken cancellationToken)
+    private async Task SendAsync(Queued email, CancellationToken cancellationToken)
     {
-        var rendered = kind == "invitation"
-            ? templates.Invitation(email.RecipientName, email.OrganisationName, email.Link, email.ExpiresAt)
-            : templates.PasswordReset(email.RecipientName, email.Link, email.ExpiresAt);
+        var (kind, rendered) = (email.Kind, email.Render(templates));
         var message = new MimeMessage
         {
             MessageId = $"{Guid.CreateVersion7():N}@idunox.partner-platform",

@@ -1,3 +1,4 @@
+using Idunox.Notifications.Contracts;
 using System.Globalization;
 using System.Net;
 using Microsoft.Extensions.Configuration;
@@ -134,6 +135,27 @@ internal sealed class EmailTemplates(Brand brand)
                 $"If it was not you, ignore this e-mail; nothing changes. Tell {brand.SupportEmail} if it keeps happening.",
             ],
             "Choose a new password", link.ToString());
+
+    public RenderedEmail SecurityNotice(string recipientName, SecurityNoticeKind kind, DateTime at, string? address, bool staff)
+    {
+        var account = staff ? "your Idunox staff account" : "your partner portal account";
+        var when = $"on {Date(at)} at {Time(at)} UTC{(string.IsNullOrEmpty(address) ? string.Empty : $", from the address {address}")}";
+        var (subject, what) = kind switch
+        {
+            SecurityNoticeKind.PasswordChanged => ("Your password was changed",
+                $"The password of {account} was changed {when}. Every other session and access token of yours was signed out."),
+            SecurityNoticeKind.PasswordResetWithLink => ("Your password was reset",
+                $"A password reset link was used to choose a new password for {account} {when}. Every earlier session and access token of yours was signed out."),
+            SecurityNoticeKind.SecondFactorReset => ("Your two-factor sign-in was reset",
+                $"The authenticator and recovery codes of {account} were removed {when}. Your next sign-in sets up an authenticator app again."),
+            SecurityNoticeKind.SessionEndedByStaff => ("One of your sessions was ended",
+                $"Idunox staff signed out sessions of {account} {when}. Sign in again where you need to."),
+            _ => throw new ArgumentOutOfRangeException(nameof(kind)),
+        };
+        return Render($"{subject} · {brand.ProductName}", recipientName,
+            [what, $"If this was not you or someone you asked, contact {brand.SupportEmail} at once."],
+            staff ? "Open the staff area" : "Open the partner portal");
+    }
 
     private string SecurityFooter => $"If you did not expect this, contact {brand.SupportEmail} at once.";
 

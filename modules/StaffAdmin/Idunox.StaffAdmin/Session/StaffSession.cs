@@ -15,6 +15,8 @@ namespace Idunox.StaffAdmin.Session;
 /// <summary>
 /// The staff area's cookie session, apart from the portal's: its own cookie (<c>idunox.admin</c>), issued only after the
 /// second factor (when <c>Admin:RequireTwoFactor</c>), 30 minutes idle and 8 hours at most (<c>Admin:Session:*</c>).
+/// The cookie carries the id of a server-side session row (<see cref="IUserSessions"/>) that keeps both limits and ends
+/// on sign-out on every server at once; the job dashboard's background polling does not count as activity.
 /// Every request checks the member against the database (enabled, same security stamp) and takes its current roles.
 /// Between password and code a short-lived pending cookie (<c>idunox.admin.pending</c>, sign-in pages only) carries
 /// who passed the password step.
@@ -29,6 +31,8 @@ internal static class StaffSession
     public const string HomePath = "/admin";
     public const string SignedInAtClaim = "signed_in_at";
     public const string SecurityStampClaim = "stamp";
+    private const string EnrolmentKeyClaim = "enrol_key";
+    public const string SessionIdClaim = "sid";
 
     /// <summary>How the session was opened: <c>pwd</c>, or <c>pwd mfa</c> after the second factor.</summary>
     public const string MethodsClaim = "amr";
@@ -41,26 +45,28 @@ internal static class StaffSession
         var secure = Idunox.Shared.Web.WebSurface.SecureCookies(builder);
         var policy = secure ? CookieSecurePolicy.Always : CookieSecurePolicy.SameAsRequest;
 
+        builder.Services.AddSingleton(new StaffSessionLimits(idle, absolute));
         builder.Services.Configure<Idunox.Shared.Web.WebSessionSchemes>(s => s.Add(IdunoxAuthentication.StaffCookieScheme));
         builder.Services.AddAuthentication()
             .AddCookie(IdunoxAuthentication.StaffCookieScheme, o =>
             {
-                o.Cookie.Name = CookieName;
+                o.Cookie.Name = Idunox.Shared.Web.WebSurface.CookieName(CookieName, secure);
                 o.Cookie.HttpOnly = true;
                 // Strict: no link from another site arrives signed in to the staff area.
                 o.Cookie.SameSite = SameSiteMode.Strict;
                 o.Cookie.SecurePolicy = policy;
                 o.Cookie.Path = "/";
                 o.Cookie.IsEssential = true;
-                o.ExpireTimeSpan = idle;
-                o.SlidingExpiration = true;
+                // Not renewed: the session row keeps the idle limit (see ValidateAsync).
+                o.ExpireTimeSpan = absolute;
+                o.SlidingExpiration = false;
                 o.LoginPath = SignInPath;
                 o.LogoutPath = "/admin/sign-out";
                 o.AccessDeniedPath = "/admin/not-allowed";
                 o.ReturnUrlParameter = "returnUrl";
                 o.Events = new CookieAuthenticationEvents
                 {
-                    OnValidatePrincipal = context => ValidateAsync(context, absolute),
+                    OnValidatePrincipal = ValidateAsync,
                     OnRedirectToLogin = context => RedirectOrRefuse(context, StatusCodes.Status401Unauthorized),
                     OnRedirectToAccessDenied = context => RedirectOrRefuse(context, StatusCodes.Status403Forbidden),
                 };
@@ -108,7 +114,10 @@ internal static class StaffSession
     public static async Task SignInAsync(HttpContext http, StaffMember member, bool secondFactor)
     {
         var now = http.RequestServices.GetRequiredService<TimeProvider>().GetUtcNow();
-        var identity = new ClaimsIdentity(IdentityClaims(member, secondFactor, now.ToUnixTimeSeconds()),
+        var limits = http.RequestServices.GetRequiredService<StaffSessionLimits>();
+        var sessionId = await http.RequestServices.GetRequiredService<IUserSessions>().StartAsync(new SessionStart(SessionKinds.Staff, member.Id,
+            null, http.Connection.RemoteIpAddress?.ToString(), http.Request.Headers.UserAgent.ToString(), limits.Idle, limits.Absolute), http.RequestAborted);
+        var identity = new ClaimsIdentity(IdentityClaims(member, secondFactor, now.ToUnixTimeSeconds(), sessionId),
             IdunoxAuthentication.StaffCookieScheme, IdunoxClaimTypes.Email, IdunoxAuthentication.RoleClaim);
         await http.SignOutAsync(IdunoxAuthentication.StaffPendingScheme);
         await http.SignInAsync(IdunoxAuthentication.StaffCookieScheme, new ClaimsPrincipal(identity),
@@ -126,17 +135,43 @@ internal static class StaffSession
         return http.SignInAsync(IdunoxAuthentication.StaffPendingScheme, new ClaimsPrincipal(identity));
     }
 
-    /// <summary>The member between password and code, or null.</summary>
-    public static async Task<(Guid Id, string Email)?> PendingAsync(HttpContext http)
+    /// <summary>
+    /// Keeps the authenticator key of this enrolment attempt in the pending cookie (encrypted by Data Protection, on the
+    /// sign-in pages only, gone after the same ten minutes): the key belongs to this browser and this attempt, and is
+    /// stored for the member only when a code made with it completes the enrolment.
+    /// </summary>
+    public static async Task RememberEnrolmentKeyAsync(HttpContext http, string key)
+    {
+        var result = await http.AuthenticateAsync(IdunoxAuthentication.StaffPendingScheme);
+        if (!result.Succeeded)
+        {
+            return;
+        }
+
+        var identity = new ClaimsIdentity(result.Principal.Claims.Where(c => c.Type != EnrolmentKeyClaim).Append(new Claim(EnrolmentKeyClaim, key)),
+            IdunoxAuthentication.StaffPendingScheme, IdunoxClaimTypes.Email, null);
+        await http.SignInAsync(IdunoxAuthentication.StaffPendingScheme, new ClaimsPrincipal(identity),
+            new AuthenticationProperties { IssuedUtc = result.Properties.IssuedUtc, ExpiresUtc = result.Properties.ExpiresUtc });
+    }
+
+    /// <summary>The member between password and code (with the key of an enrolment in progress, if any), or null.</summary>
+    public static async Task<PendingMember?> PendingAsync(HttpContext http)
     {
         var result = await http.AuthenticateAsync(IdunoxAuthentication.StaffPendingScheme);
         return result.Succeeded && Guid.TryParse(result.Principal.FindFirst(IdunoxClaimTypes.UserId)?.Value, out var id)
-            ? (id, result.Principal.FindFirst(IdunoxClaimTypes.Email)?.Value ?? string.Empty)
+            ? new PendingMember(id, result.Principal.FindFirst(IdunoxClaimTypes.Email)?.Value ?? string.Empty,
+                result.Principal.FindFirst(EnrolmentKeyClaim)?.Value)
             : null;
     }
 
     public static async Task SignOutAsync(HttpContext http)
     {
+        var result = await http.AuthenticateAsync(IdunoxAuthentication.StaffCookieScheme);
+        if (SessionIdOf(result.Principal) is { } sessionId)
+        {
+            await http.RequestServices.GetRequiredService<IUserSessions>().EndAsync(sessionId, "signed out", http.RequestAborted);
+        }
+
         await http.SignOutAsync(IdunoxAuthentication.StaffPendingScheme);
         await http.SignOutAsync(IdunoxAuthentication.StaffCookieScheme);
     }
@@ -153,7 +188,10 @@ internal static class StaffSession
         return result.Succeeded ? result.Principal : null;
     }
 
-    private static List<Claim> IdentityClaims(StaffMember member, bool secondFactor, long signedInAt)
+    public static Guid? SessionIdOf(ClaimsPrincipal? principal) =>
+        Guid.TryParse(principal?.FindFirst(SessionIdClaim)?.Value, out var id) ? id : null;
+
+    private static List<Claim> IdentityClaims(StaffMember member, bool secondFactor, long signedInAt, Guid sessionId)
     {
         var claims = new List<Claim>
         {
@@ -162,21 +200,31 @@ internal static class StaffSession
             new(SecurityStampClaim, member.SecurityStamp),
             new(SignedInAtClaim, signedInAt.ToString(CultureInfo.InvariantCulture)),
             new(MethodsClaim, secondFactor ? "pwd mfa" : "pwd"),
+            new(SessionIdClaim, sessionId.ToString()),
         };
         claims.AddRange(member.Roles.Select(r => new Claim(IdunoxAuthentication.RoleClaim, r)));
         return claims;
     }
 
-    private static async Task ValidateAsync(CookieValidatePrincipalContext context, TimeSpan absolute)
+    /// <summary>
+    /// The job dashboard's own background requests (its statistics, polled every few seconds while the page is open):
+    /// they keep nobody's session alive.
+    /// </summary>
+    public static bool IsBackgroundPolling(HttpRequest request) =>
+        request.Path.StartsWithSegments("/hangfire/stats", StringComparison.OrdinalIgnoreCase);
+
+    private static async Task ValidateAsync(CookieValidatePrincipalContext context)
     {
         var principal = context.Principal!;
         var services = context.HttpContext.RequestServices;
-        var clock = services.GetRequiredService<TimeProvider>();
         var requireTwoFactor = services.GetRequiredService<Microsoft.Extensions.Options.IOptions<AdminOptions>>().Value.RequireTwoFactor;
         var valid = Guid.TryParse(principal.FindFirst(IdunoxClaimTypes.UserId)?.Value, out var userId) &
                     long.TryParse(principal.FindFirst(SignedInAtClaim)?.Value, NumberStyles.None, CultureInfo.InvariantCulture, out var signedInAt);
         var mfa = principal.FindFirst(MethodsClaim)?.Value == "pwd mfa";
-        valid = valid && clock.GetUtcNow() - DateTimeOffset.FromUnixTimeSeconds(signedInAt) < absolute && (mfa || !requireTwoFactor);
+        var sessionId = SessionIdOf(principal);
+        valid = valid && sessionId is not null && (mfa || !requireTwoFactor) &&
+                await services.GetRequiredService<IUserSessions>().CheckAsync(sessionId.Value, userId, SessionKinds.Staff,
+                    activity: !IsBackgroundPolling(context.Request), context.HttpContext.RequestAborted);
         var member = valid
             ? await services.GetRequiredService<IStaffAccounts>().FindSessionMemberAsync(userId, principal.FindFirst(SecurityStampClaim)?.Value,
                 context.HttpContext.RequestAborted)
@@ -192,13 +240,19 @@ internal static class StaffSession
         var roles = principal.FindAll(IdunoxAuthentication.RoleClaim).Select(c => c.Value).Order(StringComparer.Ordinal);
         if (!roles.SequenceEqual(member.Roles))
         {
-            var identity = new ClaimsIdentity(IdentityClaims(member, mfa, signedInAt), IdunoxAuthentication.StaffCookieScheme,
+            var identity = new ClaimsIdentity(IdentityClaims(member, mfa, signedInAt, sessionId!.Value), IdunoxAuthentication.StaffCookieScheme,
                 IdunoxClaimTypes.Email, IdunoxAuthentication.RoleClaim);
             context.ReplacePrincipal(new ClaimsPrincipal(identity));
             context.ShouldRenew = true;
         }
     }
 }
+
+/// <summary>The staff session's limits (<c>Admin:Session:IdleMinutes</c>, <c>AbsoluteHours</c>), kept on each session row.</summary>
+internal sealed record StaffSessionLimits(TimeSpan Idle, TimeSpan Absolute);
+
+/// <summary>Who passed the password step, and the authenticator key of the enrolment attempt in progress, if any.</summary>
+internal sealed record PendingMember(Guid Id, string Email, string? EnrolmentKey);
 
 /// <summary><c>Admin:*</c>: how staff sign in.</summary>
 internal sealed class AdminOptions

@@ -62,6 +62,74 @@ namespace Idunox.Identity.Persistence.Migrations.Sqlite
                     b.ToTable("identity_organisations", (string)null);
                 });
 
+            modelBuilder.Entity("Idunox.Identity.Sessions.UserSession", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("id");
+
+                    b.Property<string>("Address")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("address");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("created_at");
+
+                    b.Property<DateTime?>("EndedAt")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("ended_at");
+
+                    b.Property<string>("EndedBecause")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("ended_because");
+
+                    b.Property<DateTime>("ExpiresAt")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("expires_at");
+
+                    b.Property<int>("IdleSeconds")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("idle_seconds");
+
+                    b.Property<string>("Kind")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("kind");
+
+                    b.Property<DateTime>("LastSeenAt")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("last_seen_at");
+
+                    b.Property<Guid?>("TenantId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("tenant_id");
+
+                    b.Property<string>("UserAgent")
+                        .HasMaxLength(256)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("user_agent");
+
+                    b.Property<Guid>("UserId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("user_id");
+
+                    b.HasKey("Id")
+                        .HasName("pk_identity_user_sessions");
+
+                    b.HasIndex("ExpiresAt")
+                        .HasDatabaseName("ix_identity_user_sessions_expires_at");
+
+                    b.HasIndex("UserId", "Kind")
+                        .HasDatabaseName("ix_identity_user_sessions_user_id_kind");
+
+                    b.ToTable("identity_user_sessions", (string)null);
+                });
+
             modelBuilder.Entity("Idunox.Identity.SignIn.AddressWindow", b =>
                 {
                     b.Property<string>("Address")
@@ -259,6 +327,10 @@ namespace Idunox.Identity.Persistence.Migrations.Sqlite
                     b.Property<int>("AccessFailedCount")
                         .HasColumnType("INTEGER")
                         .HasColumnName("access_failed_count");
+
+                    b.Property<long?>("AuthenticatorLastStep")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("authenticator_last_step");
 
                     b.Property<string>("ConcurrencyStamp")
                         .IsConcurrencyToken()
