@@ -143,12 +143,13 @@ public sealed class ProductionStartupTests
     [InlineData("", "")]
     [InlineData("partner.idunox.example", "")]
     [InlineData("partner.idunox.example", "partner.idunox.example")]
+    [InlineData("", "admin.idunox.example")]
     public async Task Production_refuses_to_serve_the_staff_area_on_the_portals_origin_unless_told_to(string portal, string admin)
     {
         var refused = await HostProcess.RunAsync([], ProductionWith(("Hosts__Portal", portal), ("Hosts__Admin", admin), ("Hosts__AllowSharedOrigin", "")));
 
         Assert.Equal(1, refused.ExitCode);
-        Assert.Contains("Hosts:Admin is required in Production and must differ from Hosts:Portal", refused.Error, StringComparison.Ordinal);
+        Assert.Contains("Hosts:Admin and Hosts:Portal are required in Production and must differ", refused.Error, StringComparison.Ordinal);
         Assert.Contains("Hosts:AllowSharedOrigin=true", refused.Error, StringComparison.Ordinal);
     }
 

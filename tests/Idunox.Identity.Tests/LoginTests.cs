@@ -150,6 +150,31 @@ public sealed class LoginTests(PostgresAppFixture fixture) : IClassFixture<Postg
     }
 
     [Fact]
+    public async Task A_user_who_locked_themselves_out_and_used_a_reset_link_signs_in_at_once_from_the_same_address()
+    {
+        var partner = await App.PartnerAsync();
+        var client = App.CreateClient();
+        client.DefaultRequestHeaders.Add(IdunoxApp.ClientAddressHeader, "198.51.100.70");
+        for (var i = 0; i < 5; i++)
+        {
+            await client.PostLoginAsync(partner.Email, $"what was it again {i}");
+        }
+
+        await (await client.PostLoginAsync(partner.Email, partner.Password)).AssertProblemAsync(HttpStatusCode.TooManyRequests, "too_many_attempts");
+        await using (var scope = App.Services.CreateAsyncScope())
+        {
+            var link = (await scope.ServiceProvider.GetRequiredService<IPartnerAccounts>()
+                .CreatePasswordResetAsync(partner.Organisation.Id, partner.User.Id, CancellationToken.None)).Value!;
+            var token = System.Web.HttpUtility.ParseQueryString(link.Link.Query)["token"];
+            Assert.NotNull((await scope.ServiceProvider.GetRequiredService<Idunox.Identity.Onboarding.AccountLinks>().SetPasswordAsync(token,
+                Idunox.Identity.Onboarding.PartnerLinks.PasswordReset, "remembered at last 2026", "remembered at last 2026", "198.51.100.70",
+                CancellationToken.None)).Value);
+        }
+
+        Assert.Equal(HttpStatusCode.OK, (await client.PostLoginAsync(partner.Email, "remembered at last 2026")).StatusCode);
+    }
+
+    [Fact]
     public async Task A_flood_of_wrong_passwords_from_one_address_locks_that_address_only_and_the_real_user_elsewhere_signs_in()
     {
         var partner = await App.PartnerAsync();

@@ -84,11 +84,12 @@ public sealed class SecurityNoticeTests(PostgresAppFixture fixture) : IClassFixt
 
         // The invitation first: e-mails go out in order, so once the reset's notice is written, a notice for the
         // invitation (there must be none) would have been written before it.
-        Assert.NotNull((await links.SetPasswordAsync(Token(invited), PartnerLinks.Invitation, "a welcome passphrase of mine", "a welcome passphrase of mine", CancellationToken.None)).Value);
-        Assert.NotNull((await links.SetPasswordAsync(Token(reset), PartnerLinks.PasswordReset, "a reset passphrase of mine", "a reset passphrase of mine", CancellationToken.None)).Value);
+        Assert.NotNull((await links.SetPasswordAsync(Token(invited), PartnerLinks.Invitation, "a welcome passphrase of mine", "a welcome passphrase of mine", null, CancellationToken.None)).Value);
+        Assert.NotNull((await links.SetPasswordAsync(Token(reset), PartnerLinks.PasswordReset, "a reset passphrase of mine", "a reset passphrase of mine", "198.51.100.62", CancellationToken.None)).Value);
 
         var notice = Assert.Single(await MailToAsync(partner.Email));
         Assert.StartsWith("Your password was reset", notice.Subject, StringComparison.Ordinal);
+        Assert.Contains("198.51.100.62", notice.TextBody, StringComparison.Ordinal);
         Assert.Empty(await MailToAsync(invited.User.Email, atLeast: 0));
     }
 

@@ -102,11 +102,11 @@ internal sealed class SurfaceHosts
         var hosts = From(builder.Configuration);
         // In Production the staff area (and the job dashboard) get an origin of their own: a script or cookie of the
         // portal's origin can then never reach them. Sharing one origin must be chosen on purpose.
-        if (builder.Environment.IsProduction() && (hosts.Admin is null || hosts.Admin == hosts.Portal) &&
+        if (builder.Environment.IsProduction() && (hosts.Admin is null || hosts.Portal is null || hosts.Admin == hosts.Portal) &&
             !(bool.TryParse(builder.Configuration["Hosts:AllowSharedOrigin"], out var shared) && shared))
         {
             throw new StartupConfigurationException(
-                "Hosts:Admin is required in Production and must differ from Hosts:Portal (e.g. Hosts:Portal=partner.idunox.com, " +
+                "Hosts:Admin and Hosts:Portal are required in Production and must differ (e.g. Hosts:Portal=partner.idunox.com, " +
                 "Hosts:Admin=admin.idunox.com, Hosts:Api=api.idunox.com), so the staff area and the job dashboard have an origin of " +
                 "their own. To serve every surface on one origin anyway, set Hosts:AllowSharedOrigin=true.");
         }

@@ -92,12 +92,12 @@ internal sealed class VerificationListener(DatabaseSettings database, KeyVerific
             try
             {
                 await connection.OpenAsync(stoppingToken);
-                var heard = string.Empty;
+                var check = new SelfCheck();
                 connection.Notification += (_, e) =>
                 {
                     if (e.Payload.StartsWith(PingPrefix, StringComparison.Ordinal))
                     {
-                        heard = e.Payload;
+                        check.Heard(e.Payload); // every server's checks reach every server: only our own counts
                     }
                     else
                     {
@@ -116,18 +116,18 @@ internal sealed class VerificationListener(DatabaseSettings database, KeyVerific
                     failing = false;
                 }
 
-                var check = TimeSpan.FromSeconds(options.Value.ListenerCheckSeconds);
+                var every = TimeSpan.FromSeconds(options.Value.ListenerCheckSeconds);
                 while (!stoppingToken.IsCancellationRequested)
                 {
                     // Wait for changes until the next check is due, then ask the connection to prove it still carries them.
                     // (Elapsed time on the machine's monotonic clock, not the platform's TimeProvider: a connection dies in real time.)
                     var since = System.Diagnostics.Stopwatch.GetTimestamp();
-                    while (System.Diagnostics.Stopwatch.GetElapsedTime(since) < check && !stoppingToken.IsCancellationRequested)
+                    while (System.Diagnostics.Stopwatch.GetElapsedTime(since) < every && !stoppingToken.IsCancellationRequested)
                     {
-                        await connection.WaitAsync((int)Math.Max(1, (check - System.Diagnostics.Stopwatch.GetElapsedTime(since)).TotalMilliseconds), stoppingToken);
+                        await connection.WaitAsync((int)Math.Max(1, (every - System.Diagnostics.Stopwatch.GetElapsedTime(since)).TotalMilliseconds), stoppingToken);
                     }
 
-                    await CheckAsync(connection, () => heard, check, stoppingToken);
+                    await CheckAsync(connection, check, every, stoppingToken);
                 }
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
@@ -181,9 +181,10 @@ internal sealed class VerificationListener(DatabaseSettings database, KeyVerific
     /// to hear it back; the command itself times out in the same time. A connection that cannot do this carries no
     /// notifications either.
     /// </summary>
-    private static async Task CheckAsync(NpgsqlConnection connection, Func<string> heard, TimeSpan within, CancellationToken stoppingToken)
+    private static async Task CheckAsync(NpgsqlConnection connection, SelfCheck check, TimeSpan within, CancellationToken stoppingToken)
     {
-        var nonce = PingPrefix + Guid.NewGuid().ToString("N");
+        var nonce = check.Expect(PingPrefix + Guid.NewGuid().ToString("N"));
+        // Not disposed: disposing a command still waiting on a silent connection would wait with it.
         var ping = new NpgsqlCommand("SELECT pg_notify(@channel, @payload)", connection);
         ping.Parameters.AddWithValue("channel", VerificationSignal.Channel);
         ping.Parameters.AddWithValue("payload", nonce);
@@ -198,7 +199,7 @@ internal sealed class VerificationListener(DatabaseSettings database, KeyVerific
         }
 
         var sent = System.Diagnostics.Stopwatch.GetTimestamp();
-        while (heard() != nonce)
+        while (!check.Answered)
         {
             var left = within - System.Diagnostics.Stopwatch.GetElapsedTime(sent);
             if (left <= TimeSpan.Zero)
@@ -207,6 +208,30 @@ internal sealed class VerificationListener(DatabaseSettings database, KeyVerific
             }
 
             await connection.WaitAsync((int)Math.Max(1, left.TotalMilliseconds), stoppingToken);
+        }
+    }
+
+    /// <summary>The nonce of the check in flight, and whether it came back (set from Npgsql's notification callback).</summary>
+    private sealed class SelfCheck
+    {
+        private string? _expected;
+        private volatile bool _answered;
+
+        public bool Answered => _answered;
+
+        public string Expect(string nonce)
+        {
+            _answered = false;
+            Volatile.Write(ref _expected, nonce);
+            return nonce;
+        }
+
+        public void Heard(string payload)
+        {
+            if (payload == Volatile.Read(ref _expected))
+            {
+                _answered = true;
+            }
         }
     }
 

@@ -51,7 +51,7 @@ internal sealed class AccountLinks(
 
     /// <summary>Chooses the password with a link: the link is used up, every earlier session ends, and the user is signed in.</summary>
     public async Task<Outcome<SignedIn>> SetPasswordAsync(string? token, string purpose, string? password, string? confirmation,
-        CancellationToken cancellationToken)
+        string? clientAddress, CancellationToken cancellationToken)
     {
         var check = await CheckAsync(token, purpose, cancellationToken);
         if (check.Value is not { } target)
@@ -90,12 +90,18 @@ internal sealed class AccountLinks(
             return NotValid;
         }
 
+        // The mailbox's owner chose a password: failures counted against the account from this address, and for its
+        // password changes, start afresh; its earlier sessions are gone (the new stamp refuses them; this takes them
+        // off its session list too).
+        await lockout.ResetAsync(LoginLockout.AtAddress(user.NormalizedEmail ?? string.Empty, clientAddress), cancellationToken);
         await lockout.ResetAsync(user.NormalizedEmail ?? string.Empty, cancellationToken);
+        await services.GetRequiredService<Idunox.Identity.Contracts.IUserSessions>().EndAllAsync(user.Id, Idunox.Identity.Contracts.SessionKinds.Portal,
+            "password set with a link", cancellationToken);
         logger.LogInformation("Portal user {UserId} chose a password with a {Purpose} link", user.Id, purpose);
         if (purpose == PartnerLinks.PasswordReset)
         {
             services.GetService<IAccountEmails>()?.SendSecurityNotice(new SecurityNotice(user.TenantId, user.Email!, user.DisplayName,
-                SecurityNoticeKind.PasswordResetWithLink, clock.GetUtcNow().UtcDateTime, null));
+                SecurityNoticeKind.PasswordResetWithLink, clock.GetUtcNow().UtcDateTime, clientAddress));
         }
         return Outcome<SignedIn>.Ok(target);
     }
@@ -117,7 +123,12 @@ internal sealed class AccountLinks(
             return SignInPartner.TooMany(wait, "Too many requests from this address.");
         }
 
-        var normalized = users.NormalizeEmail(email!.Trim());
+        var normalized = users.NormalizeEmail(email!.Trim()) ?? string.Empty;
+        // One e-mail per account a minute, however many addresses and servers ask: nobody floods a mailbox. Counted for
+        // every address asked about, known or not, so the answer takes the same work either way.
+        var allowed = await rateLimiter.TryAcquireKeyAsync(
+            $"reset:{Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(normalized)))[..40]}", 1,
+            cancellationToken) is null;
         var found = await db.PartnerUsers.AsNoTracking().Where(u => u.NormalizedEmail == normalized)
             .Select(u => new { User = u, Organisation = db.Organisations.FirstOrDefault(o => o.Id == u.TenantId) })
             .FirstOrDefaultAsync(cancellationToken);
@@ -128,8 +139,7 @@ internal sealed class AccountLinks(
             services.GetService<IAccountEmails>() is { } emails)
         {
             var user = found.User;
-            // One e-mail per account a minute, however many addresses and servers ask: nobody floods a mailbox. The answer is the same.
-            if (await rateLimiter.TryAcquireKeyAsync($"reset:{user.Id:N}", 1, cancellationToken) is not null)
+            if (!allowed)
             {
                 return null;
             }

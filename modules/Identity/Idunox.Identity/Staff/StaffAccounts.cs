@@ -136,8 +136,9 @@ internal sealed class StaffAccounts(
         {
             await db.SaveChangesAsync(cancellationToken);
         }
-        catch (DbUpdateConcurrencyException)
+        catch (DbUpdateException)
         {
+            // A concurrency conflict on the member, or the other attempt's token rows already there.
             logger.LogWarning("Staff user {UserId} finished two enrolments at once; the other one won", user.Id);
             return StaffCheck.Refused(Refused);
         }
