@@ -1,6 +1,7 @@
 using System.Net;
 using System.Security.Cryptography;
 using System.Text;
+using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 
 namespace Idunox.Credentials.Tests;
@@ -22,7 +23,23 @@ public sealed class SecretTests(PostgresAppFixture fixture) : IClassFixture<Post
         await session.ProbeAsync(rotated); // refused: its refusal is logged too
         await session.ProbeAsync(created[..^1] + "0"); // a near miss, logged as malformed
 
-        string[] secrets = [created, rotated, created[17..], rotated[17..], created[9..41], rotated[9..41]];
+        // A key staff rotate on the partner's behalf, collected by the partner.
+        var (_, forStaff) = await session.CreateKeyAsync("rotated by staff");
+        await using (var scope = App.Services.CreateAsyncScope())
+        {
+            var staffRotation = await scope.ServiceProvider.GetRequiredService<Idunox.Credentials.Contracts.ITenantKeyAdministration>().RotateAsync(
+                session.Partner.Organisation.Id, forStaff.Id(), 24, new Idunox.Credentials.Contracts.StaffKeyAction(Guid.NewGuid(), "vault lost", null),
+                CancellationToken.None);
+            Assert.True(staffRotation.Succeeded, staffRotation.ErrorMessage);
+        }
+
+        var offer = (await PartnerSession.Expect(await session.Portal.GetAsync(new Uri("/v1/partner/credentials/handovers", UriKind.Relative)), HttpStatusCode.OK))
+            .GetProperty("items")[0].GetProperty("id").GetGuid();
+        var collected = (await PartnerSession.Expect(await session.Portal.PostAsync(new Uri($"/v1/partner/credentials/handovers/{offer}/collect", UriKind.Relative), null),
+            HttpStatusCode.Created)).GetProperty("apiKey").GetString()!;
+        Assert.Equal(HttpStatusCode.OK, (await session.ProbeAsync(collected)).StatusCode);
+
+        string[] secrets = [created, rotated, collected, created[17..], rotated[17..], collected[17..], created[9..41], rotated[9..41], collected[9..41]];
 
         var rows = await DumpAllRowsAsync();
         Assert.NotEmpty(rows);

@@ -38,10 +38,11 @@ public sealed class LookAndFeelTests(PortalFixture fixture)
     [InlineData("dark")]
     public async Task Every_page_passes_axe_without_serious_violations_and_is_photographed(string theme)
     {
-        var (_, page, activeId) = await PartnerWithKeysAsync(theme: theme);
+        var (partner, page, activeId) = await PartnerWithKeysAsync(theme: theme);
+        var offerId = await fixture.KeyOfferedByStaffAsync(page, partner, "nightly export");
         var pages = new (string Name, string Path)[]
         {
-            ("keys", "/partner/keys"), ("create-key", "/partner/keys/new"), ($"rotate-key", $"/partner/keys/{activeId}/rotate"),
+            ("keys", "/partner/keys"), ("collect-key", $"/partner/keys/collect/{offerId}"), ("create-key", "/partner/keys/new"), ($"rotate-key", $"/partner/keys/{activeId}/rotate"),
             ("revoke-key", $"/partner/keys/{activeId}/revoke"), ("audit", "/partner/audit"), ("account", "/partner/account"),
             ("not-found", $"/partner/keys/{Guid.NewGuid()}/rotate"), ("unavailable", "/error/503"),
         };
@@ -58,6 +59,13 @@ public sealed class LookAndFeelTests(PortalFixture fixture)
         await page.GetByRole(AriaRole.Button, new() { Name = "Create key" }).ClickAsync();
         await AssertAccessibleAsync(page, $"key created ({theme})");
         await Screens.SaveAsync(page, $"key-created-{theme}");
+
+        // The answer that shows a key staff made, once, to the partner who collects it.
+        await page.GotoAsync($"/partner/keys/collect/{offerId}");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Collect the key" }).ClickAsync();
+        await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Key collected" })).ToBeVisibleAsync();
+        await AssertAccessibleAsync(page, $"key collected ({theme})");
+        await Screens.SaveAsync(page, $"key-collected-{theme}");
 
         // A form with its messages.
         await page.GotoAsync("/partner/keys/new");
@@ -107,8 +115,9 @@ public sealed class LookAndFeelTests(PortalFixture fixture)
     [Fact]
     public async Task The_portal_works_at_375_pixels_wide_without_sideways_scrolling()
     {
-        var (_, page, activeId) = await PartnerWithKeysAsync(width: 375);
-        foreach (var (name, path) in new[] { ("keys", "/partner/keys"), ("create-key", "/partner/keys/new"), ("rotate-key", $"/partner/keys/{activeId}/rotate"), ("audit", "/partner/audit"), ("account", "/partner/account"), ("unavailable", "/error/503") })
+        var (partner, page, activeId) = await PartnerWithKeysAsync(width: 375);
+        var offerId = await fixture.KeyOfferedByStaffAsync(page, partner, "nightly export");
+        foreach (var (name, path) in new[] { ("keys", "/partner/keys"), ("collect-key", $"/partner/keys/collect/{offerId}"), ("create-key", "/partner/keys/new"), ("rotate-key", $"/partner/keys/{activeId}/rotate"), ("audit", "/partner/audit"), ("account", "/partner/account"), ("unavailable", "/error/503") })
         {
             await page.GotoAsync(path);
             var overflow = await page.EvaluateAsync<int>("() => document.documentElement.scrollWidth - document.documentElement.clientWidth");

@@ -186,14 +186,16 @@ public sealed class OnboardingTests(PortalFixture fixture)
     }
 
     [Fact]
-    public async Task Staff_rotate_on_the_partners_behalf_and_see_the_successor_once()
+    public async Task Staff_rotate_on_the_partners_behalf_without_seeing_the_new_key_and_a_partner_collects_it_once()
     {
         var partner = await fixture.App.PartnerAsync();
         var partnerPage = await fixture.NewPageAsync();
         await partnerPage.SignInAsync(partner);
         var old = await partnerPage.CreateKeyAsync("billing sync");
+        await fixture.App.RunJobAsync("outbox-dispatch");
+        var mailBefore = (await fixture.MailToAsync(partner.Email)).Count;
 
-        var (_, page, _) = await fixture.SignedInStaffAsync();
+        var (staff, page, _) = await fixture.SignedInStaffAsync();
         await page.GotoAsync($"/admin/organisations/{partner.Organisation.Slug}");
         await page.GetByRole(AriaRole.Link, new() { Name = "Rotate billing sync" }).ClickAsync();
         await page.GetByLabel("48 hours").CheckAsync();
@@ -201,15 +203,49 @@ public sealed class OnboardingTests(PortalFixture fixture)
         var answer = await page.RunAndWaitForResponseAsync(() => page.GetByRole(AriaRole.Button, new() { Name = "Rotate key" }).ClickAsync(),
             r => r.Request.Method == "POST");
         Assert.Equal("no-store", answer.Headers["cache-control"]);
-        await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "The new key, shown once, to you only" })).ToBeVisibleAsync();
-        var successor = await page.GetByRole(AriaRole.Textbox, new() { Name = "New API key" }).InputValueAsync();
-        Assert.NotEqual(old, successor);
-
-        Assert.Equal(HttpStatusCode.OK, (await fixture.ProbeAsync(successor)).StatusCode);
+        await Expect(page.GetByText("The new key waits for the partner to collect it.")).ToBeVisibleAsync();
+        Assert.DoesNotMatch(KeyPattern, await answer.TextAsync()); // staff see no key, only the old one's masked prefix
         Assert.Equal(HttpStatusCode.OK, (await fixture.ProbeAsync(old)).StatusCode); // in grace for 48 hours
+
+        // The organisation's users are told by e-mail, with the reason and where to collect it; the e-mail carries no key.
+        await fixture.App.RunJobAsync("outbox-dispatch");
+        var mail = (await fixture.MailToAsync(partner.Email, mailBefore + 1)).Single(m => (m.Subject ?? "").StartsWith("Collect your new API key", StringComparison.Ordinal));
+        Assert.Contains("Partner lost access to their vault", mail.TextBody, StringComparison.Ordinal);
+        Assert.Contains("/partner/keys", mail.TextBody, StringComparison.Ordinal);
+        Assert.DoesNotMatch(KeyPattern, mail.TextBody + mail.HtmlBody);
+
+        await partnerPage.GotoAsync("/partner/keys");
+        await Expect(partnerPage.GetByRole(AriaRole.Heading, new() { Name = "A new key from Idunox staff is waiting for you" })).ToBeVisibleAsync();
+        await partnerPage.GetByRole(AriaRole.Link, new() { Name = "Collect the key billing sync" }).ClickAsync();
+        var collectPath = new Uri(partnerPage.Url).AbsolutePath;
+        await partnerPage.GetByRole(AriaRole.Button, new() { Name = "Collect the key" }).ClickAsync();
+        await Expect(partnerPage.GetByRole(AriaRole.Heading, new() { Name = "Key collected" })).ToBeVisibleAsync();
+        var successor = await partnerPage.GetByRole(AriaRole.Textbox, new() { Name = "New API key" }).InputValueAsync();
+        Assert.NotEqual(old, successor);
+        Assert.Equal(HttpStatusCode.OK, (await fixture.ProbeAsync(successor)).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await fixture.ProbeAsync(old)).StatusCode);
+
+        // Shown once: the offer is gone, from the list and at its address.
+        Assert.Equal(404, (await partnerPage.GotoAsync(collectPath))!.Status);
+        await partnerPage.GotoAsync("/partner/keys");
+        await Expect(partnerPage.GetByRole(AriaRole.Heading, new() { Name = "A new key from Idunox staff is waiting for you" })).ToHaveCountAsync(0);
         await partnerPage.GotoAsync("/partner/audit");
-        await Expect(partnerPage.Locator("table.list tbody")).ToContainTextAsync("shown once to an Idunox staff member");
+        await Expect(partnerPage.Locator("table.list tbody")).ToContainTextAsync("Partner lost access to their vault");
+
+        // Staff see that it was collected, and by whom; their log keeps the reason, never a key.
+        await page.GotoAsync($"/admin/organisations/{partner.Organisation.Slug}");
+        await Expect(page.Locator("table.list", new() { Has = page.GetByText("Replaces") })).ToContainTextAsync($"by {partner.Email}");
+        Assert.DoesNotContain(successor[9..], await page.ContentAsync(), StringComparison.Ordinal);
+        await page.GotoAsync("/admin/actions");
+        var row = page.Locator("table.list tbody tr").First;
+        await Expect(row).ToContainTextAsync("Rotated a key");
+        await Expect(row).ToContainTextAsync("Partner lost access to their vault");
+        await Expect(row).ToContainTextAsync(staff.Email);
+        Assert.DoesNotMatch(KeyPattern, await page.ContentAsync());
     }
+
+    /// <summary>A whole key (the masked prefixes staff and e-mails show stop after 8 characters of the body).</summary>
+    private static readonly System.Text.RegularExpressions.Regex KeyPattern = new(@"idx_(test|live)_[A-Za-z0-9]{9,}");
 
     [Fact]
     public async Task Staff_disable_and_enable_a_user_and_another_organisations_ids_are_not_found()

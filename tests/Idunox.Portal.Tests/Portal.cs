@@ -1,4 +1,6 @@
 using System.Text.RegularExpressions;
+using Idunox.Credentials.Contracts;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Playwright;
 
 namespace Idunox.Portal.Tests;
@@ -61,5 +63,21 @@ public static class Portal
         using var request = new HttpRequestMessage(HttpMethod.Get, "/v1/partner-auth-probe");
         request.Headers.Add("X-Api-Key", key);
         return await client.SendAsync(request);
+    }
+
+    /// <summary>
+    /// A key of the partner's, rotated by staff on its behalf (as the staff area does it): answers the id of the offer of
+    /// its successor, which waits to be collected.
+    /// </summary>
+    public static async Task<Guid> KeyOfferedByStaffAsync(this PortalFixture fixture, IPage page, TestPartner partner, string name)
+    {
+        await page.CreateKeyAsync(name);
+        var keyId = await fixture.ScalarAsync<Guid>(
+            $"SELECT id FROM credentials.api_keys WHERE tenant_id = '{partner.Organisation.Id}' AND name = '{name}' ORDER BY created_at DESC LIMIT 1");
+        await using var scope = fixture.App.Services.CreateAsyncScope();
+        var result = await scope.ServiceProvider.GetRequiredService<ITenantKeyAdministration>().RotateAsync(partner.Organisation.Id, keyId, 48,
+            new StaffKeyAction(Guid.NewGuid(), "Rotated at your request (ticket 4711)", null), CancellationToken.None);
+        Assert.True(result.Succeeded, result.ErrorMessage);
+        return result.Handover!.Id;
     }
 }

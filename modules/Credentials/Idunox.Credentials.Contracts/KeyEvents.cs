@@ -24,3 +24,12 @@ public sealed record ApiKeyRevoked(Guid EventId, Guid TenantId, DateTime Occurre
 
 /// <summary>A rotated key's grace window ended: it no longer works (verification refused it from that instant on).</summary>
 public sealed record ApiKeyGraceEnded(Guid EventId, Guid TenantId, DateTime OccurredAt, KeyReference Key, DateTime GraceEndedAt) : IBulkIntegrationEvent;
+
+/// <summary>
+/// Idunox staff rotated <paramref name="Previous"/> on the organisation's behalf: it keeps working until
+/// <paramref name="GraceEndsAt"/>, and its successor waits for one of the organisation's users to collect it (until
+/// <paramref name="CollectBy"/>). No secret exists yet: it is made when a partner collects the key.
+/// </summary>
+public sealed record ApiKeyHandoverOffered(
+    Guid EventId, Guid TenantId, DateTime OccurredAt, Guid HandoverId, KeyReference Previous, DateTime GraceEndsAt, DateTime CollectBy, string Reason,
+    Actor Actor) : IIntegrationEvent;

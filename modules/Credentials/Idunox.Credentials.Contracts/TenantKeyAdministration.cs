@@ -14,8 +14,15 @@ public interface ITenantKeyAdministration
 
     Task<StaffKeyResult> RevokeAsync(Guid tenantId, Guid keyId, StaffKeyAction action, CancellationToken cancellationToken);
 
-    /// <summary>Rotates on the partner's behalf (an emergency): the successor's plaintext is in the answer, once, for that staff member only.</summary>
+    /// <summary>
+    /// Rotates on the partner's behalf: the old key's grace window starts now, and its successor waits for one of the
+    /// organisation's users to collect it in the portal (they are told by e-mail). Staff never see the new key: it has
+    /// no secret until a partner collects it, and it works only from then on.
+    /// </summary>
     Task<StaffKeyResult> RotateAsync(Guid tenantId, Guid keyId, int graceHours, StaffKeyAction action, CancellationToken cancellationToken);
+
+    /// <summary>Keys staff made for the organisation and whether they were collected (the last 30 days, newest first).</summary>
+    Task<IReadOnlyList<KeyHandoverOverview>> ListHandoversAsync(Guid tenantId, CancellationToken cancellationToken);
 }
 
 /// <summary>Who acts (for the staff log; the partner sees "Idunox staff"), from where, and why.</summary>
@@ -26,10 +33,12 @@ public sealed record KeyOverview(
     Guid Id, string Name, string Prefix, string Status, DateTime CreatedAt, string CreatedBy, DateTime ExpiresAt, int? ExpiresInDays,
     DateTime? GraceEndsAt, DateTime? RevokedAt, DateTime? LastUsedAt, bool Rotatable, bool Usable);
 
-/// <summary>The key after the action, the successor of a rotation (with its plaintext, once), or why nothing happened.</summary>
-public sealed record StaffKeyResult(KeyOverview? Key, KeyOverview? Successor, string? SuccessorPlaintext, string? ErrorCode, string? ErrorMessage)
+/// <summary>The key after the action, the offer of its successor after a rotation (no secret), or why nothing happened.</summary>
+public sealed record StaffKeyResult(KeyOverview? Key, KeyHandoverOverview? Handover, string? ErrorCode, string? ErrorMessage)
 {
     public bool Succeeded => ErrorCode is null;
-
-    public override string ToString() => $"StaffKeyResult {{ Key = {Key?.Id}, Successor = {Successor?.Id}, ErrorCode = {ErrorCode} }}";
 }
+
+/// <summary>A key staff made for an organisation: for which key, when, until when it can be collected, and who collected it when.</summary>
+public sealed record KeyHandoverOverview(Guid Id, string Name, string? ReplacesPrefix, DateTime OfferedAt, DateTime CollectBy, DateTime? CollectedAt,
+    string? CollectedBy, string Reason);

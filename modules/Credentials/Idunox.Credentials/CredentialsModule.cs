@@ -44,6 +44,7 @@ public sealed class CredentialsModule : IModule
         builder.Services.AddScoped<CreateKey>();
         builder.Services.AddScoped<RotateKey>();
         builder.Services.AddScoped<RevokeKey>();
+        builder.Services.AddScoped<HandOverKey>();
         builder.Services.AddScoped<GraceUsage>();
         builder.Services.AddScoped<ICredentialDirectory, CredentialDirectory>();
         builder.Services.AddScoped<ITenantKeyAdministration, TenantKeyAdministration>();

@@ -45,6 +45,7 @@ public sealed class NotificationsModule : IModule
         builder.Services.AddRecurringJob<EmailDispatchJob>(EmailDispatchJob.JobName, "* * * * *");
         builder.Services.AddIntegrationEventHandler<ApiKeyCreated, SecurityNotices>();
         builder.Services.AddIntegrationEventHandler<ApiKeyRotated, SecurityNotices>();
+        builder.Services.AddIntegrationEventHandler<ApiKeyHandoverOffered, SecurityNotices>();
         builder.Services.AddIntegrationEventHandler<ApiKeyRevoked, SecurityNotices>();
         builder.Services.AddIntegrationEventBatchHandler<ApiKeyGraceEnded, SecurityNotices>();
         builder.Services.AddScoped<IRetentionPolicy, HandledEventRetention>();

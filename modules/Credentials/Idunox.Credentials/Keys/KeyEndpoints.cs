@@ -27,6 +27,16 @@ internal static class KeyEndpoints
                 "that stopped in the last 30 days (status=all for every key; status=active,grace… to choose; q= to search by name or prefix).")
             .ProducesProblems(StatusCodes.Status400BadRequest, ProblemCodes.ValidationFailed)
             .WithExamples(null, new { Items = new[] { KeyExamples.Credential }, Page = 1, PageSize = 50, Total = 1 });
+        keys.MapGet("/handovers", HandOverKey.HandleList).WithName("ListCredentialHandovers")
+            .WithSummary("Keys Idunox staff made for your organisation (when they rotated one of your keys on your behalf) that wait to be " +
+                "collected. They have no secret yet and do not work until collected.")
+            .WithExamples(null, new { Items = new[] { KeyExamples.Handover } });
+        keys.MapPost("/handovers/{id}/collect", HandOverKey.HandleCollect).WithName("CollectCredential")
+            .WithSummary("Collect a key Idunox staff made for you: it is generated now and works from now. The answer carries the plaintext " +
+                "key, once, to you only; nobody at Idunox ever saw it.")
+            .ProducesProblems(StatusCodes.Status404NotFound, HandOverKey.HandoverNotFound)
+            .ProducesProblems(StatusCodes.Status409Conflict, HandOverKey.KeyAlreadyCollected)
+            .WithExamples(null, new { ApiKey = KeyExamples.PlaintextKey, Credential = KeyExamples.Credential });
         keys.MapGet("/{id}", Get).WithName("GetCredential")
             .WithSummary("One key of your organisation.")
             .ProducesProblems(StatusCodes.Status404NotFound, KeyFailures.KeyNotFoundCode)
@@ -89,6 +99,9 @@ internal static class KeyExamples
         Id = Guid.Parse("0193a1b2-7c4d-7e5f-8a9b-0c1d2e3f4a00"), Prefix = "idx_live_Zz98Yy76…", Status = ApiKeyStatus.Grace,
         GraceEndsAt = Created.AddHours(48), ReplacedById = Credential.Id,
     };
+
+    public static readonly HandoverResponse Handover = new(Guid.Parse("0193a1b2-7c4d-7e5f-8a9b-0c1d2e3f4a77"), "orders feed", InGrace.Id,
+        InGrace.Prefix, InGrace.GraceEndsAt, Created, Created.AddDays(7), "Rotated at your request (support ticket 4711)");
 
     public static readonly CredentialResponse Revoked = Credential with { Status = ApiKeyStatus.Revoked, ExpiresInDays = null, RevokedAt = Created.AddDays(3) };
 }

@@ -38,32 +38,20 @@ internal sealed class RotateKey(KeyStore store, KeyVerificationCache cache, Cred
             return KeyFailures.NotFound;
         }
 
-        if (!previous.StatusAt(now, store.Policy.ExpiringThresholdDays).IsRotatable())
+        if (await RefusalAsync(store, previous, now, cancellationToken) is { } refused)
         {
-            return NotRotatable("Only active and expiring keys rotate. A key that was already rotated, revoked or has expired cannot be.");
-        }
-
-        if (previous.RotatedFromId is { } predecessorId &&
-            await store.Db.ApiKeys.AsNoTracking().FirstOrDefaultAsync(k => k.Id == predecessorId, cancellationToken) is { } predecessor &&
-            predecessor.StatusAt(now, store.Policy.ExpiringThresholdDays) == ApiKeyStatus.Grace)
-        {
-            return NotRotatable(
-                $"This key replaced {predecessor.Prefix}{ApiKeyFormat.Ellipsis}, which keeps working until " +
-                $"{predecessor.GraceEndsAt!.Value.ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture)} UTC. " +
-                "Revoke that old key, or wait until its grace period ends, then rotate this one.");
+            return refused;
         }
 
         var (successor, plaintext) = store.NewKey(previous.Name, now, store.Policy.DefaultValidityDays, actor, rotatedFrom: previous.Id);
-        var graceEnds = now.AddHours(grace);
-        previous.GraceEndsAt = graceEnds < previous.ExpiresAt ? graceEnds : previous.ExpiresAt;
+        StartGrace(store, previous, now, grace);
         previous.ReplacedById = successor.Id;
         store.Db.ApiKeys.Add(successor);
-        store.Db.PendingGraceEnds.Add(new PendingGraceEnd { KeyId = previous.Id, GraceEndsAt = previous.GraceEndsAt.Value }); // for grace-sweep
         var detail = $"grace {grace}h until {previous.GraceEndsAt:yyyy-MM-dd HH:mm} UTC, successor {successor.Prefix}{ApiKeyFormat.Ellipsis}";
         store.Audit(AuditActions.KeyRotated, previous, now, actor, clientAddress, reason is null ? detail : $"{detail}; reason: {reason}");
         store.Audit(AuditActions.KeyCreated, successor, now, actor, clientAddress, $"successor of {previous.Prefix}{ApiKeyFormat.Ellipsis}", position: 1);
         store.Db.Publish(new ApiKeyRotated(Guid.CreateVersion7(), previous.TenantId, now, KeyStore.Reference(previous), KeyStore.Reference(successor),
-            previous.GraceEndsAt.Value, actor));
+            previous.GraceEndsAt!.Value, actor));
         try
         {
             await store.Db.SaveChangesAsync(cancellationToken);
@@ -83,6 +71,38 @@ internal sealed class RotateKey(KeyStore store, KeyVerificationCache cache, Cred
         return Outcome<RotatedKey>.Ok(new RotatedKey(new IssuedKey(successor, plaintext), previous));
     }
 
+    /// <summary>
+    /// Why <paramref name="previous"/> may not rotate now, or null: only active and expiring keys rotate, and not while
+    /// their own predecessor is still in grace.
+    /// </summary>
+    internal static async Task<UseCaseFailure?> RefusalAsync(KeyStore store, ApiKey previous, DateTime now, CancellationToken cancellationToken)
+    {
+        if (!previous.StatusAt(now, store.Policy.ExpiringThresholdDays).IsRotatable())
+        {
+            return NotRotatable("Only active and expiring keys rotate. A key that was already rotated, revoked or has expired cannot be.");
+        }
+
+        if (previous.RotatedFromId is { } predecessorId &&
+            await store.Db.ApiKeys.AsNoTracking().FirstOrDefaultAsync(k => k.Id == predecessorId, cancellationToken) is { } predecessor &&
+            predecessor.StatusAt(now, store.Policy.ExpiringThresholdDays) == ApiKeyStatus.Grace)
+        {
+            return NotRotatable(
+                $"This key replaced {predecessor.Prefix}{ApiKeyFormat.Ellipsis}, which keeps working until " +
+                $"{predecessor.GraceEndsAt!.Value.ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture)} UTC. " +
+                "Revoke that old key, or wait until its grace period ends, then rotate this one.");
+        }
+
+        return null;
+    }
+
+    /// <summary>The old key's grace window: it keeps working for <paramref name="graceHours"/> (never past its expiry), and grace-sweep records its end.</summary>
+    internal static void StartGrace(KeyStore store, ApiKey previous, DateTime now, int graceHours)
+    {
+        var graceEnds = now.AddHours(graceHours);
+        previous.GraceEndsAt = graceEnds < previous.ExpiresAt ? graceEnds : previous.ExpiresAt;
+        store.Db.PendingGraceEnds.Add(new PendingGraceEnd { KeyId = previous.Id, GraceEndsAt = previous.GraceEndsAt.Value }); // for grace-sweep
+    }
+
     /// <summary>The grace choice: 24, 48 or 72 hours (none given: 24).</summary>
     public static UseCaseFailure? CheckGrace(int? graceHours) =>
         graceHours is { } hours && !KeyPolicyOptions.GraceHoursOptions.Contains(hours)
@@ -90,7 +110,7 @@ internal sealed class RotateKey(KeyStore store, KeyVerificationCache cache, Cred
                 $"The old key keeps working for {string.Join(", ", KeyPolicyOptions.GraceHoursOptions)} hours; choose one of these."))
             : null;
 
-    private static UseCaseFailure NotRotatable(string detail) =>
+    internal static UseCaseFailure NotRotatable(string detail) =>
         new(FailureKind.Conflict, KeyNotRotatable, "This key cannot be rotated.", detail);
 
     /// <summary><c>POST /v1/partner/credentials/{id}/rotate</c>.</summary>

@@ -8,7 +8,7 @@ namespace Idunox.Credentials.Keys;
 /// The staff area's way to an organisation's keys: each call acts explicitly for the organisation it names (never a
 /// session-wide "current tenant"), through the same use cases as the partner's pages and API.
 /// </summary>
-internal sealed class TenantKeyAdministration(TenantContext tenant, KeyStore store, ListKeys list, RevokeKey revoke, RotateKey rotate)
+internal sealed class TenantKeyAdministration(TenantContext tenant, KeyStore store, ListKeys list, RevokeKey revoke, HandOverKey handOver)
     : ITenantKeyAdministration
 {
     public const string StaffActorName = "Idunox staff";
@@ -32,25 +32,37 @@ internal sealed class TenantKeyAdministration(TenantContext tenant, KeyStore sto
         using var _ = tenant.Use(tenantId);
         var outcome = await revoke.RunAsync(keyId, ActorOf(action), action.ClientAddress, $"reason: {action.Reason}", cancellationToken);
         return outcome.Value is { } key
-            ? new StaffKeyResult(Overview(key, store.Now), null, null, null, null)
-            : new StaffKeyResult(null, null, null, outcome.Failure!.Code, outcome.Failure.Detail ?? outcome.Failure.Title);
+            ? new StaffKeyResult(Overview(key, store.Now), null, null, null)
+            : new StaffKeyResult(null, null, outcome.Failure!.Code, outcome.Failure.Detail ?? outcome.Failure.Title);
     }
 
     public async Task<StaffKeyResult> RotateAsync(Guid tenantId, Guid keyId, int graceHours, StaffKeyAction action, CancellationToken cancellationToken)
     {
         using var _ = tenant.Use(tenantId);
-        var outcome = await rotate.RunAsync(keyId, graceHours, ActorOf(action), action.ClientAddress,
-            $"{action.Reason} (the new key was shown once to an Idunox staff member, to hand over through a secure channel)", cancellationToken);
-        if (outcome.Value is not { } rotated)
+        var outcome = await handOver.RotateAsync(keyId, graceHours, ActorOf(action), action.ClientAddress, action.Reason, cancellationToken);
+        if (outcome.Value is not { } offered)
         {
             var failure = outcome.Failure!;
             var detail = failure.Errors is { Count: > 0 } errors ? string.Join(" ", errors.Values.SelectMany(v => v)) : failure.Detail ?? failure.Title;
-            return new StaffKeyResult(null, null, null, failure.Code, detail);
+            return new StaffKeyResult(null, null, failure.Code, detail);
         }
 
-        var now = store.Now;
-        return new StaffKeyResult(Overview(rotated.Previous, now), Overview(rotated.Successor.Key, now), rotated.Successor.Plaintext, null, null);
+        return new StaffKeyResult(Overview(offered.Previous, store.Now), Overview(offered.Offer, offered.Previous.Prefix + ApiKeyFormat.Ellipsis), null, null);
     }
+
+    public async Task<IReadOnlyList<KeyHandoverOverview>> ListHandoversAsync(Guid tenantId, CancellationToken cancellationToken)
+    {
+        using var _ = tenant.Use(tenantId);
+        var since = store.Now.AddDays(-30);
+        var keys = store.Db.ApiKeys.AsNoTracking();
+        var rows = await store.Db.KeyHandovers.AsNoTracking().Where(h => h.OfferedAt > since).OrderByDescending(h => h.OfferedAt).Take(50)
+            .Select(h => new { Offer = h, PreviousPrefix = keys.Where(k => k.Id == h.PredecessorId).Select(k => k.Prefix).FirstOrDefault() })
+            .ToListAsync(cancellationToken);
+        return [.. rows.Select(r => Overview(r.Offer, r.PreviousPrefix is null ? null : r.PreviousPrefix + ApiKeyFormat.Ellipsis))];
+    }
+
+    private static KeyHandoverOverview Overview(KeyHandover offer, string? replacesPrefix) =>
+        new(offer.Id, offer.Name, replacesPrefix, offer.OfferedAt, offer.CollectBy, offer.CollectedAt, offer.CollectedBy, offer.Reason);
 
     private static Actor ActorOf(StaffKeyAction action) => new(Actor.Staff, action.StaffUserId, StaffActorName);
 

@@ -19,6 +19,8 @@ internal abstract class CredentialsDbContext(DbContextOptions options, ITenantCo
 
     public DbSet<AuditEvent> AuditEvents => Set<AuditEvent>();
 
+    public DbSet<KeyHandover> KeyHandovers => Set<KeyHandover>();
+
     public DbSet<OutboxMessage> Outbox => Set<OutboxMessage>();
 
     protected override void BuildModel(ModelBuilder modelBuilder)
@@ -48,6 +50,19 @@ internal abstract class CredentialsDbContext(DbContextOptions options, ITenantCo
             p.HasKey(x => x.KeyId);
             p.HasOne<ApiKey>().WithOne().HasForeignKey<PendingGraceEnd>(x => x.KeyId).OnDelete(DeleteBehavior.Cascade);
             p.HasIndex(x => x.GraceEndsAt);
+        });
+
+        // Keys staff made for an organisation, waiting to be collected (no secret until then).
+        modelBuilder.Entity<KeyHandover>(h =>
+        {
+            h.ToTable("key_handovers");
+            h.HasKey(x => x.Id);
+            h.Property(x => x.Name).HasMaxLength(ApiKey.MaxNameLength);
+            h.Property(x => x.Reason).HasMaxLength(KeyHandover.MaxReasonLength);
+            h.Property(x => x.CollectedBy).HasMaxLength(320);
+            // One offer per replaced key: a second staff rotation of the same key cannot slip in beside the first.
+            h.HasIndex(x => x.PredecessorId).IsUnique().HasFilter("\"predecessor_id\" IS NOT NULL");
+            h.HasIndex(x => new { x.TenantId, x.OfferedAt });
         });
 
         modelBuilder.Entity<AuditEvent>(a =>

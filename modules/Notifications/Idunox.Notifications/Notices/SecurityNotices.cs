@@ -11,7 +11,7 @@ using Microsoft.EntityFrameworkCore;
 namespace Idunox.Notifications.Notices;
 
 /// <summary>
-/// Tells an organisation's portal users when one of its keys was created, rotated or revoked (one e-mail each, sent at
+/// Tells an organisation's portal users when one of its keys was created, rotated or revoked, or a key staff made waits to be collected (one e-mail each, sent at
 /// once) and when rotated keys were retired (one digest per user for the keys whose grace ended together, sent with the
 /// next e-mail run): who, when and which prefix — never the key. Each event is recorded in the inbox in the same
 /// transaction as its e-mails, so a redelivered event queues nothing.
@@ -20,6 +20,7 @@ internal sealed class SecurityNotices(NotificationsDbContext db, IPartnerUserDir
     : IIntegrationEventHandler<ApiKeyCreated>,
       IIntegrationEventHandler<ApiKeyRotated>,
       IIntegrationEventHandler<ApiKeyRevoked>,
+      IIntegrationEventHandler<ApiKeyHandoverOffered>,
       IIntegrationEventBatchHandler<ApiKeyGraceEnded>
 {
     public const string Handler = "security-notices";
@@ -29,6 +30,9 @@ internal sealed class SecurityNotices(NotificationsDbContext db, IPartnerUserDir
 
     public Task HandleAsync(ApiKeyRotated e, CancellationToken ct) => NoticeAsync([e], "key-rotated",
         (_, u) => templates.KeyRotated(u.DisplayName, e.Previous.Prefix, e.Previous.Name, e.Successor.Prefix, e.Actor.Name, e.OccurredAt, e.GraceEndsAt), ct);
+
+    public Task HandleAsync(ApiKeyHandoverOffered e, CancellationToken ct) => NoticeAsync([e], "key-handover",
+        (_, u) => templates.KeyHandoverOffered(u.DisplayName, e.Previous.Prefix, e.Previous.Name, e.OccurredAt, e.GraceEndsAt, e.CollectBy, e.Reason), ct);
 
     public Task HandleAsync(ApiKeyRevoked e, CancellationToken ct) => NoticeAsync([e], "key-revoked",
         (_, u) => templates.KeyRevoked(u.DisplayName, e.Key.Prefix, e.Key.Name, e.Actor.Name, e.OccurredAt), ct);

@@ -86,6 +86,20 @@ internal sealed class EmailTemplates(Brand brand)
             ],
             "Review your keys");
 
+    /// <summary>Staff rotated a key on the organisation's behalf; its successor waits in the portal, shown once to whoever collects it.</summary>
+    public RenderedEmail KeyHandoverOffered(string recipientName, string prefix, string keyName, DateTime at, DateTime graceEndsAt, DateTime collectBy,
+        string reason) =>
+        Render($"Collect your new API key: {keyName}", recipientName,
+            [
+                $"Idunox staff rotated your API key {prefix}… ({keyName}) on {Date(at)} at {Time(at)} UTC. Their reason: “{reason}”",
+                $"The new key waits for you in the partner portal: open your keys and choose “Collect the key”. It is made at that moment and shown once, to " +
+                "you only (nobody at Idunox has seen it); the first of your colleagues to collect it gets it.",
+                $"The old key keeps working until {Date(graceEndsAt)} at {Time(graceEndsAt)} UTC; switch your systems to the new key before then. " +
+                $"The new key can be collected until {Date(collectBy)}.",
+                SecurityFooter,
+            ],
+            "Collect the key", $"{brand.PortalUrl.TrimEnd('/')}/keys");
+
     public RenderedEmail KeyRevoked(string recipientName, string prefix, string keyName, string actor, DateTime at) =>
         Render($"API key revoked: {prefix}… ({keyName})", recipientName,
             [

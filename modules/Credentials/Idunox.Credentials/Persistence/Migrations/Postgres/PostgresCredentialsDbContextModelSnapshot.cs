@@ -189,6 +189,76 @@ namespace Idunox.Credentials.Persistence.Migrations.Postgres
                     b.ToTable("api_keys", "credentials");
                 });
 
+            modelBuilder.Entity("Idunox.Credentials.Keys.KeyHandover", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid")
+                        .HasColumnName("id");
+
+                    b.Property<DateTime>("CollectBy")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("collect_by");
+
+                    b.Property<DateTime?>("CollectedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("collected_at");
+
+                    b.Property<string>("CollectedBy")
+                        .HasMaxLength(320)
+                        .HasColumnType("character varying(320)")
+                        .HasColumnName("collected_by");
+
+                    b.Property<Guid?>("KeyId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("key_id");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(100)
+                        .HasColumnType("character varying(100)")
+                        .HasColumnName("name");
+
+                    b.Property<DateTime>("OfferedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("offered_at");
+
+                    b.Property<Guid?>("OfferedByStaffId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("offered_by_staff_id");
+
+                    b.Property<Guid?>("PredecessorId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("predecessor_id");
+
+                    b.Property<string>("Reason")
+                        .IsRequired()
+                        .HasMaxLength(500)
+                        .HasColumnType("character varying(500)")
+                        .HasColumnName("reason");
+
+                    b.Property<Guid>("TenantId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("tenant_id");
+
+                    b.Property<int>("ValidityDays")
+                        .HasColumnType("integer")
+                        .HasColumnName("validity_days");
+
+                    b.HasKey("Id")
+                        .HasName("pk_key_handovers");
+
+                    b.HasIndex("PredecessorId")
+                        .IsUnique()
+                        .HasDatabaseName("ix_key_handovers_predecessor_id")
+                        .HasFilter("\"predecessor_id\" IS NOT NULL");
+
+                    b.HasIndex("TenantId", "OfferedAt")
+                        .HasDatabaseName("ix_key_handovers_tenant_id_offered_at");
+
+                    b.ToTable("key_handovers", "credentials");
+                });
+
             modelBuilder.Entity("Idunox.Credentials.Keys.PendingGraceEnd", b =>
                 {
                     b.Property<Guid>("KeyId")

@@ -183,6 +183,76 @@ namespace Idunox.Credentials.Persistence.Migrations.Sqlite
                     b.ToTable("credentials_api_keys", (string)null);
                 });
 
+            modelBuilder.Entity("Idunox.Credentials.Keys.KeyHandover", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("id");
+
+                    b.Property<DateTime>("CollectBy")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("collect_by");
+
+                    b.Property<DateTime?>("CollectedAt")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("collected_at");
+
+                    b.Property<string>("CollectedBy")
+                        .HasMaxLength(320)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("collected_by");
+
+                    b.Property<Guid?>("KeyId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("key_id");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(100)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("name");
+
+                    b.Property<DateTime>("OfferedAt")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("offered_at");
+
+                    b.Property<Guid?>("OfferedByStaffId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("offered_by_staff_id");
+
+                    b.Property<Guid?>("PredecessorId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("predecessor_id");
+
+                    b.Property<string>("Reason")
+                        .IsRequired()
+                        .HasMaxLength(500)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("reason");
+
+                    b.Property<Guid>("TenantId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("tenant_id");
+
+                    b.Property<int>("ValidityDays")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("validity_days");
+
+                    b.HasKey("Id")
+                        .HasName("pk_credentials_key_handovers");
+
+                    b.HasIndex("PredecessorId")
+                        .IsUnique()
+                        .HasDatabaseName("ix_credentials_key_handovers_predecessor_id")
+                        .HasFilter("\"predecessor_id\" IS NOT NULL");
+
+                    b.HasIndex("TenantId", "OfferedAt")
+                        .HasDatabaseName("ix_credentials_key_handovers_tenant_id_offered_at");
+
+                    b.ToTable("credentials_key_handovers", (string)null);
+                });
+
             modelBuilder.Entity("Idunox.Credentials.Keys.PendingGraceEnd", b =>
                 {
                     b.Property<Guid>("KeyId")
