@@ -18,9 +18,6 @@ public sealed partial class CommandLineTests(PostgresAppFixture fixture) : IClas
         ["Email__PickupDirectory"] = fixture.App.MailDirectory,
     };
 
-    [GeneratedRegex("Password \\(shown once, pass it on over a secure channel\\): (\\S+)")]
-    private static partial Regex ShownPassword();
-
     private Task<(int ExitCode, string Out, string Error)> Run(string? stdin, params string[] args) =>
         HostProcess.RunAsync(args, Environment, stdin);
 
@@ -107,12 +104,18 @@ public sealed partial class CommandLineTests(PostgresAppFixture fixture) : IClas
     [InlineData("tenants suspend")]
     [InlineData("partners add --tenant demo")]
     [InlineData("partners add --tenant demo --email not-an-email")]
-    [InlineData("staff add --email ops@idunox.example --role admin")]
+    [InlineData("staff add --email ops@idunox.example --role root")]
+    [InlineData("staff add --email ops@idunox.example --role ops,root")]
+    [InlineData("staff list --reason because")]
+    [InlineData("staff disable a@idunox.example")]
+    [InlineData("staff roles a@idunox.example --reason because")]
+    [InlineData("staff sign-out a@idunox.example --role ops --reason because")]
     [InlineData("staff remove --email ops@idunox.example")]
     [InlineData("staff add --email ops@idunox.example --password-stdin=yes")]
     [InlineData("staff reset-2fa")]
     [InlineData("staff reset-2fa a@idunox.example b@idunox.example")]
     [InlineData("staff reset-2fa a@idunox.example --role ops")]
+    [InlineData("staff reset-2fa a@idunox.example")]
     public async Task Malformed_command_lines_exit_2_with_a_message_and_change_nothing(string commandLine)
     {
         var before = await CountAsync();
@@ -151,24 +154,64 @@ public sealed partial class CommandLineTests(PostgresAppFixture fixture) : IClas
     }
 
     [Fact]
-    public async Task Staff_are_added_with_the_staff_role_and_optionally_ops()
+    public async Task Staff_are_invited_by_a_one_time_link_and_no_password_is_ever_printed()
     {
         var email = $"ops-{Guid.NewGuid():N}@idunox.example";
 
-        var added = await Run(null, "staff", "add", "--email", email, "--role", "ops");
+        var added = await Run(null, "staff", "add", "--email", email, "--role", "ops,admin", "--reason", "New on-call engineer (HR-12)");
 
         Assert.True(added.ExitCode == 0, added.Error);
-        Assert.Contains($"Created staff user {email} with roles ops, staff", added.Out, StringComparison.Ordinal);
-        Assert.Matches(ShownPassword(), added.Out);
+        Assert.Contains($"Invited staff member {email} with roles admin, ops, staff", added.Out, StringComparison.Ordinal);
+        Assert.DoesNotContain("Password", added.Out, StringComparison.Ordinal);
+        var link = new Uri(Regex.Match(added.Out, @"(?m)^(http\S+/admin/welcome\?token=\S+)$").Groups[1].Value);
+        var welcome = await fixture.App.CreateClient().GetAsync(link.PathAndQuery);
+        Assert.Equal(HttpStatusCode.OK, welcome.StatusCode);
+        Assert.Contains(email, await welcome.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+
+        var list = await Run(null, "staff", "list");
+        Assert.Matches($@"(?m)^{Regex.Escape(email)}\s+invited\s+off\s+admin, ops, staff$", list.Out);
+        var log = await StaffLogAsync(email);
+        Assert.Contains(("staff.invited", $"command line ({System.Environment.UserName})", "New on-call engineer (HR-12)"), log);
+
         var again = await Run(null, "staff", "add", "--email", email);
-        Assert.Equal(1, again.ExitCode);
+        Assert.Equal(0, again.ExitCode); // a new link for someone who has not chosen a password: the first one stops working
+        Assert.Equal(HttpStatusCode.BadRequest, (await fixture.App.CreateClient().GetAsync(link.PathAndQuery)).StatusCode);
         // A staff account is no portal account.
-        await (await fixture.App.CreateClient().PostLoginAsync(email, ShownPassword().Match(added.Out).Groups[1].Value))
-            .AssertProblemAsync(HttpStatusCode.Unauthorized, "invalid_credentials");
+        await (await fixture.App.CreateClient().PostLoginAsync(email, Arrange.DefaultPassword)).AssertProblemAsync(HttpStatusCode.Unauthorized, "invalid_credentials");
     }
 
     [Fact]
-    public async Task Resetting_a_staff_members_authenticator_removes_it_and_ends_its_sessions()
+    public async Task Operators_disable_enable_change_roles_and_sign_out_staff_with_a_reason_in_the_staff_log()
+    {
+        var staff = await fixture.App.StaffAsync();
+
+        var disabled = await Run(null, "staff", "disable", staff.Email, "--reason", "Left the company");
+        Assert.True(disabled.ExitCode == 0, disabled.Error);
+        await using (var scope = fixture.App.Services.CreateAsyncScope())
+        {
+            var check = await scope.ServiceProvider.GetRequiredService<IStaffAccounts>().CheckPasswordAsync(staff.Email, staff.Password, "192.0.2.77", CancellationToken.None);
+            Assert.False(check.Succeeded);
+        }
+
+        Assert.Equal(0, (await Run(null, "staff", "enable", staff.Email, "--reason", "Came back")).ExitCode);
+        var roles = await Run(null, "staff", "roles", staff.Email, "--role", "ops", "--reason", "Joins operations");
+        Assert.True(roles.ExitCode == 0, roles.Error);
+        Assert.Contains("now has the roles ops, staff", roles.Out, StringComparison.Ordinal);
+        Assert.Equal(0, (await Run(null, "staff", "sign-out", staff.Email, "--reason", "Laptop stolen")).ExitCode);
+
+        var log = await StaffLogAsync(staff.Email);
+        Assert.Contains(log, l => l.Action == "staff.disabled" && l.Reason == "Left the company");
+        Assert.Contains(log, l => l.Action == "staff.enabled" && l.Reason == "Came back");
+        Assert.Contains(log, l => l.Action == "staff.roles_changed" && l.Reason == "Joins operations");
+        Assert.Contains(log, l => l.Action == "staff.sessions_ended" && l.Reason == "Laptop stolen");
+
+        var unknown = await Run(null, "staff", "disable", "nobody@idunox.example", "--reason", "typo");
+        Assert.Equal(1, unknown.ExitCode);
+        Assert.Contains("No staff user has the e-mail address", unknown.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Resetting_a_staff_members_authenticator_removes_it_ends_its_sessions_and_is_logged_with_who_and_why()
     {
         var staff = await fixture.App.StaffAsync();
         await using (var scope = fixture.App.Services.CreateAsyncScope())
@@ -178,7 +221,7 @@ public sealed partial class CommandLineTests(PostgresAppFixture fixture) : IClas
         }
 
         var stamp = await StampAsync(staff.User.Id);
-        var reset = await Run(null, "staff", "reset-2fa", staff.Email);
+        var reset = await Run(null, "staff", "reset-2fa", staff.Email, "--reason", "Lost phone (ticket IT-9)");
 
         Assert.True(reset.ExitCode == 0, reset.Error);
         Assert.Contains($"The authenticator of staff user {staff.Email} was removed", reset.Out, StringComparison.Ordinal);
@@ -189,9 +232,27 @@ public sealed partial class CommandLineTests(PostgresAppFixture fixture) : IClas
             Assert.Null(await accounts.FindSessionMemberAsync(staff.User.Id, stamp, CancellationToken.None));
         }
 
-        var unknown = await Run(null, "staff", "reset-2fa", "nobody@idunox.example");
+        Assert.Contains(("staff.two_factor_reset", $"command line ({System.Environment.UserName})", "Lost phone (ticket IT-9)"), await StaffLogAsync(staff.Email));
+        var unknown = await Run(null, "staff", "reset-2fa", "nobody@idunox.example", "--reason", "typo");
         Assert.Equal(1, unknown.ExitCode);
         Assert.Contains("No staff user has the e-mail address", unknown.Error, StringComparison.Ordinal);
+    }
+
+    /// <summary>The staff log's rows about one member (its subject starts with the e-mail address): action, who, why.</summary>
+    private async Task<List<(string Action, string Who, string? Reason)>> StaffLogAsync(string email)
+    {
+        await using var connection = new Npgsql.NpgsqlConnection(fixture.Database.ConnectionString);
+        await connection.OpenAsync();
+        await using var command = new Npgsql.NpgsqlCommand("SELECT action, staff_email, reason FROM staffadmin.staff_actions WHERE subject LIKE @email || '%'", connection);
+        command.Parameters.AddWithValue("email", email);
+        await using var reader = await command.ExecuteReaderAsync();
+        var rows = new List<(string, string, string?)>();
+        while (await reader.ReadAsync())
+        {
+            rows.Add((reader.GetString(0), reader.GetString(1), reader.IsDBNull(2) ? null : reader.GetString(2)));
+        }
+
+        return rows;
     }
 
     private async Task<string> StampAsync(Guid staffId)

@@ -11,24 +11,7 @@ public sealed class SecurityNoticeTests(PostgresAppFixture fixture) : IClassFixt
 {
     private IdunoxApp App => fixture.App;
 
-    /// <summary>The e-mails written to the host's pickup folder for one address (sent in the background: waits up to 10 s for the first).</summary>
-    private async Task<IReadOnlyList<MimeKit.MimeMessage>> MailToAsync(string recipient, int atLeast = 1)
-    {
-        var waited = System.Diagnostics.Stopwatch.StartNew();
-        while (true)
-        {
-            var found = Directory.Exists(App.MailDirectory)
-                ? Directory.GetFiles(App.MailDirectory, "*.eml").Select(f => MimeKit.MimeMessage.Load(f))
-                    .Where(m => m.To.Mailboxes.Any(a => string.Equals(a.Address, recipient, StringComparison.OrdinalIgnoreCase))).ToList()
-                : [];
-            if (found.Count >= atLeast || waited.Elapsed > TimeSpan.FromSeconds(10))
-            {
-                return found;
-            }
-
-            await Task.Delay(50); // written by the background sender
-        }
-    }
+    private Task<IReadOnlyList<MimeKit.MimeMessage>> MailToAsync(string recipient, int atLeast = 1) => App.MailToAsync(recipient, atLeast);
 
     [Theory]
     [InlineData("password1234")]

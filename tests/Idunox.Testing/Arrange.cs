@@ -35,10 +35,10 @@ public static class Arrange
     }
 
     /// <summary>A staff member with the role staff, and ops when asked.</summary>
-    public static async Task<TestStaff> StaffAsync(this IdunoxApp app, bool ops = false)
+    public static async Task<TestStaff> StaffAsync(this IdunoxApp app, bool ops = false, bool admin = false)
     {
         var user = await app.ProvisionAsync(p => p.AddStaffUserAsync($"staff-{Guid.NewGuid():N}@idunox.example",
-            ops ? [StaffRoles.Ops] : [], DefaultPassword, CancellationToken.None));
+            [.. ops ? [StaffRoles.Ops] : Array.Empty<string>(), .. admin ? [StaffRoles.Admin] : Array.Empty<string>()], DefaultPassword, CancellationToken.None));
         return new TestStaff(user, DefaultPassword);
     }
 

@@ -39,12 +39,26 @@ public interface IPartnerUserDirectory
     Task<IReadOnlyDictionary<Guid, int>> CountByTenantAsync(CancellationToken cancellationToken);
 }
 
+/// <summary>
+/// What a staff member may do: <c>staff</c> (every member: read everything, act for organisations with a reason),
+/// <c>ops</c> (also the job dashboard's commands), <c>admin</c> (also the staff accounts).
+/// </summary>
 public static class StaffRoles
 {
     public const string Staff = "staff";
     public const string Ops = "ops";
+    public const string Admin = "admin";
 
-    public static IReadOnlyList<string> All { get; } = [Staff, Ops];
+    public static IReadOnlyList<string> All { get; } = [Staff, Ops, Admin];
+
+    /// <summary>Words for people: what each role adds.</summary>
+    public static string Describe(string role) => role switch
+    {
+        Staff => "read everything, act for organisations with a reason",
+        Ops => "run and retry jobs on the job dashboard",
+        Admin => "invite staff, change their roles, disable them, reset their two-factor",
+        _ => role,
+    };
 }
 
 /// <summary>Why provisioning failed, as a stable code and a sentence for people.</summary>

@@ -76,13 +76,13 @@ public sealed class IdentityModule : IModule
         builder.Services.AddScoped<IPartnerAccounts>(sp => sp.GetRequiredService<PartnerAccounts>());
         builder.Services.AddScoped<StaffAccounts>();
         builder.Services.AddScoped<IStaffAccounts>(sp => sp.GetRequiredService<StaffAccounts>());
+        builder.Services.AddScoped<IStaffDirectory, StaffDirectory>();
         builder.Services.AddScoped<Provisioning>();
         builder.Services.AddScoped<IOrganisationProvisioning>(sp => sp.GetRequiredService<Provisioning>());
         builder.Services.AddScoped<IPartnerUserDirectory>(sp => sp.GetRequiredService<Provisioning>());
         builder.Services.AddScoped<IOrganisationDirectory, OrganisationDirectory>();
         builder.Services.AddSingleton<IHostVerb, TenantsVerb>();
         builder.Services.AddSingleton<IHostVerb, PartnersVerb>();
-        builder.Services.AddSingleton<IHostVerb, StaffVerb>();
         if (builder.Environment.IsDevelopment())
         {
             builder.Services.AddSingleton<IStartupTask, DevelopmentSeed>();

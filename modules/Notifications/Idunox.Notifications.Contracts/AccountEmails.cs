@@ -11,6 +11,9 @@ public interface IAccountEmails
 
     void SendPasswordReset(AccountEmail email);
 
+    /// <summary>An invitation to the staff area: the link to choose a password, after which the person enrols an authenticator.</summary>
+    void SendStaffInvitation(StaffInvitationEmail email);
+
     /// <summary>
     /// Tells a person that something happened to their account's security (a new password, a reset link used, the second
     /// factor reset, a session ended by staff): if it was not them, they know at once. Sent like the others: in the
@@ -35,6 +38,12 @@ public enum SecurityNoticeKind
 public sealed record AccountEmail(Guid TenantId, string Recipient, string RecipientName, string OrganisationName, Uri Link, DateTime ExpiresAt)
 {
     public override string ToString() => $"AccountEmail {{ TenantId = {TenantId}, ExpiresAt = {ExpiresAt:O} }}";
+}
+
+/// <summary>Who is invited to the staff area, with which roles, by whom, and the link with its expiry.</summary>
+public sealed record StaffInvitationEmail(string Recipient, IReadOnlyList<string> Roles, string InvitedBy, Uri Link, DateTime ExpiresAt)
+{
+    public override string ToString() => $"StaffInvitationEmail {{ ExpiresAt = {ExpiresAt:O} }}";
 }
 
 /// <summary>How the outgoing e-mail queue is doing, for the staff area: what waits, since when, and what keeps failing.</summary>

@@ -32,6 +32,8 @@ public sealed class StaffAdminModule : IModule
             .ValidateOnStart();
         builder.AddStaffSession();
         builder.Services.AddScoped<StaffActionLog>();
+        builder.Services.AddScoped<Staff.StaffMembers>();
+        builder.Services.AddSingleton<IHostVerb, Cli.StaffVerb>();
     }
 
     public void MapEndpoints(IEndpointRouteBuilder routes)

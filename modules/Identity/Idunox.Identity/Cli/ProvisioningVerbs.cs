@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using Idunox.Identity.Contracts;
 using Idunox.Shared.Modularity;
 using Microsoft.Extensions.DependencyInjection;
@@ -111,7 +110,7 @@ internal sealed class PartnersVerb(IServiceScopeFactory scopes) : IHostVerb
                              Environment.NewLine + i.Link);
                 }
 
-                var (password, _) = await Passwords.ReadOrGenerateAsync(parsed, console);
+                var password = await Passwords.ReadAsync(console);
                 return await TenantsVerb.Report(console,
                     await provisioning.AddPartnerUserAsync(tenant, email, parsed.Option("name"), password, cancellationToken),
                     u => $"Created portal user {u.Email} in {tenant} (id {u.Id}).");
@@ -127,74 +126,12 @@ internal sealed class PartnersVerb(IServiceScopeFactory scopes) : IHostVerb
     }
 }
 
-/// <summary><c>staff add|reset-2fa</c>: the Idunox staff who use the admin area and the job dashboard.</summary>
-internal sealed class StaffVerb(IServiceScopeFactory scopes) : IHostVerb
-{
-    public string Name => "staff";
-
-    public string Description => "add Idunox staff users (role staff, and ops for the job dashboard); reset a lost authenticator";
-
-    public string Usage => """
-        staff add --email <email> [--role ops] [--password-stdin]
-                                     create a staff user; every staff user has the role staff, --role ops adds ops
-        staff reset-2fa <email>      remove the member's authenticator and recovery codes (a lost phone) and end its
-                                     sessions; the next sign-in enrols a new authenticator
-        """;
-
-    public async Task<int> RunAsync(IReadOnlyList<string> args, VerbConsole console, CancellationToken cancellationToken)
-    {
-        var parsed = VerbArguments.Parse(args, options: ["email", "role"], flags: ["password-stdin"]);
-        await using var scope = scopes.CreateAsyncScope();
-        switch (parsed.Positional)
-        {
-            case ["add"]:
-                var email = parsed.RequiredOption("email");
-                var role = parsed.Option("role");
-                if (role is not (null or StaffRoles.Ops or StaffRoles.Staff))
-                {
-                    throw new VerbUsageException($"--role is '{StaffRoles.Ops}' (every staff user also has '{StaffRoles.Staff}').");
-                }
-
-                var (password, generated) = await Passwords.ReadOrGenerateAsync(parsed, console);
-                var provisioning = scope.ServiceProvider.GetRequiredService<IOrganisationProvisioning>();
-                return await TenantsVerb.Report(console,
-                    await provisioning.AddStaffUserAsync(email, role is null ? [] : [role], password, cancellationToken),
-                    u => $"Created staff user {u.Email} with roles {string.Join(", ", u.Roles)} (id {u.Id})." + Passwords.Shown(generated, password));
-            case ["reset-2fa", var who]:
-                if (parsed.Option("email") is not null || parsed.Option("role") is not null || parsed.Flag("password-stdin"))
-                {
-                    throw new VerbUsageException(Usage);
-                }
-
-                var accounts = scope.ServiceProvider.GetRequiredService<IStaffAccounts>();
-                return await TenantsVerb.Report(console, await accounts.ResetAuthenticatorAsync(who, cancellationToken),
-                    u => $"The authenticator of staff user {u.Email} was removed and its sessions ended; it enrols a new one at its next sign-in.");
-            default:
-                throw new VerbUsageException(Usage);
-        }
-    }
-}
-
 internal static class Passwords
 {
-    private const string Alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789";
-
-    /// <summary>The password from the first line of standard input, or a new strong one (20 characters, ~115 bits).</summary>
-    public static async Task<(string Password, bool Generated)> ReadOrGenerateAsync(VerbArguments parsed, VerbConsole console)
+    /// <summary>The password from the first line of standard input (never printed, never an argument a process list shows).</summary>
+    public static async Task<string> ReadAsync(VerbConsole console)
     {
-        if (!parsed.Flag("password-stdin"))
-        {
-            return (Generate(), true);
-        }
-
         var line = await console.In.ReadLineAsync();
-        return string.IsNullOrEmpty(line)
-            ? throw new VerbUsageException("--password-stdin: standard input held no password.")
-            : (line, false);
+        return string.IsNullOrEmpty(line) ? throw new VerbUsageException("--password-stdin: standard input held no password.") : line;
     }
-
-    public static string Generate() => new(RandomNumberGenerator.GetItems<char>(Alphabet, 20));
-
-    public static string Shown(bool generated, string password) =>
-        generated ? $"{Environment.NewLine}Password (shown once, pass it on over a secure channel): {password}" : string.Empty;
 }

@@ -171,8 +171,9 @@ internal sealed partial class Provisioning(
         return ProvisioningResult<PartnerUserInfo>.Ok(ToInfo(user));
     }
 
+    /// <summary>A staff account with role <c>staff</c> and <paramref name="roleNames"/>; without a password it waits for an invitation link.</summary>
     public async Task<ProvisioningResult<StaffUserInfo>> AddStaffUserAsync(
-        string email, IReadOnlyCollection<string> roleNames, string password, CancellationToken cancellationToken)
+        string email, IReadOnlyCollection<string> roleNames, string? password, CancellationToken cancellationToken)
     {
         email = email.Trim();
         var wanted = roleNames.Append(StaffRoles.Staff).Distinct(StringComparer.Ordinal).ToList();
@@ -184,7 +185,7 @@ internal sealed partial class Provisioning(
 
         if (wanted.Except(StaffRoles.All).Any())
         {
-            errors["role"] = [$"Roles are {string.Join(" and ", StaffRoles.All)}."];
+            errors["roles"] = [$"Roles are {string.Join(", ", StaffRoles.All)}."];
         }
 
         if (errors.Count > 0)
@@ -192,16 +193,12 @@ internal sealed partial class Provisioning(
             return ProvisioningResult<StaffUserInfo>.Invalid(errors);
         }
 
-        foreach (var role in wanted.Where(r => !roles.Roles.Any(x => x.Name == r)).ToList())
+        if (await EnsureStaffRolesAsync(wanted) is { } missing)
         {
-            var createdRole = await roles.CreateAsync(new StaffRole { Id = Guid.CreateVersion7(), Name = role });
-            if (!createdRole.Succeeded && !await roles.RoleExistsAsync(role))
-            {
-                return ProvisioningResult<StaffUserInfo>.Fail(ProvisioningError.Conflict, $"The role '{role}' could not be created: {Describe(createdRole)}");
-            }
+            return ProvisioningResult<StaffUserInfo>.Fail(ProvisioningError.Conflict, missing);
         }
 
-        var user = new StaffUser { Id = Guid.CreateVersion7(), Email = email, UserName = email, EmailConfirmed = true, CreatedAt = clock.GetUtcNow().UtcDateTime };
+        var user = new StaffUser { Id = Guid.CreateVersion7(), Email = email, UserName = email, EmailConfirmed = password is not null, CreatedAt = clock.GetUtcNow().UtcDateTime };
         var created = await CreateAsync(staff, user, password);
         if (!created.Succeeded)
         {
@@ -236,13 +233,28 @@ internal sealed partial class Provisioning(
         await db.PartnerUsers.AsNoTracking().GroupBy(u => u.TenantId).Select(g => new { g.Key, Count = g.Count() })
             .ToDictionaryAsync(x => x.Key, x => x.Count, cancellationToken);
 
-    /// <summary>Creates a user; losing a race for the same e-mail to the unique index is a duplicate, not a crash.</summary>
-    private async Task<IdentityResult> CreateAsync<TUser>(UserManager<TUser> users, TUser user, string password)
+    /// <summary>Creates the staff roles that do not exist yet; why one could not be, or null.</summary>
+    public async Task<string?> EnsureStaffRolesAsync(IEnumerable<string> wanted)
+    {
+        foreach (var role in wanted.Where(r => !roles.Roles.Any(x => x.Name == r)).ToList())
+        {
+            var createdRole = await roles.CreateAsync(new StaffRole { Id = Guid.CreateVersion7(), Name = role });
+            if (!createdRole.Succeeded && !await roles.RoleExistsAsync(role))
+            {
+                return $"The role '{role}' could not be created: {Describe(createdRole)}";
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>Creates a user (without a password when none is given); losing a race for the same e-mail to the unique index is a duplicate, not a crash.</summary>
+    private async Task<IdentityResult> CreateAsync<TUser>(UserManager<TUser> users, TUser user, string? password)
         where TUser : class
     {
         try
         {
-            return await users.CreateAsync(user, password);
+            return password is null ? await users.CreateAsync(user) : await users.CreateAsync(user, password);
         }
         catch (DbUpdateException e) when (IsDuplicateEmail(e))
         {

@@ -26,6 +26,9 @@ internal sealed class AccountEmails(IEmailTransport transport, EmailTemplates te
     public void SendPasswordReset(AccountEmail email) => Enqueue(new("password-reset", email.TenantId, email.Recipient,
         t => t.PasswordReset(email.RecipientName, email.Link, email.ExpiresAt)));
 
+    public void SendStaffInvitation(StaffInvitationEmail email) => Enqueue(new("staff-invitation", null, email.Recipient,
+        t => t.StaffInvitation(email.Recipient, email.Roles, email.InvitedBy, email.Link, email.ExpiresAt)));
+
     public void SendSecurityNotice(SecurityNotice notice) => Enqueue(new("security-notice", notice.TenantId, notice.Recipient,
         t => t.SecurityNotice(notice.RecipientName, notice.Kind, notice.At, notice.Address, notice.Staff)));
 

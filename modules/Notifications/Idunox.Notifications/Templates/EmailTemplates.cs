@@ -141,6 +141,17 @@ internal sealed class EmailTemplates(Brand brand)
             ],
             "Choose your password", link.ToString());
 
+    public RenderedEmail StaffInvitation(string recipient, IReadOnlyList<string> roles, string invitedBy, Uri link, DateTime expiresAt) =>
+        Render($"You are invited to the {brand.Name} staff area", recipient,
+            [
+                $"{invitedBy} invited you to the {brand.Name} staff area, where Idunox staff look after partner organisations, their users and keys " +
+                $"(your roles: {string.Join(", ", roles)}).",
+                $"Choose your password with the button below; then set up an authenticator app for two-factor sign-in. The link works once, until " +
+                $"{Date(expiresAt)} at {Time(expiresAt)} UTC.",
+                $"If you did not expect this, ignore this e-mail or tell {brand.SupportEmail}.",
+            ],
+            "Choose your password", link.ToString());
+
     public RenderedEmail PasswordReset(string recipientName, Uri link, DateTime expiresAt) =>
         Render($"Reset your {brand.ProductName} password", recipientName,
             [

@@ -24,6 +24,9 @@ public static class IdunoxAuthentication
     /// <summary>A signed-in staff member with the <c>ops</c> role: the whole job dashboard.</summary>
     public const string OpsPolicy = "ops";
 
+    /// <summary>A signed-in staff member with the <c>admin</c> role: the staff accounts.</summary>
+    public const string AdminPolicy = "staff-admin";
+
     /// <summary>The claim that carries a staff member's roles.</summary>
     public const string RoleClaim = "role";
 

@@ -13,19 +13,22 @@ internal sealed class StaffActionLog(StaffAdminDbContext db, TimeProvider clock)
     public const int PageSize = 50;
     public const int MaxReasonLength = 500;
 
-    public async Task RecordAsync(HttpContext http, string action, Guid? tenantId, string? subject, string? reason, CancellationToken cancellationToken)
+    public Task RecordAsync(HttpContext http, string action, Guid? tenantId, string? subject, string? reason, CancellationToken cancellationToken) =>
+        RecordAsync(StaffActor.Of(http), action, tenantId, subject, reason, cancellationToken);
+
+    public async Task RecordAsync(StaffActor actor, string action, Guid? tenantId, string? subject, string? reason, CancellationToken cancellationToken)
     {
         db.StaffActions.Add(new StaffAction
         {
             Id = Guid.CreateVersion7(),
-            StaffUserId = Guid.TryParse(http.User.FindFirst(IdunoxClaimTypes.UserId)?.Value, out var id) ? id : Guid.Empty,
-            StaffEmail = http.User.FindFirst(IdunoxClaimTypes.Email)?.Value ?? "unknown",
+            StaffUserId = actor.Id,
+            StaffEmail = actor.Name,
             Action = action,
             TenantId = tenantId,
             Subject = subject is { Length: > 200 } ? subject[..200] : subject,
             Reason = reason,
             OccurredAt = clock.GetUtcNow().UtcDateTime,
-            ClientAddress = http.Connection.RemoteIpAddress?.ToString(),
+            ClientAddress = actor.ClientAddress,
         });
         await db.SaveChangesAsync(cancellationToken);
     }
@@ -62,6 +65,18 @@ internal sealed class StaffActionLog(StaffAdminDbContext db, TimeProvider clock)
     }
 }
 
+/// <summary>Who acts: a signed-in staff member (id, e-mail, address), or an operator at the command line.</summary>
+internal sealed record StaffActor(Guid Id, string Name, string? ClientAddress)
+{
+    public static StaffActor Of(HttpContext http) => new(
+        Guid.TryParse(http.User.FindFirst(IdunoxClaimTypes.UserId)?.Value, out var id) ? id : Guid.Empty,
+        http.User.FindFirst(IdunoxClaimTypes.Email)?.Value ?? "unknown",
+        http.Connection.RemoteIpAddress?.ToString());
+
+    /// <summary>An operator running a verb: named by the operating-system account that ran it.</summary>
+    public static StaffActor CommandLine() => new(Guid.Empty, $"command line ({Environment.UserName})", null);
+}
+
 internal static class StaffActions
 {
     public const string OrganisationCreated = "organisation.created";
@@ -73,6 +88,14 @@ internal static class StaffActions
     public const string PasswordResetSent = "user.password_reset_sent";
     public const string KeyRevoked = "key.revoked";
     public const string KeyRotated = "key.rotated";
+    public const string StaffInvited = "staff.invited";
+    public const string StaffAdded = "staff.added";
+    public const string StaffDisabled = "staff.disabled";
+    public const string StaffEnabled = "staff.enabled";
+    public const string StaffRolesChanged = "staff.roles_changed";
+    public const string StaffTwoFactorReset = "staff.two_factor_reset";
+    public const string StaffSessionsEnded = "staff.sessions_ended";
+    public const string StaffPasswordChanged = "staff.password_changed";
 
     public static string Describe(string action) => action switch
     {
@@ -84,7 +107,15 @@ internal static class StaffActions
         UserEnabled => "Enabled a portal user",
         PasswordResetSent => "Sent a password-reset link",
         KeyRevoked => "Revoked a key",
-        KeyRotated => "Rotated a key",
+        KeyRotated => "Rotated a key (the partner collects the new one)",
+        StaffInvited => "Invited a staff member",
+        StaffAdded => "Added a staff member with a password from standard input",
+        StaffDisabled => "Disabled a staff member",
+        StaffEnabled => "Enabled a staff member",
+        StaffRolesChanged => "Changed a staff member's roles",
+        StaffTwoFactorReset => "Reset a staff member's two-factor sign-in",
+        StaffSessionsEnded => "Signed a staff member out everywhere",
+        StaffPasswordChanged => "Changed their own password",
         _ => action,
     };
 }

@@ -91,7 +91,11 @@ internal static class StaffSession
             .AddPolicy(IdunoxAuthentication.OpsPolicy, p => p
                 .AddAuthenticationSchemes(IdunoxAuthentication.StaffCookieScheme)
                 .RequireAuthenticatedUser()
-                .RequireClaim(IdunoxAuthentication.RoleClaim, StaffRoles.Ops));
+                .RequireClaim(IdunoxAuthentication.RoleClaim, StaffRoles.Ops))
+            .AddPolicy(IdunoxAuthentication.AdminPolicy, p => p
+                .AddAuthenticationSchemes(IdunoxAuthentication.StaffCookieScheme)
+                .RequireAuthenticatedUser()
+                .RequireClaim(IdunoxAuthentication.RoleClaim, StaffRoles.Admin));
     }
 
     /// <summary>Browsers are sent to the sign-in page; anything else (a script, the dashboard's API) gets the status.</summary>
