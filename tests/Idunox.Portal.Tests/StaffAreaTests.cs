@@ -312,7 +312,8 @@ public sealed class StaffAreaTests(PortalFixture fixture)
         var keyPage = await fixture.NewPageAsync();
         await keyPage.SignInThenCreateKeyAsync(partner, "orders feed");
         var keyId = await fixture.ScalarAsync<Guid>($"SELECT id FROM credentials.api_keys WHERE tenant_id = '{partner.Organisation.Id}' LIMIT 1");
-        var (enrolled, page, _) = await SignedInStaffAsync(theme: theme);
+        var (enrolled, page, _) = await fixture.SignedInStaffAsync(theme: theme, admin: true);
+        var colleague = await fixture.App.StaffAsync();
         var slug = partner.Organisation.Slug;
         var codeStep = await fixture.NewPageAsync();
         await codeStep.Context.AddCookiesAsync([new Microsoft.Playwright.Cookie { Name = Shared.Web.Theme.CookieName, Value = theme, Url = fixture.BaseAddress.ToString() }]);
@@ -326,6 +327,8 @@ public sealed class StaffAreaTests(PortalFixture fixture)
                      ("organisation", $"/admin/organisations/{slug}"), ("invite", $"/admin/organisations/{slug}/invite"),
                      ("revoke-key", $"/admin/organisations/{slug}/keys/{keyId}/revoke"), ("rotate-key", $"/admin/organisations/{slug}/keys/{keyId}/rotate"),
                      ("staff-log", "/admin/actions"), ("jobs", "/admin/jobs"), ("not-found", "/admin/organisations/no-such-organisation"),
+                     ("staff", "/admin/staff"), ("staff-invite", "/admin/staff/invite"), ("staff-member", $"/admin/staff/{colleague.User.Id}"),
+                     ("account", "/admin/account"),
                  })
         {
             await page.GotoAsync(path);
@@ -343,6 +346,17 @@ public sealed class StaffAreaTests(PortalFixture fixture)
         await Screens.SaveAsync(page, $"admin-invitation-{theme}");
         var link = new Uri(await page.GetByRole(AriaRole.Textbox, new() { Name = "Invitation link" }).InputValueAsync()).PathAndQuery;
 
+        // A staff invitation, and the newcomer's side of it.
+        await page.GotoAsync("/admin/staff/invite");
+        await page.GetByLabel("E-mail address").FillAsync($"axe-{Guid.NewGuid():N}@idunox.example");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Create invitation" }).ClickAsync();
+        await AssertAccessibleAsync(page, $"staff invitation ready ({theme})");
+        await Screens.SaveAsync(page, $"admin-staff-invitation-{theme}");
+        var staffLink = new Uri(await page.GetByRole(AriaRole.Textbox, new() { Name = "Invitation link" }).InputValueAsync()).PathAndQuery;
+        await anonymous.GotoAsync(staffLink);
+        await AssertAccessibleAsync(anonymous, $"staff welcome ({theme})");
+        await Screens.SaveAsync(anonymous, $"admin-welcome-{theme}");
+
         // The partner's side of onboarding.
         foreach (var (name, path) in new[] { ("welcome", link), ("welcome-used", link[..^4] + "AAAA"), ("forgot-password", "/partner/forgot-password") })
         {
@@ -356,8 +370,13 @@ public sealed class StaffAreaTests(PortalFixture fixture)
     public async Task The_staff_area_works_at_375_pixels_wide()
     {
         var partner = await fixture.App.PartnerAsync();
-        var (_, page, _) = await SignedInStaffAsync(width: 375);
-        foreach (var (name, path) in new[] { ("organisations", "/admin"), ("organisation", $"/admin/organisations/{partner.Organisation.Slug}"), ("staff-log", "/admin/actions"), ("jobs", "/admin/jobs") })
+        var (_, page, _) = await fixture.SignedInStaffAsync(width: 375, admin: true);
+        var colleague = await fixture.App.StaffAsync();
+        foreach (var (name, path) in new[]
+                 {
+                     ("organisations", "/admin"), ("organisation", $"/admin/organisations/{partner.Organisation.Slug}"), ("staff-log", "/admin/actions"),
+                     ("jobs", "/admin/jobs"), ("staff", "/admin/staff"), ("staff-member", $"/admin/staff/{colleague.User.Id}"), ("account", "/admin/account"),
+                 })
         {
             await page.GotoAsync(path);
             var overflow = await page.EvaluateAsync<int>("() => document.documentElement.scrollWidth - document.documentElement.clientWidth");
