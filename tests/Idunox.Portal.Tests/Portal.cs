@@ -53,6 +53,18 @@ public static class Portal
         return await page.CreateKeyAsync(name);
     }
 
+    /// <summary>A form to post by hand from the page's browser context (its cookies, no antiforgery token unless given).</summary>
+    public static IFormData FormOf(this IPage page, params (string Name, string Value)[] fields)
+    {
+        var form = page.Context.APIRequest.CreateFormData();
+        foreach (var (name, value) in fields)
+        {
+            form.Append(name, value);
+        }
+
+        return form;
+    }
+
     /// <summary>The row of a key in the list, found by its name.</summary>
     public static ILocator KeyRow(this IPage page, string name) =>
         page.Locator("table.list tbody tr").Filter(new() { Has = page.Locator("td[data-label='Name']", new() { HasTextRegex = new Regex($"^\\s*{Regex.Escape(name)}") }) });

@@ -23,7 +23,7 @@ public sealed class StaffAccountsPageTests(PortalFixture fixture)
         // A form posted by hand is refused too, and changes nothing.
         var posted = await page.Context.APIRequest.PostAsync($"/admin/staff/{target.User.Id}", new()
         {
-            Form = FormOf(page, ("_handler", "staff-member"), ("Input.Action", "disable"), ("Input.Reason", "not mine to decide")), MaxRedirects = 0,
+            Form = page.FormOf(("_handler", "staff-member"), ("Input.Action", "disable"), ("Input.Reason", "not mine to decide")), MaxRedirects = 0,
         });
         Assert.True(posted.Status is 302 or 400 or 403, $"answered {posted.Status}");
         Assert.Equal(1L, await fixture.ScalarAsync<long>($"SELECT count(*) FROM identity.staff_users WHERE id = '{target.User.Id}' AND disabled_at IS NULL"));
@@ -179,16 +179,5 @@ public sealed class StaffAccountsPageTests(PortalFixture fixture)
         await other.PasswordStepAsync(member);
         await Expect(other.GetByText("Invalid e-mail or password.")).ToBeVisibleAsync();
         Assert.Contains(await fixture.MailToAsync(member.Email), m => (m.Subject ?? "").StartsWith("Your password was changed", StringComparison.Ordinal));
-    }
-
-    private static IFormData FormOf(IPage page, params (string Name, string Value)[] fields)
-    {
-        var form = page.Context.APIRequest.CreateFormData();
-        foreach (var (name, value) in fields)
-        {
-            form.Append(name, value);
-        }
-
-        return form;
     }
 }

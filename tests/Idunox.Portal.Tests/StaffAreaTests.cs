@@ -213,7 +213,7 @@ public sealed class StaffAreaTests(PortalFixture fixture)
         // The staff cookie is SameSite=Strict, and the form carries no antiforgery token of ours.
         var response = await page.Context.APIRequest.PostAsync("/admin/organisations/new", new()
         {
-            Form = FormOf(page, ("_handler", "new-organisation"), ("Input.Name", "Forged Inc")),
+            Form = page.FormOf(("_handler", "new-organisation"), ("Input.Name", "Forged Inc")),
             Headers = new Dictionary<string, string> { ["Origin"] = "https://evil.example" },
             MaxRedirects = 0,
         });
@@ -269,7 +269,7 @@ public sealed class StaffAreaTests(PortalFixture fixture)
         await Expect(page).ToHaveURLAsync(new Uri(fixture.BaseAddress, "/hangfire/recurring").ToString());
         await Expect(page.GetByText("grace-sweep").First).ToBeVisibleAsync();
         await Expect(page.GetByRole(AriaRole.Button, new() { Name = "Trigger now" })).ToHaveCountAsync(0);
-        var trigger = await page.Context.APIRequest.PostAsync("/hangfire/recurring/trigger", new() { Form = FormOf(page, ("jobs[]", "grace-sweep")), MaxRedirects = 0 });
+        var trigger = await page.Context.APIRequest.PostAsync("/hangfire/recurring/trigger", new() { Form = page.FormOf(("jobs[]", "grace-sweep")), MaxRedirects = 0 });
         Assert.NotEqual(204, trigger.Status);
         Assert.NotEqual(200, trigger.Status);
 
@@ -386,15 +386,4 @@ public sealed class StaffAreaTests(PortalFixture fixture)
     }
 
     private static Task AssertAccessibleAsync(IPage page, string what) => Axe.AssertAccessibleAsync(page, what);
-
-    private static IFormData FormOf(IPage page, params (string Name, string Value)[] fields)
-    {
-        var form = page.Context.APIRequest.CreateFormData();
-        foreach (var (name, value) in fields)
-        {
-            form.Append(name, value);
-        }
-
-        return form;
-    }
 }

@@ -12,7 +12,8 @@ namespace Idunox.Identity.Seed;
 
 /// <summary>
 /// Development only (registered only there): organisation "Demo Partner" (<c>demo</c>), a portal user and a staff user
-/// with both roles, from <c>Seed:*</c>. Creates what is missing and leaves what exists alone, so restarts change nothing.
+/// with every role, from <c>Seed:*</c>. Creates what is missing (a user, or a role the demo staff member lacks) and
+/// otherwise leaves what exists alone, so restarts change nothing.
 /// </summary>
 internal sealed class DevelopmentSeed(IConfiguration configuration, ILogger<DevelopmentSeed> logger) : IStartupTask
 {
@@ -43,10 +44,15 @@ internal sealed class DevelopmentSeed(IConfiguration configuration, ILogger<Deve
 
         var staffEmail = seed["StaffEmail"] ?? "staff@idunox.test";
         var staff = scope.ServiceProvider.GetRequiredService<UserManager<StaffUser>>();
-        if (await staff.FindByEmailAsync(staffEmail) is null)
+        if (await staff.FindByEmailAsync(staffEmail) is not { } seeded)
         {
             Check(await provisioning.AddStaffUserAsync(staffEmail, StaffRoles.All, seed["StaffPassword"] ?? "demo-staff-password", cancellationToken));
             logger.LogInformation("Seeded the staff user {Email}", staffEmail);
+        }
+        else if ((await staff.GetRolesAsync(seeded)).Count < StaffRoles.All.Count)
+        {
+            // A database seeded before a role existed: the demo member gets every role, as a new seed would.
+            Check(await scope.ServiceProvider.GetRequiredService<IStaffDirectory>().SetRolesAsync(seeded.Id, StaffRoles.All, cancellationToken));
         }
     }
 
