@@ -159,3 +159,99 @@ public sealed class ModuleBoundaryTests
         return (ModuleDbContext)create.Invoke(Activator.CreateInstance(factory, nonPublic: true), [Array.Empty<string>()])!;
     }
 }
+
+/// <summary>The modules' project references, read from the .csproj files: one way only, and each one used.</summary>
+public sealed class ModuleDependencyTests
+{
+    private static readonly string Root = FindRoot();
+
+    /// <summary>Each module's projects (implementation and Contracts) and the other modules' projects they reference.</summary>
+    private static Dictionary<string, HashSet<string>> ModuleGraph()
+    {
+        var graph = Modules.Names.ToDictionary(n => n, _ => new HashSet<string>(StringComparer.Ordinal), StringComparer.Ordinal);
+        foreach (var project in Directory.GetFiles(Path.Combine(Root, "modules"), "*.csproj", SearchOption.AllDirectories))
+        {
+            var owner = ModuleOfProject(Path.GetFileNameWithoutExtension(project));
+            if (owner is null)
+            {
+                continue;
+            }
+
+            foreach (var reference in ProjectReferences(project))
+            {
+                if (ModuleOfProject(reference) is { } target && target != owner)
+                {
+                    graph[owner].Add(target);
+                }
+            }
+        }
+
+        return graph;
+    }
+
+    [Fact]
+    public void Module_dependencies_go_one_way_with_no_cycle()
+    {
+        var graph = ModuleGraph();
+        Assert.Contains("Identity", graph["Credentials"]); // the graph is read, not empty
+
+        var cycles = new List<string>();
+        foreach (var start in graph.Keys)
+        {
+            // Every module reachable from this one; reaching itself again is a cycle.
+            var seen = new HashSet<string>(StringComparer.Ordinal);
+            var queue = new Queue<(string Module, string Path)>(graph[start].Select(n => (n, $"{start} → {n}")));
+            while (queue.TryDequeue(out var next))
+            {
+                if (next.Module == start)
+                {
+                    cycles.Add(next.Path);
+                    break;
+                }
+
+                if (seen.Add(next.Module))
+                {
+                    foreach (var further in graph[next.Module])
+                    {
+                        queue.Enqueue((further, $"{next.Path} → {further}"));
+                    }
+                }
+            }
+        }
+
+        Assert.True(cycles.Count == 0, $"Modules depend on each other in a circle: {string.Join("; ", cycles)}");
+        Assert.Empty(graph["Identity"]); // the base every other module builds on
+    }
+
+    [Theory]
+    [MemberData(nameof(Modules.All), MemberType = typeof(Modules))]
+    public void Every_reference_to_another_modules_Contracts_is_used(string module)
+    {
+        var project = Path.Combine(Root, "modules", module, $"Idunox.{module}", $"Idunox.{module}.csproj");
+        var declared = ProjectReferences(project).Where(r => r.EndsWith(".Contracts", StringComparison.Ordinal) && r != $"Idunox.{module}.Contracts").ToList();
+        // The compiler keeps an assembly reference only when a type of it is used.
+        var used = Modules.Implementation(module).GetReferencedAssemblies().Select(a => a.Name!).ToHashSet(StringComparer.Ordinal);
+
+        Assert.All(declared, reference => Assert.True(used.Contains(reference), $"{project} references {reference} and uses nothing from it"));
+    }
+
+    private static string? ModuleOfProject(string project) =>
+        project.Split('.') is ["Idunox", var module, ..] && Modules.Names.Contains(module) ? module : null;
+
+    private static IEnumerable<string> ProjectReferences(string project) =>
+        System.Xml.Linq.XDocument.Load(project).Descendants("ProjectReference")
+            .Select(r => Path.GetFileNameWithoutExtension(r.Attribute("Include")!.Value.Replace('\\', '/')));
+
+    private static string FindRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "Idunox.Modular.sln")))
+            {
+                return dir.FullName;
+            }
+        }
+
+        throw new InvalidOperationException("The repository's root (Idunox.Modular.sln) is not above the test's folder.");
+    }
+}

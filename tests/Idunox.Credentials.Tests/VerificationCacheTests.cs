@@ -130,7 +130,7 @@ public sealed class VerificationCacheTests(SmallUnknownCacheFixture fixture) : I
         var otherCache = other.Services.GetRequiredService<KeyVerificationCache>();
         Assert.True(otherCache.Count >= 1);
         await fixture.Database.ExecuteAsync(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE 'LISTEN idunox_key_verification%' AND datname = current_database()");
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE 'LISTEN idunox_%' AND datname = current_database()");
         for (var i = 0; i < 200 && otherCache.Enabled; i++)
         {
             await Task.Delay(10);
@@ -140,6 +140,30 @@ public sealed class VerificationCacheTests(SmallUnknownCacheFixture fixture) : I
         await fixture.Database.ExecuteAsync($"UPDATE credentials.api_keys SET revoked_at = now() WHERE id = '{secondCredential.Id()}'");
         await (await PartnerSession.Probe(other, second)).AssertProblemAsync(HttpStatusCode.Unauthorized, "api_key_revoked");
         await ListeningAsync(other); // and it listens again by itself
+    }
+
+    [Fact]
+    public async Task Another_server_hears_a_suspension_announced_by_Identity_and_refuses_the_organisations_keys()
+    {
+        await using var other = IdunoxApp.OnPostgres(fixture.Database);
+        _ = other.Server;
+        await ListeningAsync(App);
+        await ListeningAsync(other);
+        var session = await PartnerSession.StartAsync(App);
+        var (key, _) = await session.CreateKeyAsync("suspended elsewhere");
+        await PartnerSession.Expect(await PartnerSession.Probe(other, key), HttpStatusCode.OK); // the organisation is cached there
+
+        await App.ProvisionAsync(p => p.SetOrganisationStatusAsync(session.Partner.Organisation.Slug, OrganisationStatus.Suspended, CancellationToken.None));
+        var clock = Stopwatch.StartNew();
+        HttpResponseMessage answer;
+        do
+        {
+            answer = await PartnerSession.Probe(other, key);
+        }
+        while (answer.StatusCode == HttpStatusCode.OK && clock.Elapsed < TimeSpan.FromSeconds(10));
+
+        await answer.AssertProblemAsync(HttpStatusCode.Unauthorized, "api_key_organisation_suspended");
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(5), $"took {clock.Elapsed}"); // heard, not the 30-second backstop
     }
 
     [Fact]

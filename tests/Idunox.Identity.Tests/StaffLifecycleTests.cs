@@ -23,7 +23,8 @@ public sealed class StaffLifecycleTests(PostgresAppFixture fixture) : IClassFixt
         var second = (await WithDirectoryAsync(d => d.InviteAsync(email, [], CancellationToken.None))).Value!;
         string TokenOf(StaffInvitation i) => System.Web.HttpUtility.ParseQueryString(i.Link.Query)["token"]!;
 
-        Assert.Equal(["ops", "staff"], second.Member.Roles); // a second invitation changes no roles
+        Assert.Equal(["ops", "staff"], first.Member.Roles);
+        Assert.Equal(["staff"], second.Member.Roles); // the newest invitation's roles
         Assert.Null(await WithDirectoryAsync(d => d.CheckInvitationAsync(TokenOf(first), CancellationToken.None)));
         Assert.Equal(email, (await WithDirectoryAsync(d => d.CheckInvitationAsync(TokenOf(second), CancellationToken.None)))!.Email);
 
@@ -44,22 +45,6 @@ public sealed class StaffLifecycleTests(PostgresAppFixture fixture) : IClassFixt
         await using var scope = App.Services.CreateAsyncScope();
         var check = await scope.ServiceProvider.GetRequiredService<IStaffAccounts>().CheckPasswordAsync(email, Arrange.DefaultPassword, "192.0.2.90", CancellationToken.None);
         Assert.True(check.Succeeded);
-    }
-
-    [Fact]
-    public async Task A_partner_link_opens_no_staff_invitation_and_a_staff_link_no_partner_page()
-    {
-        var email = $"new-{Guid.NewGuid():N}@idunox.example";
-        var staffLink = (await WithDirectoryAsync(d => d.InviteAsync(email, [], CancellationToken.None))).Value!.Link;
-        var partner = await App.PartnerAsync();
-        await using var scope = App.Services.CreateAsyncScope();
-        var partnerLink = (await scope.ServiceProvider.GetRequiredService<IPartnerAccounts>().CreatePasswordResetAsync(partner.Organisation.Id, partner.User.Id,
-            CancellationToken.None)).Value!.Link;
-        string TokenOf(Uri link) => System.Web.HttpUtility.ParseQueryString(link.Query)["token"]!;
-
-        Assert.Null(await WithDirectoryAsync(d => d.CheckInvitationAsync(TokenOf(partnerLink), CancellationToken.None)));
-        var portal = await App.CreateClient().GetAsync($"/partner/welcome?token={Uri.EscapeDataString(TokenOf(staffLink))}");
-        Assert.Equal(HttpStatusCode.BadRequest, portal.StatusCode);
     }
 
     [Fact]
@@ -94,6 +79,42 @@ public sealed class StaffLifecycleTests(PostgresAppFixture fixture) : IClassFixt
             {
                 await WithDirectoryAsync(d => d.SetEnabledAsync(other.Id, true, CancellationToken.None));
             }
+        }
+    }
+
+    [Fact]
+    public async Task Two_admins_disabling_each_other_at_once_leave_one_admin_who_can_sign_in()
+    {
+        var first = await App.StaffAsync(admin: true);
+        var second = await App.StaffAsync(admin: true);
+        var others = (await WithDirectoryAsync(d => d.ListAsync(CancellationToken.None)))
+            .Where(m => m.IsAdmin && m.Enabled && m.Id != first.User.Id && m.Id != second.User.Id).ToList();
+        foreach (var other in others)
+        {
+            Assert.True((await WithDirectoryAsync(d => d.SetEnabledAsync(other.Id, false, CancellationToken.None))).Succeeded);
+        }
+
+        // An invited admin who has no password yet looks after nobody: it does not count.
+        var invited = (await WithDirectoryAsync(d => d.InviteAsync($"invited-{Guid.NewGuid():N}@idunox.example", [StaffRoles.Admin], CancellationToken.None))).Value!;
+        try
+        {
+            var answers = await Task.WhenAll(
+                WithDirectoryAsync(d => d.SetEnabledAsync(second.User.Id, false, CancellationToken.None)),
+                WithDirectoryAsync(d => d.SetEnabledAsync(first.User.Id, false, CancellationToken.None)));
+
+            Assert.Single(answers, a => a.Succeeded);
+            Assert.Single(answers, a => a.Error?.Code == "last_admin");
+            var admins = (await WithDirectoryAsync(d => d.ListAsync(CancellationToken.None))).Where(m => m.IsAdmin && m.Enabled && m.PasswordSet).ToList();
+            Assert.Single(admins);
+        }
+        finally
+        {
+            foreach (var id in others.Select(o => o.Id).Append(first.User.Id).Append(second.User.Id))
+            {
+                await WithDirectoryAsync(d => d.SetEnabledAsync(id, true, CancellationToken.None));
+            }
+
+            await WithDirectoryAsync(d => d.SetEnabledAsync(invited.Member.Id, false, CancellationToken.None));
         }
     }
 

@@ -25,6 +25,8 @@ internal static class TelemetrySetup
     {
         builder.Services.AddSingleton<JobMetrics>();
         builder.Services.AddSingleton<BacklogMetrics>();
+        // No e-mail queue while the module that sends e-mail is switched off (it registers its own).
+        Microsoft.Extensions.DependencyInjection.Extensions.ServiceCollectionDescriptorExtensions.TryAddScoped<IEmailQueueStatus, NoEmailQueue>(builder.Services);
         var endpoint = builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"];
         var exporting = !string.IsNullOrWhiteSpace(endpoint) && !builder.Configuration.GetValue("OTEL_SDK_DISABLED", false);
         if (!builder.Configuration.GetValue("Telemetry:Enabled", exporting))
@@ -150,7 +152,7 @@ internal sealed class BacklogMetrics
         {
             using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
             using var scope = _scopes.CreateScope();
-            var emails = scope.ServiceProvider.GetService<IEmailQueueStatus>()?.GetAsync(timeout.Token).GetAwaiter().GetResult();
+            var emails = scope.ServiceProvider.GetRequiredService<IEmailQueueStatus>().GetAsync(timeout.Token).GetAwaiter().GetResult();
             var outboxes = scope.ServiceProvider.GetServices<IOutboxDispatcher>()
                 .Select(o => (o.Module, o.BacklogAsync(timeout.Token).GetAwaiter().GetResult())).ToList();
             return new Backlog(emails, outboxes, now);

@@ -26,20 +26,3 @@ public sealed class KeyPolicyOptions
 
     public string KeyPrefix => $"{PrefixStart}{Environment}_";
 }
-
-/// <summary>The key policy as the public portal configuration publishes it (<c>GET /v1/partner/config</c>).</summary>
-public sealed record PublishedKeyPolicy(
-    string Environment,
-    string KeyPrefix,
-    int DefaultValidityDays,
-    int MaxValidityDays,
-    IReadOnlyList<int> GraceHoursOptions,
-    int DefaultGraceHours,
-    int ExpiringThresholdDays,
-    int MaxActiveKeys);
-
-/// <summary>Credentials' part of the public configuration: its own validated settings, so nobody binds them twice.</summary>
-public interface IKeyPolicyPublisher
-{
-    PublishedKeyPolicy Published { get; }
-}

@@ -25,7 +25,7 @@ public sealed class CredentialsModule : IModule
     public string Name => "Credentials";
 
     /// <summary>Keys belong to organisations, and the portal's endpoints to signed-in partner users.</summary>
-    public IReadOnlyList<string> DependsOn => ["Identity"];
+    public IReadOnlyList<Type> DependsOn => [typeof(Idunox.Identity.Contracts.IOrganisationDirectory)];
 
     public void AddServices(IHostApplicationBuilder builder)
     {
@@ -38,7 +38,7 @@ public sealed class CredentialsModule : IModule
             .Validate(o => o.ExpiringThresholdDays >= 0 && o.MaxActiveKeysPerTenant >= 1,
                 "Credentials:ExpiringThresholdDays must be 0 or more and Credentials:MaxActiveKeysPerTenant at least 1.")
             .ValidateOnStart();
-        builder.Services.AddSingleton<IKeyPolicyPublisher, KeyPolicyPublisher>();
+        builder.Services.AddSingleton<Idunox.Identity.Contracts.IKeyPolicyPublisher, KeyPolicyPublisher>();
         builder.Services.AddScoped<KeyStore>();
         builder.Services.AddScoped<ListKeys>();
         builder.Services.AddScoped<CreateKey>();
@@ -63,7 +63,7 @@ public sealed class CredentialsModule : IModule
         builder.Services.AddSingleton<CredentialsMetrics>();
         builder.Services.AddSingleton<KeyVerificationCache>();
         builder.Services.AddHostedService<VerificationListener>();
-        builder.Services.AddScoped<IKeyVerificationChanges, KeyVerificationChanges>();
+        builder.Services.AddSingleton<Idunox.Identity.Contracts.IOrganisationStatusHandler, OrganisationStatusEviction>();
         builder.Services.AddSingleton<KeyRefusalLimiter>();
         builder.Services.AddSingleton<ApiKeyGate>();
         builder.Services.AddSingleton<ApiKeyRefusals>();

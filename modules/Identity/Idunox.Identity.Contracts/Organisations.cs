@@ -16,3 +16,25 @@ public interface IOrganisationDirectory
 
     Task<OrganisationInfo?> FindBySlugAsync(string slug, CancellationToken cancellationToken);
 }
+
+/// <summary>An organisation was suspended or activated, and the change committed.</summary>
+public sealed record OrganisationStatusChanged(Guid TenantId, OrganisationStatus Status);
+
+/// <summary>
+/// A module that keeps something about organisations (the data API caches each key's organisation) and must hear when
+/// one is suspended or activated: on this server right after the change commits. Other servers hear it on
+/// <see cref="OrganisationSignals.Channel"/>.
+/// </summary>
+public interface IOrganisationStatusHandler
+{
+    void Handle(OrganisationStatusChanged change);
+}
+
+/// <summary>
+/// The PostgreSQL channel on which a status change is announced to every server, sent inside the change's own
+/// transaction (heard when, and only if, it commits). The payload is the organisation's id.
+/// </summary>
+public static class OrganisationSignals
+{
+    public const string Channel = "idunox_organisation_status";
+}

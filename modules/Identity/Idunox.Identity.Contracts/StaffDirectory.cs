@@ -2,7 +2,8 @@ namespace Idunox.Identity.Contracts;
 
 /// <summary>
 /// Idunox's own staff accounts and their lifecycle, for the staff area (members with the role <c>admin</c>) and the
-/// command line: list, invite by a one-time link (nobody ever sees or chooses another person's password), disable and
+/// command line: list, invite by a one-time link (nobody ever chooses another person's password; the link lets its holder
+/// choose one, so it is shown once, to whoever invites, and e-mailed to the person only), disable and
 /// enable, change roles, reset two-factor, end sessions, and a member's own password. The staff area's use cases
 /// record each change in the staff log; refusals are answers, not exceptions.
 /// </summary>

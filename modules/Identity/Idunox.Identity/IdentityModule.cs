@@ -8,6 +8,7 @@ using Idunox.Identity.Organisations;
 using Idunox.Identity.Passwords;
 using Idunox.Identity.Persistence;
 using Idunox.Identity.Seed;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Idunox.Identity.Sessions;
 using Idunox.Identity.SignIn;
 using Idunox.Identity.Staff;
@@ -60,6 +61,10 @@ public sealed class IdentityModule : IModule
         builder.Services.AddDataProtection().SetApplicationName("Idunox Partner Platform").PersistKeysToDbContext<IdentityModuleDbContext>()
             .ProtectKeyRing(builder.Configuration, builder.Environment);
         builder.Services.AddSingleton<ISiteBrandingSource, SiteBrandingSource>();
+        // What other modules contribute, with defaults while they are switched off: the module that sends e-mail and the
+        // one that owns keys register their own (the last registration wins).
+        builder.Services.TryAddSingleton<IAccountEmails, NoAccountEmails>();
+        builder.Services.TryAddSingleton<IKeyPolicyPublisher, NoKeyPolicy>();
         builder.Services.AddSingleton<IdentityMetrics>();
         builder.Services.AddScoped<SignInPartner>();
         builder.Services.AddScoped<ChangePassword>();

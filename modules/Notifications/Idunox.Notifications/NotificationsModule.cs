@@ -20,7 +20,7 @@ public sealed class NotificationsModule : IModule
     public string Name => "Notifications";
 
     /// <summary>It writes to organisations' users about their keys.</summary>
-    public IReadOnlyList<string> DependsOn => ["Identity", "Credentials"];
+    public IReadOnlyList<Type> DependsOn => [typeof(Idunox.Identity.Contracts.IPartnerUserDirectory), typeof(Idunox.Credentials.Contracts.ICredentialDirectory)];
 
     public void AddServices(IHostApplicationBuilder builder)
     {
@@ -31,7 +31,7 @@ public sealed class NotificationsModule : IModule
         builder.Services.AddSingleton<IEmailTransport>(email.Mode == EmailMode.Smtp ? new SmtpEmailTransport(email) : new PickupEmailTransport(email));
         builder.Services.AddSingleton(new EmailTemplates(Brand.From(builder.Configuration)));
         builder.Services.AddSingleton<AccountEmails>();
-        builder.Services.AddSingleton<Idunox.Notifications.Contracts.IAccountEmails>(sp => sp.GetRequiredService<AccountEmails>());
+        builder.Services.AddSingleton<Idunox.Identity.Contracts.IAccountEmails>(sp => sp.GetRequiredService<AccountEmails>());
         builder.Services.AddHostedService(sp => sp.GetRequiredService<AccountEmails>());
         builder.Services.AddSingleton<NotificationsMetrics>();
         builder.Services.AddSingleton<EmailDispatcher>();

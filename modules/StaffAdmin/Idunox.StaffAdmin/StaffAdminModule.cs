@@ -5,6 +5,7 @@ using Idunox.StaffAdmin.Persistence;
 using Idunox.StaffAdmin.Session;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 
 namespace Idunox.StaffAdmin;
@@ -17,8 +18,8 @@ public sealed class StaffAdminModule : IModule
 {
     public string Name => "StaffAdmin";
 
-    /// <summary>Staff users, organisations and the keys it manages live in these.</summary>
-    public IReadOnlyList<string> DependsOn => ["Identity", "Credentials"];
+    /// <summary>Staff users and organisations (Identity) and the keys it manages (Credentials).</summary>
+    public IReadOnlyList<Type> DependsOn => [typeof(Idunox.Identity.Contracts.IStaffDirectory), typeof(Idunox.Credentials.Contracts.ITenantKeyAdministration)];
 
     public System.Reflection.Assembly PageAssembly => typeof(StaffAdminModule).Assembly;
 
@@ -33,6 +34,8 @@ public sealed class StaffAdminModule : IModule
         builder.AddStaffSession();
         builder.Services.AddScoped<StaffActionLog>();
         builder.Services.AddScoped<Staff.StaffMembers>();
+        // The job page's mail queue, while the module that sends e-mail is switched off (that module registers its own).
+        builder.Services.TryAddScoped<Idunox.Notifications.Contracts.IEmailQueueStatus, Idunox.Notifications.Contracts.NoEmailQueue>();
         builder.Services.AddSingleton<IHostVerb, Cli.StaffVerb>();
     }
 

@@ -135,12 +135,13 @@ internal sealed class HandOverKey(KeyStore store, KeyVerificationCache cache, Cr
         store.Db.Publish(new ApiKeyCreated(Guid.CreateVersion7(), key.TenantId, now, KeyStore.Reference(key), actor));
         try
         {
-            // The row itself says "collected" only once: a second collector's save finds it changed (SQLite has no
-            // advisory lock, so this is what keeps two collections apart there).
+            // The row itself says "collected" only once (besides the tenant lock on PostgreSQL and SQLite's write lock):
+            // whatever else serialises collections, a second one finds it taken.
             var claimed = await store.Db.KeyHandovers.Where(h => h.Id == offer.Id && h.CollectedAt == null)
                 .ExecuteUpdateAsync(s => s.SetProperty(h => h.CollectedAt, now), cancellationToken);
             if (claimed != 1)
             {
+                store.Db.ChangeTracker.Clear(); // the key, audit row and event of this attempt are not saved by anyone later
                 return AlreadyCollected(null, now);
             }
 
@@ -149,6 +150,7 @@ internal sealed class HandOverKey(KeyStore store, KeyVerificationCache cache, Cr
         }
         catch (DbUpdateException e) when (store.Db.IsUniqueViolation<ApiKey>(e, nameof(ApiKey.RotatedFromId)))
         {
+            store.Db.ChangeTracker.Clear();
             return AlreadyCollected(null, now);
         }
 

@@ -1,11 +1,12 @@
 using Idunox.Credentials.Contracts;
+using Idunox.Identity.Contracts;
 using Microsoft.Extensions.Options;
 
 namespace Idunox.Credentials.Keys;
 
 internal sealed class KeyPolicyPublisher(IOptions<KeyPolicyOptions> options) : IKeyPolicyPublisher
 {
-    public PublishedKeyPolicy Published
+    public PublishedKeyPolicy? Published
     {
         get
         {

@@ -1,5 +1,5 @@
 using System.Net.Sockets;
-using Idunox.Credentials.Contracts;
+using Idunox.Identity.Contracts;
 using Idunox.Credentials.Persistence;
 using Idunox.Shared.Persistence;
 using Microsoft.EntityFrameworkCore;
@@ -9,14 +9,15 @@ using Npgsql;
 
 namespace Idunox.Credentials.Verification;
 
-/// <summary>The one PostgreSQL channel on which servers tell each other what verification must forget. Ids only.</summary>
+/// <summary>
+/// The PostgreSQL channel on which servers tell each other which keys verification must forget (ids only); organisation
+/// changes come on Identity's <see cref="OrganisationSignals.Channel"/>.
+/// </summary>
 internal static class VerificationSignal
 {
     public const string Channel = "idunox_key_verification";
 
     public static string ForKey(Guid keyId) => $"key:{keyId}";
-
-    public static string ForOrganisation(Guid tenantId) => $"organisation:{tenantId}";
 
     /// <summary>
     /// NOTIFY through the caller's own connection: inside its transaction, the other servers hear it when (and only if)
@@ -25,8 +26,22 @@ internal static class VerificationSignal
     public static Task NotifyAsync(CredentialsDbContext db, string payload, CancellationToken cancellationToken) =>
         PostgresNotify.SendAsync(db, Channel, payload, cancellationToken);
 
-    public static void Apply(KeyVerificationCache cache, string payload)
+    public static void Apply(KeyVerificationCache cache, string channel, string payload)
     {
+        if (channel == OrganisationSignals.Channel)
+        {
+            if (Guid.TryParse(payload, out var organisation))
+            {
+                cache.EvictOrganisation(organisation);
+            }
+            else
+            {
+                cache.Clear(); // not understood: forgetting everything is always safe
+            }
+
+            return;
+        }
+
         if (payload.StartsWith(VerificationListener.PingPrefix, StringComparison.Ordinal))
         {
             return; // another server checking its own connection
@@ -36,10 +51,6 @@ internal static class VerificationSignal
         {
             cache.EvictKey(keyId);
         }
-        else if (payload.StartsWith("organisation:", StringComparison.Ordinal) && Guid.TryParse(payload.AsSpan(13), out var tenantId))
-        {
-            cache.EvictOrganisation(tenantId);
-        }
         else
         {
             cache.Clear(); // not understood: forgetting everything is always safe
@@ -47,12 +58,10 @@ internal static class VerificationSignal
     }
 }
 
-/// <summary>The signal that makes every server forget an organisation's keys, and forgetting them here.</summary>
-internal sealed class KeyVerificationChanges(KeyVerificationCache cache) : IKeyVerificationChanges
+/// <summary>An organisation suspended or activated on this server: its keys are forgotten here at once (other servers hear the NOTIFY).</summary>
+internal sealed class OrganisationStatusEviction(KeyVerificationCache cache) : IOrganisationStatusHandler
 {
-    public KeyVerificationSignal OrganisationSignal(Guid tenantId) => new(VerificationSignal.Channel, VerificationSignal.ForOrganisation(tenantId));
-
-    public void ForgetOrganisationHere(Guid tenantId) => cache.EvictOrganisation(tenantId);
+    public void Handle(OrganisationStatusChanged change) => cache.EvictOrganisation(change.TenantId);
 }
 
 /// <summary>
@@ -101,10 +110,10 @@ internal sealed class VerificationListener(DatabaseSettings database, KeyVerific
                     }
                     else
                     {
-                        VerificationSignal.Apply(cache, e.Payload);
+                        VerificationSignal.Apply(cache, e.Channel, e.Payload);
                     }
                 };
-                await using (var listen = new NpgsqlCommand($"LISTEN {VerificationSignal.Channel}", connection))
+                await using (var listen = new NpgsqlCommand($"LISTEN {VerificationSignal.Channel}; LISTEN {OrganisationSignals.Channel}", connection))
                 {
                     await listen.ExecuteNonQueryAsync(stoppingToken);
                 }

@@ -1,10 +1,9 @@
 using Idunox.Shared.Errors;
-using Idunox.Credentials.Contracts;
+using Idunox.Identity.Contracts;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Routing;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 
 namespace Idunox.Identity.Configuration;
@@ -22,11 +21,11 @@ internal static class GetPartnerConfig
                 "partner@idunox.com", new KeyPolicyResponse("idx_live_", 365, 365, [24, 48, 72], 24, 30, 20)))
             .AllowAnonymous();
 
-    /// <remarks>The key policy is the Credentials module's to publish; with that module switched off there is none.</remarks>
-    internal static Ok<PartnerConfigResponse> Handle(IOptions<PortalOptions> portal, HttpContext http)
+    /// <remarks>The key policy is contributed by the module that owns keys; with that module switched off there is none.</remarks>
+    internal static Ok<PartnerConfigResponse> Handle(IOptions<PortalOptions> portal, IKeyPolicyPublisher keyPolicy, HttpContext http)
     {
         var p = portal.Value;
-        var keys = http.RequestServices.GetService<IKeyPolicyPublisher>()?.Published;
+        var keys = keyPolicy.Published;
         http.Response.Headers.CacheControl = "public, max-age=300";
         return TypedResults.Ok(new PartnerConfigResponse(
             keys?.Environment,

@@ -1,12 +1,11 @@
-using Idunox.Credentials.Contracts;
+using Idunox.Identity.Contracts;
 using Idunox.Shared.Web;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 
 namespace Idunox.Identity.Configuration;
 
 /// <summary>The pages' branding, from the same <c>Portal:*</c> settings that <c>/v1/partner/config</c> publishes.</summary>
-internal sealed class SiteBrandingSource(IOptions<PortalOptions> portal, IServiceProvider services) : ISiteBrandingSource
+internal sealed class SiteBrandingSource(IOptions<PortalOptions> portal, IKeyPolicyPublisher keyPolicy) : ISiteBrandingSource
 {
     private SiteBranding? _current;
 
@@ -15,7 +14,7 @@ internal sealed class SiteBrandingSource(IOptions<PortalOptions> portal, IServic
     private SiteBranding Build()
     {
         var p = portal.Value;
-        var environment = services.GetService<IKeyPolicyPublisher>()?.Published.Environment;
+        var environment = keyPolicy.Published?.Environment;
         return new SiteBranding(p.Brand.Name, p.Brand.ProductName, p.Brand.PrimaryColor, p.SupportEmail, p.Urls.Docs, p.Urls.Api, environment);
     }
 }

@@ -3,11 +3,9 @@ using Idunox.Identity.Organisations;
 using Idunox.Identity.Persistence;
 using Idunox.Identity.SignIn;
 using Idunox.Identity.Users;
-using Idunox.Notifications.Contracts;
 using Idunox.Shared.Errors;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
 namespace Idunox.Identity.Onboarding;
@@ -23,7 +21,8 @@ internal sealed class AccountLinks(
     LoginLockout lockout,
     LoginRateLimiter rateLimiter,
     TimeProvider clock,
-    IServiceProvider services,
+    IUserSessions sessions,
+    IAccountEmails emails,
     ILogger<AccountLinks> logger)
 {
     public const string LinkNotValid = "link_not_valid";
@@ -95,12 +94,12 @@ internal sealed class AccountLinks(
         // off its session list too).
         await lockout.ResetAsync(LoginLockout.AtAddress(user.NormalizedEmail ?? string.Empty, clientAddress), cancellationToken);
         await lockout.ResetAsync(user.NormalizedEmail ?? string.Empty, cancellationToken);
-        await services.GetRequiredService<Idunox.Identity.Contracts.IUserSessions>().EndAllAsync(user.Id, Idunox.Identity.Contracts.SessionKinds.Portal,
+        await sessions.EndAllAsync(user.Id, SessionKinds.Portal,
             "password set with a link", cancellationToken);
         logger.LogInformation("Portal user {UserId} chose a password with a {Purpose} link", user.Id, purpose);
         if (purpose == PartnerLinks.PasswordReset)
         {
-            services.GetService<IAccountEmails>()?.SendSecurityNotice(new SecurityNotice(user.TenantId, user.Email!, user.DisplayName,
+            emails.SendSecurityNotice(new SecurityNotice(user.TenantId, user.Email!, user.DisplayName,
                 SecurityNoticeKind.PasswordResetWithLink, clock.GetUtcNow().UtcDateTime, clientAddress));
         }
         return Outcome<SignedIn>.Ok(target);
@@ -136,7 +135,7 @@ internal sealed class AccountLinks(
         // passed on (a stranger asking must neither cancel it nor send an e-mail staff chose not to send); staff send a
         // new invitation when one is lost.
         if (found is { User.DisabledAt: null, User.PasswordHash: not null, Organisation.Status: OrganisationStatus.Active } &&
-            services.GetService<IAccountEmails>() is { } emails)
+            emails.Enabled)
         {
             var user = found.User;
             if (!allowed)

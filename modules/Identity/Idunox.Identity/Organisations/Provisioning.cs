@@ -18,7 +18,7 @@ internal sealed partial class Provisioning(
     UserManager<StaffUser> staff,
     RoleManager<StaffRole> roles,
     TimeProvider clock,
-    IServiceProvider services,
+    IEnumerable<IOrganisationStatusHandler> statusHandlers,
     ILogger<Provisioning> logger) : IOrganisationProvisioning, IPartnerUserDirectory
 {
     private const string DisplayTextMessage =
@@ -94,21 +94,21 @@ internal sealed partial class Provisioning(
         }
 
         organisation.Status = status;
-        // The data API caches each key's organisation: it must forget this one on every server. The signal goes in the
-        // change's own transaction, so no server misses a suspension that committed (nor hears one that did not).
-        var verification = services.GetService<Idunox.Credentials.Contracts.IKeyVerificationChanges>();
+        // Other modules keep things about organisations (the data API caches each key's organisation): every server must
+        // hear of this one. The signal goes in the change's own transaction, so no server misses a change that committed
+        // (nor hears one that did not); this server's handlers hear it right after the commit.
         await using (var transaction = await db.Database.BeginTransactionAsync(cancellationToken))
         {
             await db.SaveChangesAsync(cancellationToken);
-            if (verification?.OrganisationSignal(organisation.Id) is { } signal)
-            {
-                await Idunox.Shared.Persistence.PostgresNotify.SendAsync(db, signal.Channel, signal.Payload, cancellationToken);
-            }
-
+            await PostgresNotify.SendAsync(db, OrganisationSignals.Channel, organisation.Id.ToString(), cancellationToken);
             await transaction.CommitAsync(cancellationToken);
         }
 
-        verification?.ForgetOrganisationHere(organisation.Id);
+        var change = new OrganisationStatusChanged(organisation.Id, status);
+        foreach (var handler in statusHandlers)
+        {
+            handler.Handle(change);
+        }
 
         logger.LogInformation("Organisation {TenantId} is now {Status}", organisation.Id, status);
         return ProvisioningResult<OrganisationInfo>.Ok(organisation.ToInfo());

@@ -22,7 +22,7 @@ namespace Idunox.Identity.Passwords;
 /// Guessing the current password meets the same lockout as guessing it at sign-in.
 /// </summary>
 internal sealed class ChangePassword(IdentityModuleDbContext db, UserManager<PartnerUser> users, LoginLockout lockout,
-    Idunox.Identity.Contracts.IUserSessions sessions, TimeProvider clock, IServiceProvider services)
+    Idunox.Identity.Contracts.IUserSessions sessions, TimeProvider clock, Idunox.Identity.Contracts.IAccountEmails emails)
 {
     public static readonly UseCaseFailure SessionEnded = new(FailureKind.Unauthorized, "invalid_token", "The access token is not valid.", null);
 
@@ -70,8 +70,8 @@ internal sealed class ChangePassword(IdentityModuleDbContext db, UserManager<Par
 
         // The new stamp already refuses every older session and token; ending the rows takes them off the session list.
         await sessions.EndAllAsync(user.Id, Idunox.Identity.Contracts.SessionKinds.Portal, "password changed", cancellationToken);
-        services.GetService<Idunox.Notifications.Contracts.IAccountEmails>()?.SendSecurityNotice(new Idunox.Notifications.Contracts.SecurityNotice(
-            user.TenantId, user.Email!, user.DisplayName, Idunox.Notifications.Contracts.SecurityNoticeKind.PasswordChanged, clock.GetUtcNow().UtcDateTime, clientAddress));
+        emails.SendSecurityNotice(new Idunox.Identity.Contracts.SecurityNotice(user.TenantId, user.Email!, user.DisplayName,
+            Idunox.Identity.Contracts.SecurityNoticeKind.PasswordChanged, clock.GetUtcNow().UtcDateTime, clientAddress));
         return Outcome<SignedIn>.Ok(new SignedIn(user, organisation));
     }
 

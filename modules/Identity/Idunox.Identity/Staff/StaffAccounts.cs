@@ -29,7 +29,7 @@ internal sealed class StaffAccounts(
     IOptions<PortalOptions> portal,
     IdentityMetrics metrics,
     TimeProvider clock,
-    IServiceProvider services,
+    IAccountEmails emails,
     ILogger<StaffAccounts> logger) : IStaffAccounts
 {
     private static readonly StaffRefusal Refused = new(StaffRefusal.InvalidCredentials, "Invalid e-mail or password.",
@@ -266,8 +266,8 @@ internal sealed class StaffAccounts(
         await users.RemoveAuthenticationTokenAsync(user, InternalLoginProvider, RecoveryCodesName);
         await users.UpdateSecurityStampAsync(user);
         logger.LogWarning("The authenticator of staff user {UserId} was reset", user.Id);
-        services.GetService<Idunox.Notifications.Contracts.IAccountEmails>()?.SendSecurityNotice(new Idunox.Notifications.Contracts.SecurityNotice(
-            null, user.Email!, user.Email!, Idunox.Notifications.Contracts.SecurityNoticeKind.SecondFactorReset, clock.GetUtcNow().UtcDateTime, null, Staff: true));
+        emails.SendSecurityNotice(new SecurityNotice(null, user.Email!, user.Email!, SecurityNoticeKind.SecondFactorReset, clock.GetUtcNow().UtcDateTime, null,
+            Staff: true));
         var member = await MemberAsync(user);
         return ProvisioningResult<StaffUserInfo>.Ok(new StaffUserInfo(user.Id, user.Email!, member.Roles));
     }

@@ -6,7 +6,6 @@ using Idunox.Identity.SignIn;
 using Idunox.Identity.Users;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
 namespace Idunox.Identity.Staff;
@@ -25,7 +24,8 @@ internal sealed class StaffDirectory(
     IUserSessions sessions,
     LoginLockout lockout,
     TimeProvider clock,
-    IServiceProvider services,
+    IAccountEmails emails,
+    StaffAccounts accounts,
     ILogger<StaffDirectory> logger) : IStaffDirectory
 {
     public const string LastAdmin = "last_admin";
@@ -58,6 +58,12 @@ internal sealed class StaffDirectory(
                 $"A staff member with the e-mail address '{existing.Email}' already exists and has chosen a password.");
         }
 
+        if (existing is { DisabledAt: not null })
+        {
+            return ProvisioningResult<StaffInvitation>.Fail(ProvisioningError.Conflict,
+                $"{existing.Email} is disabled: enable the member first, then invite them again.");
+        }
+
         StaffUser user;
         if (existing is null)
         {
@@ -73,8 +79,17 @@ internal sealed class StaffDirectory(
         }
         else
         {
-            // A new link for someone who has not chosen a password yet: the new stamp voids the earlier link.
+            // A new link for someone who has not chosen a password yet: the new stamp voids the earlier link, and the
+            // roles are the ones asked for now.
             user = existing;
+            var roles = await SetRolesAsync(user.Id, roleNames, cancellationToken);
+            if (!roles.Succeeded)
+            {
+                return roles.Error!.Code == ProvisioningError.Invalid
+                    ? ProvisioningResult<StaffInvitation>.Invalid(roles.Errors)
+                    : ProvisioningResult<StaffInvitation>.Fail(roles.Error.Code, roles.Error.Message);
+            }
+
             await users.UpdateSecurityStampAsync(user);
         }
 
@@ -85,6 +100,7 @@ internal sealed class StaffDirectory(
 
     public async Task<ProvisioningResult<StaffMemberInfo>> SetEnabledAsync(Guid id, bool enabled, CancellationToken cancellationToken)
     {
+        await using var transaction = await BeginAdminChangeAsync(cancellationToken);
         var user = await users.FindByIdAsync(id.ToString());
         if (user is null)
         {
@@ -107,6 +123,7 @@ internal sealed class StaffDirectory(
                 return Conflict<StaffMemberInfo>(user);
             }
 
+            await transaction.CommitAsync(cancellationToken);
             if (!enabled)
             {
                 await sessions.EndAllAsync(user.Id, SessionKinds.Staff, "disabled by staff", cancellationToken);
@@ -126,6 +143,7 @@ internal sealed class StaffDirectory(
             return ProvisioningResult<StaffMemberInfo>.Invalid(new Dictionary<string, string[]> { ["roles"] = [$"Roles are {string.Join(", ", StaffRoles.All)}."] });
         }
 
+        await using var transaction = await BeginAdminChangeAsync(cancellationToken);
         var user = await users.FindByIdAsync(id.ToString());
         if (user is null)
         {
@@ -154,9 +172,10 @@ internal sealed class StaffDirectory(
 
         if (!result.Succeeded)
         {
-            return Conflict<StaffMemberInfo>(user);
+            return Conflict<StaffMemberInfo>(user); // the transaction ends unsaved: no role was taken away alone
         }
 
+        await transaction.CommitAsync(cancellationToken);
         logger.LogWarning("Staff member {UserId} now has the roles {Roles}", user.Id, string.Join(",", wanted.Order(StringComparer.Ordinal)));
         return ProvisioningResult<StaffMemberInfo>.Ok((await FindAsync(user.Id, cancellationToken))!);
     }
@@ -169,7 +188,7 @@ internal sealed class StaffDirectory(
             return NotFound<StaffMemberInfo>();
         }
 
-        var reset = await services.GetRequiredService<StaffAccounts>().ResetAuthenticatorAsync(user.Email!, cancellationToken);
+        var reset = await accounts.ResetAuthenticatorAsync(user.Email!, cancellationToken);
         if (!reset.Succeeded)
         {
             return ProvisioningResult<StaffMemberInfo>.Fail(reset.Error!.Code, reset.Error.Message);
@@ -231,8 +250,8 @@ internal sealed class StaffDirectory(
 
         // The new stamp refuses every older session; ending the rows takes them off the session list.
         await sessions.EndAllAsync(user.Id, SessionKinds.Staff, "password changed", cancellationToken);
-        services.GetService<Idunox.Notifications.Contracts.IAccountEmails>()?.SendSecurityNotice(new Idunox.Notifications.Contracts.SecurityNotice(
-            null, user.Email!, user.Email!, Idunox.Notifications.Contracts.SecurityNoticeKind.PasswordChanged, clock.GetUtcNow().UtcDateTime, null, Staff: true));
+        emails.SendSecurityNotice(new SecurityNotice(null, user.Email!, user.Email!, SecurityNoticeKind.PasswordChanged, clock.GetUtcNow().UtcDateTime, null,
+            Staff: true));
         logger.LogInformation("Staff member {UserId} changed their password", user.Id);
         return ProvisioningResult<StaffMember>.Ok(await MemberAsync(user));
     }
@@ -308,12 +327,39 @@ internal sealed class StaffDirectory(
         }
     }
 
-    /// <summary>Whether <paramref name="user"/> is the only enabled member with the admin role.</summary>
+    /// <summary>
+    /// Whether <paramref name="user"/> is the only admin who can sign in (enabled, with a password: an invitee who has
+    /// not chosen one yet cannot look after anyone).
+    /// </summary>
     private async Task<bool> IsLastAdminAsync(StaffUser user, CancellationToken cancellationToken)
     {
+        if (user.DisabledAt is not null || user.PasswordHash is null)
+        {
+            return false; // taking away what cannot be used leaves things as they are
+        }
+
         var admins = await users.GetUsersInRoleAsync(StaffRoles.Admin);
-        return admins.Any(a => a.Id == user.Id) && !admins.Any(a => a.Id != user.Id && a.DisabledAt is null);
+        return admins.Any(a => a.Id == user.Id) && !admins.Any(a => a.Id != user.Id && a.DisabledAt is null && a.PasswordHash is not null);
     }
+
+    /// <summary>
+    /// A transaction in which the last-admin rule is checked and the change made, one at a time across servers (a lock
+    /// on PostgreSQL; SQLite's transactions take the write lock at the start): two admins disabling each other at once
+    /// cannot both succeed.
+    /// </summary>
+    private async Task<Microsoft.EntityFrameworkCore.Storage.IDbContextTransaction> BeginAdminChangeAsync(CancellationToken cancellationToken)
+    {
+        var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        if (db.Database.IsNpgsql())
+        {
+            await db.Database.ExecuteSqlAsync($"SELECT pg_advisory_xact_lock({AdminChangeLock})", cancellationToken);
+        }
+
+        return transaction;
+    }
+
+    /// <summary>The advisory lock of staff role and enablement changes (any number unused elsewhere: "idxadmin" in ASCII).</summary>
+    private const long AdminChangeLock = 0x6964_7861_646D_696E;
 
     private async Task<StaffMember> MemberAsync(StaffUser user) =>
         new(user.Id, user.Email!, (await users.GetRolesAsync(user)).Order(StringComparer.Ordinal).ToList(), user.SecurityStamp!, user.TwoFactorEnabled);

@@ -1,5 +1,5 @@
 using System.Threading.Channels;
-using Idunox.Notifications.Contracts;
+using Idunox.Identity.Contracts;
 using Idunox.Notifications.Templates;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -19,6 +19,8 @@ internal sealed class AccountEmails(IEmailTransport transport, EmailTemplates te
 
     /// <summary>An e-mail waiting to be rendered and sent: its kind, to whom, and how it reads.</summary>
     private sealed record Queued(string Kind, Guid? TenantId, string Recipient, Func<EmailTemplates, RenderedEmail> Render);
+
+    public bool Enabled => true;
 
     public void SendInvitation(AccountEmail email) => Enqueue(new("invitation", email.TenantId, email.Recipient,
         t => t.Invitation(email.RecipientName, email.OrganisationName, email.Link, email.ExpiresAt)));

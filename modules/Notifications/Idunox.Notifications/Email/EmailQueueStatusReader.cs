@@ -7,7 +7,7 @@ namespace Idunox.Notifications.Email;
 /// <summary>Answers the staff area's question "is mail going out?" from the queue itself (no recipients, no bodies).</summary>
 internal sealed class EmailQueueStatusReader(NotificationsDbContext db) : IEmailQueueStatus
 {
-    public async Task<EmailQueueStatus> GetAsync(CancellationToken cancellationToken)
+    public async Task<EmailQueueStatus?> GetAsync(CancellationToken cancellationToken)
     {
         var waiting = db.OutgoingEmails.AsNoTracking().Where(m => m.SentAt == null);
         var summary = await waiting.GroupBy(_ => 1)

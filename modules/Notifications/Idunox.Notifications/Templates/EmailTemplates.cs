@@ -1,4 +1,4 @@
-using Idunox.Notifications.Contracts;
+using Idunox.Identity.Contracts;
 using System.Globalization;
 using System.Net;
 using Microsoft.Extensions.Configuration;

@@ -11,8 +11,12 @@ public interface IModule
 {
     string Name { get; }
 
-    /// <summary>The modules this one cannot work without; the host refuses to start with one of them switched off.</summary>
-    IReadOnlyList<string> DependsOn => [];
+    /// <summary>
+    /// The other modules' contracts this one cannot work without (a type from each, e.g. <c>typeof(IOrganisationDirectory)</c>):
+    /// each belongs to the module its assembly names (<c>Idunox.&lt;Module&gt;.Contracts</c>), and the host refuses to
+    /// start with that module switched off.
+    /// </summary>
+    IReadOnlyList<Type> DependsOn => [];
 
     /// <summary>Registers the module's services: its DbContext, options, authentication schemes, jobs, verbs.</summary>
     void AddServices(IHostApplicationBuilder builder);

@@ -28,7 +28,8 @@ public sealed class ModuleCatalog
         var enabled = all.Where(m => configuration.GetValue($"Modules:{m.Name}:Enabled", true)).ToList();
         foreach (var module in enabled)
         {
-            var missing = module.DependsOn.Where(d => !enabled.Any(e => string.Equals(e.Name, d, StringComparison.OrdinalIgnoreCase))).ToList();
+            var missing = module.DependsOn.Select(ModuleOf).Distinct(StringComparer.Ordinal)
+                .Where(d => !enabled.Any(e => string.Equals(e.Name, d, StringComparison.OrdinalIgnoreCase))).ToList();
             if (missing.Count > 0)
             {
                 throw new Persistence.StartupConfigurationException(
@@ -38,5 +39,15 @@ public sealed class ModuleCatalog
         }
 
         return new ModuleCatalog(enabled, all.Except(enabled).ToList());
+    }
+
+    /// <summary>The module a contract type belongs to, by its assembly's name: <c>Idunox.Identity.Contracts</c> is Identity's.</summary>
+    public static string ModuleOf(Type contract)
+    {
+        var assembly = contract.Assembly.GetName().Name ?? string.Empty;
+        var parts = assembly.Split('.');
+        return parts is ["Idunox", var module, "Contracts"]
+            ? module
+            : throw new InvalidOperationException($"{contract.FullName} is not a module's contract (its assembly {assembly} is not Idunox.<Module>.Contracts).");
     }
 }

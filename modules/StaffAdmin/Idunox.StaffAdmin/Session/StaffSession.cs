@@ -114,19 +114,32 @@ internal static class StaffSession
         return Task.CompletedTask;
     }
 
-    /// <summary>Starts the staff session once every step that is required has passed.</summary>
-    public static async Task SignInAsync(HttpContext http, StaffMember member, bool secondFactor)
+    /// <summary>
+    /// Starts the staff session once every step that is required has passed. <paramref name="continuing"/> (the sign-in
+    /// time of the session this one replaces, after a password change) keeps that session's second factor and its
+    /// absolute limit: a new session never outlives the sign-in it continues.
+    /// </summary>
+    public static async Task SignInAsync(HttpContext http, StaffMember member, bool secondFactor, DateTimeOffset? continuing = null)
     {
         var now = http.RequestServices.GetRequiredService<TimeProvider>().GetUtcNow();
         var limits = http.RequestServices.GetRequiredService<StaffSessionLimits>();
+        var signedInAt = continuing is { } since && since <= now ? since : now;
+        var absolute = limits.Absolute - (now - signedInAt);
         var sessionId = await http.RequestServices.GetRequiredService<IUserSessions>().StartAsync(new SessionStart(SessionKinds.Staff, member.Id,
-            null, http.Connection.RemoteIpAddress?.ToString(), http.Request.Headers.UserAgent.ToString(), limits.Idle, limits.Absolute), http.RequestAborted);
-        var identity = new ClaimsIdentity(IdentityClaims(member, secondFactor, now.ToUnixTimeSeconds(), sessionId),
+            null, http.Connection.RemoteIpAddress?.ToString(), http.Request.Headers.UserAgent.ToString(), limits.Idle,
+            absolute > TimeSpan.FromMinutes(1) ? absolute : TimeSpan.FromMinutes(1)), http.RequestAborted);
+        var identity = new ClaimsIdentity(IdentityClaims(member, secondFactor, signedInAt.ToUnixTimeSeconds(), sessionId),
             IdunoxAuthentication.StaffCookieScheme, IdunoxClaimTypes.Email, IdunoxAuthentication.RoleClaim);
         await http.SignOutAsync(IdunoxAuthentication.StaffPendingScheme);
         await http.SignInAsync(IdunoxAuthentication.StaffCookieScheme, new ClaimsPrincipal(identity),
-            new AuthenticationProperties { IsPersistent = false, IssuedUtc = now });
+            new AuthenticationProperties { IsPersistent = false, IssuedUtc = now, ExpiresUtc = signedInAt + limits.Absolute });
     }
+
+    /// <summary>When the session of <paramref name="principal"/> was signed in to (its second factor included), if it says.</summary>
+    public static DateTimeOffset? SignedInAt(ClaimsPrincipal principal) =>
+        long.TryParse(principal.FindFirst(SignedInAtClaim)?.Value, NumberStyles.None, CultureInfo.InvariantCulture, out var seconds)
+            ? DateTimeOffset.FromUnixTimeSeconds(seconds)
+            : null;
 
     /// <summary>Remembers, for ten minutes and on the sign-in pages only, who passed the password step.</summary>
     public static Task BeginSecondStepAsync(HttpContext http, StaffMember member)

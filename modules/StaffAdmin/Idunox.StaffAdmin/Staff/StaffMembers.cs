@@ -1,7 +1,5 @@
 using Idunox.Identity.Contracts;
-using Idunox.Notifications.Contracts;
 using Idunox.StaffAdmin.Actions;
-using Microsoft.Extensions.DependencyInjection;
 
 namespace Idunox.StaffAdmin.Staff;
 
@@ -11,7 +9,8 @@ namespace Idunox.StaffAdmin.Staff;
 /// the staff directory, tells the member by e-mail where it concerns them, and writes the staff log with who, whom
 /// and why.
 /// </summary>
-internal sealed class StaffMembers(IStaffDirectory directory, StaffActionLog log, TimeProvider clock, IServiceProvider services)
+internal sealed class StaffMembers(IStaffDirectory directory, IOrganisationProvisioning provisioning, IAccountEmails emails, StaffActionLog log,
+    TimeProvider clock)
 {
     public const string NotYourself = "not_yourself";
 
@@ -33,7 +32,7 @@ internal sealed class StaffMembers(IStaffDirectory directory, StaffActionLog log
         var result = await directory.InviteAsync(email, roles, cancellationToken);
         if (result.Value is { } invitation)
         {
-            if (sendEmail && services.GetService<IAccountEmails>() is { } emails)
+            if (sendEmail && emails.Enabled)
             {
                 emails.SendStaffInvitation(new StaffInvitationEmail(invitation.Member.Email, invitation.Member.Roles, actor.Name, invitation.Link,
                     invitation.ExpiresAt));
@@ -55,7 +54,7 @@ internal sealed class StaffMembers(IStaffDirectory directory, StaffActionLog log
             return ProvisioningResult<StaffUserInfo>.Invalid(invalid);
         }
 
-        var result = await services.GetRequiredService<IOrganisationProvisioning>().AddStaffUserAsync(email, roles, password, cancellationToken);
+        var result = await provisioning.AddStaffUserAsync(email, roles, password, cancellationToken);
         if (result.Value is { } added)
         {
             await log.RecordAsync(actor, StaffActions.StaffAdded, null, $"{added.Email} ({string.Join(", ", added.Roles)})",
@@ -140,7 +139,7 @@ internal sealed class StaffMembers(IStaffDirectory directory, StaffActionLog log
             await log.RecordAsync(actor, StaffActions.StaffSessionsEnded, null, $"{member.Email} ({result.Value} session(s))", reason!.Trim(), cancellationToken);
             if (id != actor.Id && result.Value > 0)
             {
-                services.GetService<IAccountEmails>()?.SendSecurityNotice(new SecurityNotice(null, member.Email, member.Email, SecurityNoticeKind.SessionEndedByStaff,
+                emails.SendSecurityNotice(new SecurityNotice(null, member.Email, member.Email, SecurityNoticeKind.SessionEndedByStaff,
                     clock.GetUtcNow().UtcDateTime, null, Staff: true));
             }
         }

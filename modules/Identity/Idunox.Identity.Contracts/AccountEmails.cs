@@ -1,12 +1,17 @@
-namespace Idunox.Notifications.Contracts;
+namespace Idunox.Identity.Contracts;
 
 /// <summary>
 /// E-mails that carry a one-time link (an invitation, a password reset). They are sent in the background, at once,
 /// and never stored: the link exists in the e-mail and nowhere else on the platform (no table, no log, no job argument).
 /// If the mail server is down the message is lost, and the person asks again (or staff pass the link on themselves).
+/// Identity needs them sent; the Notifications module sends them. With that module switched off, nothing is sent
+/// (<see cref="Enabled"/> is false) and the pages say so.
 /// </summary>
 public interface IAccountEmails
 {
+    /// <summary>Whether e-mail goes out at all on this platform.</summary>
+    bool Enabled { get; }
+
     void SendInvitation(AccountEmail email);
 
     void SendPasswordReset(AccountEmail email);
@@ -46,14 +51,24 @@ public sealed record StaffInvitationEmail(string Recipient, IReadOnlyList<string
     public override string ToString() => $"StaffInvitationEmail {{ ExpiresAt = {ExpiresAt:O} }}";
 }
 
-/// <summary>How the outgoing e-mail queue is doing, for the staff area: what waits, since when, and what keeps failing.</summary>
-public interface IEmailQueueStatus
+/// <summary>No e-mail: the default while no module sends any.</summary>
+public sealed class NoAccountEmails : IAccountEmails
 {
-    Task<EmailQueueStatus> GetAsync(CancellationToken cancellationToken);
-}
+    public bool Enabled => false;
 
-/// <summary>
-/// <paramref name="Waiting"/> e-mails not sent yet, the oldest queued at <paramref name="OldestQueuedAt"/>;
-/// <paramref name="Retrying"/> of them failed at least once, the latest failure being <paramref name="LatestError"/>.
-/// </summary>
-public sealed record EmailQueueStatus(int Waiting, DateTime? OldestQueuedAt, int Retrying, string? LatestError);
+    public void SendInvitation(AccountEmail email)
+    {
+    }
+
+    public void SendPasswordReset(AccountEmail email)
+    {
+    }
+
+    public void SendStaffInvitation(StaffInvitationEmail email)
+    {
+    }
+
+    public void SendSecurityNotice(SecurityNotice notice)
+    {
+    }
+}
