@@ -71,6 +71,21 @@ public sealed class KeyListTests(PostgresAppFixture fixture) : IClassFixture<Pos
         Assert.True(problem.GetProperty("errors").TryGetProperty(field, out _));
     }
 
+    [Theory]
+    [InlineData("?page=200")]
+    [InlineData("?page=1&pageSize=1")]
+    [InlineData("?page=100&pageSize=100")]
+    public async Task Paging_at_the_edges_of_its_range_is_accepted(string query)
+    {
+        var session = await PartnerSession.StartAsync(App);
+        await session.CreateKeyAsync("the only one");
+
+        var (items, page, _, total) = await PageAsync(session, query);
+
+        Assert.Equal(1, total);
+        Assert.Equal(page == 1 ? 1 : 0, items.Count); // a page past the last is empty, not refused
+    }
+
     private static async Task<(List<JsonElement> Items, int Page, int PageSize, int Total)> PageAsync(PartnerSession session, string query)
     {
         var body = await PartnerSession.Expect(await session.Portal.GetAsync(new Uri($"/v1/partner/credentials{query}", UriKind.Relative)), HttpStatusCode.OK);

@@ -57,6 +57,47 @@ public sealed class ListenerHealthTests
     }
 
     [Fact]
+    public async Task The_host_that_makes_a_change_forgets_it_at_once_without_hearing_its_own_notification()
+    {
+        await using var database = await TestPostgres.CreateDatabaseAsync();
+        await using var proxy = SilencingProxy.For(database.ConnectionString, out var proxied);
+        await using (var migrator = IdunoxApp.OnPostgres(database))
+        {
+            _ = migrator.Server;
+        }
+
+        // The listening connection will carry nothing, and its check is not due for minutes: the cache stays trusted,
+        // so only the eviction made in-process by the change itself can make the next request see the change.
+        await using var here = IdunoxApp.OnPostgres(database, extra: new Dictionary<string, string?>
+        {
+            ["ConnectionStrings:Idunox"] = proxied,
+            ["Database:MigrateOnStartup"] = "false",
+            ["Credentials:Verification:ListenerCheckSeconds"] = "300",
+        });
+        _ = here.Server;
+        var cache = here.Services.GetRequiredService<KeyVerificationCache>();
+        await WaitForAsync(() => cache.Enabled, TimeSpan.FromSeconds(10), "the host never started listening");
+        Assert.Equal(1, proxy.Silence("LISTEN idunox_key_verification"));
+
+        var session = await PartnerSession.StartAsync(here);
+        var (revoked, revokedCredential) = await session.CreateKeyAsync("to revoke");
+        var (rotated, rotatedCredential) = await session.CreateKeyAsync("to rotate");
+        await PartnerSession.Expect(await session.ProbeAsync(revoked), HttpStatusCode.OK);
+        await PartnerSession.Expect(await session.ProbeAsync(rotated), HttpStatusCode.OK);
+        Assert.Equal(2, cache.Count);
+
+        await session.RevokeAsync(revokedCredential.Id());
+        await (await session.ProbeAsync(revoked)).AssertProblemAsync(HttpStatusCode.Unauthorized, "api_key_revoked");
+        await session.RotateAsync(rotatedCredential.Id(), graceHours: 24);
+        var probe = await PartnerSession.Expect(await session.ProbeAsync(rotated), HttpStatusCode.OK);
+        Assert.Equal("grace", probe.GetProperty("credential").GetProperty("status").GetString());
+        await here.ProvisionAsync(p => p.SetOrganisationStatusAsync(session.Partner.Organisation.Slug, Identity.Contracts.OrganisationStatus.Suspended,
+            CancellationToken.None));
+        await (await session.ProbeAsync(rotated)).AssertProblemAsync(HttpStatusCode.Unauthorized, "api_key_organisation_suspended");
+        Assert.True(cache.Enabled, "the cache stopped being trusted: the answers above may have come from the database");
+    }
+
+    [Fact]
     public async Task A_suspension_and_its_signal_are_one_change_if_the_signal_cannot_be_sent_nothing_is_suspended()
     {
         await using var database = await TestPostgres.CreateDatabaseAsync();

@@ -129,6 +129,20 @@ public sealed class ValidationTests(PostgresAppFixture fixture) : IClassFixture<
         Assert.True(problem.GetProperty("errors").TryGetProperty(field, out _));
     }
 
+    [Theory]
+    [InlineData("?page=200")]
+    [InlineData("?page=100&pageSize=100")]
+    [InlineData("?page=1&pageSize=1")]
+    public async Task Audit_paging_at_the_edges_of_its_range_is_accepted(string query)
+    {
+        var session = await PartnerSession.StartAsync(App);
+        await session.CreateKeyAsync("audited once");
+
+        var response = await session.Portal.GetAsync(new Uri($"/v1/partner/audit{query}", UriKind.Relative));
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+    }
+
     [Fact]
     public async Task Audit_paging_that_is_not_a_number_is_malformed()
     {

@@ -32,7 +32,7 @@ public sealed class ConcurrentHostsTests
             using var start = new Barrier(Hosts);
             var started = await Task.WhenAll(apps.Select(app => Task.Run(() =>
             {
-                start.SignalAndWait(TimeSpan.FromSeconds(60));
+                Assert.True(start.SignalAndWait(TimeSpan.FromSeconds(60)), "the hosts never all reached the start line: they did not start at once");
                 _ = app.Server;
                 return app.Services.GetRequiredService<JobStorage>();
             })));

@@ -45,13 +45,14 @@ public sealed class GracefulShutdownTests
 
         // A sign-in whose body is still on its way when the signal comes.
         var body = Encoding.UTF8.GetBytes("""{"email":"partner@demo.test","password":"demo-partner-password"}""");
+        var linesBefore = host.Output.Count; // the sign-in and the key above wrote "Request starting … POST" lines of their own
         using var slow = new TcpClient();
         await slow.ConnectAsync(IPAddress.Loopback, host.Port);
         var stream = slow.GetStream();
         await stream.WriteAsync(Encoding.ASCII.GetBytes(
             $"POST /v1/partner/auth/login HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: {body.Length}\r\n\r\n"));
         await stream.WriteAsync(body.AsMemory(0, 10));
-        await host.WaitForOutputAsync("Request starting HTTP/1.1 POST", TimeSpan.FromSeconds(30));
+        await host.WaitForOutputAsync("Request starting HTTP/1.1 POST", TimeSpan.FromSeconds(30), from: linesBefore);
 
         await host.SignalAsync("TERM");
 

@@ -22,6 +22,35 @@ public sealed class SecurityHeadersTests(PostgresAppFixture fixture) : IClassFix
         Assert.False(plain.Headers.Contains("Strict-Transport-Security"));
     }
 
+    [Theory]
+    [InlineData("/partner/sign-in")]
+    [InlineData("/partner/forgot-password")]
+    [InlineData("/partner/welcome?token=not-a-token")]
+    [InlineData("/admin/sign-in")]
+    [InlineData("/admin/welcome?token=not-a-token")]
+    [InlineData("/partner/keys")] // the redirect to sign-in
+    [InlineData("/no-such-page")]
+    [InlineData("/v1/partner/me")]
+    [InlineData("/health/ready")]
+    public async Task Pages_and_API_answers_are_never_stored_by_a_browser_or_a_proxy(string path)
+    {
+        var answer = await Client("https").GetAsync(new Uri(path, UriKind.Relative));
+
+        Assert.True(answer.Headers.CacheControl?.NoStore == true, $"{path} ({(int)answer.StatusCode}) lacks Cache-Control: no-store");
+    }
+
+    [Theory]
+    [InlineData("/brand.css")]
+    [InlineData("/v1/partner/config")]
+    public async Task What_is_the_same_for_everyone_says_it_may_be_cached(string path)
+    {
+        var answer = await Client("https").GetAsync(new Uri(path, UriKind.Relative));
+
+        Assert.Equal(HttpStatusCode.OK, answer.StatusCode);
+        Assert.NotEqual(true, answer.Headers.CacheControl?.NoStore);
+        Assert.True(answer.Headers.CacheControl?.MaxAge > TimeSpan.Zero);
+    }
+
     [Fact]
     public async Task The_HSTS_max_age_is_a_setting_and_zero_sends_none()
     {

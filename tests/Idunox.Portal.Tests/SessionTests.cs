@@ -91,12 +91,19 @@ public sealed class SessionTests(PortalFixture fixture)
         var partner = await fixture.App.PartnerAsync();
         var page = await fixture.NewPageAsync();
         await page.SignInAsync(partner);
+        // A second browser's session, not used while the organisation is suspended: after re-activation only the
+        // suspension itself can refuse it (its cookie was never refused, so the browser still holds it).
+        var unused = await fixture.NewPageAsync();
+        await unused.SignInAsync(partner);
 
         await fixture.App.ProvisionAsync(p => p.SetOrganisationStatusAsync(partner.Organisation.Slug, OrganisationStatus.Suspended, CancellationToken.None));
         await AssertSentToSignInAsync(page);
         await fixture.App.ProvisionAsync(p => p.SetOrganisationStatusAsync(partner.Organisation.Slug, OrganisationStatus.Active, CancellationToken.None));
 
-        await AssertSentToSignInAsync(page); // re-activation does not bring the old session back
+        Assert.Contains(await unused.Context.CookiesAsync(), c => c.Name.EndsWith("idunox.portal", StringComparison.Ordinal));
+        await AssertSentToSignInAsync(unused); // re-activation does not bring a session from before the suspension back
+        await unused.SignInAsync(partner); // while a new sign-in works
+        await Expect(unused.GetByRole(AriaRole.Heading, new() { Name = "API keys", Exact = true })).ToBeVisibleAsync();
     }
 
     [Fact]

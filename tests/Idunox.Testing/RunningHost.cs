@@ -92,10 +92,11 @@ public sealed class RunningHost : IAsyncDisposable
     }
 
     /// <summary>Waits until the host has written a line containing <paramref name="text"/>.</summary>
-    public async Task WaitForOutputAsync(string text, TimeSpan timeout)
+    /// <summary>Waits for a line containing <paramref name="text"/> among the lines written from line <paramref name="from"/> on (0: any).</summary>
+    public async Task WaitForOutputAsync(string text, TimeSpan timeout, int from = 0)
     {
         var clock = Stopwatch.StartNew();
-        while (!_output.Any(l => l.Contains(text, StringComparison.Ordinal)))
+        while (!_output.Skip(from).Any(l => l.Contains(text, StringComparison.Ordinal)))
         {
             if (clock.Elapsed > timeout || _process.HasExited)
             {

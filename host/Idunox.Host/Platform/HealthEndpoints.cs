@@ -31,7 +31,6 @@ internal static class HealthEndpoints
     private static Task WriteAsync(HttpContext http, HealthReport report)
     {
         http.Response.ContentType = "application/json";
-        http.Response.Headers.CacheControl = "no-store";
         return JsonSerializer.SerializeAsync(http.Response.Body, new
         {
             status = report.Status.ToString().ToLowerInvariant(),

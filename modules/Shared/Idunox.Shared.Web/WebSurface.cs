@@ -73,7 +73,7 @@ public static partial class WebSurface
     /// <summary>
     /// nosniff, no referrer, no framing and a Content-Security-Policy on every answer: the strict one everywhere, a looser
     /// one (<see cref="ThirdPartyPagePolicy"/>) for the API reference and the job dashboard, which bring their own inline
-    /// scripts; <c>Cache-Control: no-store</c> on every API answer but the public configuration.
+    /// scripts; <c>Cache-Control: no-store</c> on every answer (the one place it is set) unless its endpoint says otherwise.
     /// </summary>
     public static Task AddSecurityHeaders(HttpContext context, RequestDelegate next)
     {
@@ -84,10 +84,12 @@ public static partial class WebSurface
         var path = context.Request.Path;
         headers.ContentSecurityPolicy = path.StartsWithSegments("/docs") || path.StartsWithSegments("/hangfire") ? ThirdPartyPagePolicy : ContentSecurityPolicy;
 
-        if (path.StartsWithSegments("/v1") && !path.StartsWithSegments("/v1/partner/config"))
+        if (!path.StartsWithSegments("/docs") && !path.StartsWithSegments("/hangfire"))
         {
-            // API answers are about one caller (and some carry a secret): no browser or proxy keeps them. Only the
-            // public configuration may be cached. Set up front (no per-request callback on the data API's hot path).
+            // Answers are about one caller, and many carry a secret (a key, a one-time link, recovery codes): no browser
+            // or proxy keeps them. What may be cached says so itself (the public configuration, brand.css, static
+            // assets); the API reference and the job dashboard manage their own. Set up front: no per-request callback
+            // on the data API's hot path.
             headers.CacheControl = "no-store";
         }
 

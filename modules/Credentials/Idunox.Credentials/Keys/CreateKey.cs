@@ -57,7 +57,6 @@ internal sealed class CreateKey(KeyStore store, CredentialsMetrics metrics, ILog
             return outcome.Failure!.ToProblem();
         }
 
-        KeyEndpoints.DoNotStore(http);
         return TypedResults.Created($"/v1/partner/credentials/{issued.Key.Id}",
             new CreatedCredentialResponse(issued.Plaintext, CredentialResponse.From(issued.Key, store.Now, store.Policy.ExpiringThresholdDays)));
     }

@@ -184,7 +184,6 @@ internal sealed class HandOverKey(KeyStore store, KeyVerificationCache cache, Cr
             return outcome.Failure!.ToProblem();
         }
 
-        KeyEndpoints.DoNotStore(http);
         return TypedResults.Created($"/v1/partner/credentials/{issued.Key.Id}",
             new CreatedCredentialResponse(issued.Plaintext, CredentialResponse.From(issued.Key, store.Now, store.Policy.ExpiringThresholdDays)));
     }

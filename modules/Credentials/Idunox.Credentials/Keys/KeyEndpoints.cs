@@ -73,13 +73,6 @@ internal static class KeyEndpoints
         http.User.FindFirst(IdunoxClaimTypes.Email)?.Value ?? "unknown");
 
     internal static string? ClientAddress(HttpContext http) => http.Connection.RemoteIpAddress?.ToString();
-
-    /// <summary>An answer carrying a plaintext key is never stored by a browser or a proxy.</summary>
-    internal static void DoNotStore(HttpContext http)
-    {
-        http.Response.Headers.CacheControl = "no-store";
-        http.Response.Headers.Pragma = "no-cache";
-    }
 }
 
 /// <summary>The examples of the OpenAPI document: one key as the API shows it, at its stages.</summary>

@@ -128,7 +128,6 @@ internal sealed class RotateKey(KeyStore store, KeyVerificationCache cache, Cred
 
         var now = store.Now;
         var threshold = store.Policy.ExpiringThresholdDays;
-        KeyEndpoints.DoNotStore(http);
         return TypedResults.Created($"/v1/partner/credentials/{rotated.Successor.Key.Id}", new RotatedCredentialResponse(
             rotated.Successor.Plaintext,
             CredentialResponse.From(rotated.Successor.Key, now, threshold),

@@ -53,6 +53,15 @@ internal sealed class KeyVerificationCache
 
     public int Count => _known.Count;
 
+    /// <summary>Whether this server holds the key with this id now (for tests and diagnostics).</summary>
+    public bool Holds(Guid keyId)
+    {
+        lock (_gate)
+        {
+            return _hashByKeyId.TryGetValue(keyId, out var hash) && _known.ContainsKey(hash);
+        }
+    }
+
     public int UnknownCount => _unknown.Count;
 
     /// <summary>On, and empty: what was kept while this server could not hear about changes may have missed some.</summary>

@@ -99,7 +99,6 @@ internal sealed class ChangePassword(IdentityModuleDbContext db, UserManager<Par
             return outcome.Failure!.ToProblem(http);
         }
 
-        http.Response.Headers.CacheControl = "no-store";
         return TypedResults.Ok(tokens.Issue(signedIn.User, signedIn.Organisation).ToResponse());
     }
 }

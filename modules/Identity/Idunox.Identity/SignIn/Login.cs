@@ -31,7 +31,6 @@ internal static class Login
             return outcome.Failure!.ToProblem(http);
         }
 
-        http.Response.Headers.CacheControl = "no-store";
         return TypedResults.Ok(tokens.Issue(signedIn.User, signedIn.Organisation).ToResponse());
     }
 }
