@@ -146,7 +146,7 @@ public sealed class VerificationCacheTests(SmallUnknownCacheFixture fixture) : I
     [Fact]
     public async Task Another_server_hears_a_suspension_announced_by_Identity_and_refuses_the_organisations_keys()
     {
-        await using var other = IdunoxApp.OnPostgres(fixture.Database);
+        await using var other = IdunoxApp.OnPostgres(fixture.Database, extra: new Dictionary<string, string?> { ["Portal:SupportEmail"] = "help@desk.idunox.example" });
         _ = other.Server;
         await ListeningAsync(App);
         await ListeningAsync(other);
@@ -163,8 +163,9 @@ public sealed class VerificationCacheTests(SmallUnknownCacheFixture fixture) : I
         }
         while (answer.StatusCode == HttpStatusCode.OK && clock.Elapsed < TimeSpan.FromSeconds(10));
 
-        await answer.AssertProblemAsync(HttpStatusCode.Unauthorized, "api_key_organisation_suspended");
+        var problem = await answer.AssertProblemAsync(HttpStatusCode.Unauthorized, "api_key_organisation_suspended");
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(5), $"took {clock.Elapsed}"); // heard, not the 30-second backstop
+        Assert.Equal("Contact help@desk.idunox.example.", problem.GetProperty("detail").GetString()); // the configured support address
     }
 
     [Fact]

@@ -95,18 +95,6 @@ public static class IdunoxHost
         return 0;
     }
 
-    /// <summary>JSON answers end with a newline, so a pasted <c>curl</c> block prints one answer a line.</summary>
-    private static async Task EndJsonWithNewline(HttpContext context, RequestDelegate next)
-    {
-        await next(context);
-        var type = context.Response.ContentType;
-        if (context.Response.HasStarted && context.Response.ContentLength is null && !HttpMethods.IsHead(context.Request.Method) &&
-            type is not null && (type.StartsWith("application/json", StringComparison.Ordinal) || type.StartsWith("application/problem+json", StringComparison.Ordinal)))
-        {
-            await context.Response.WriteAsync("\n", context.RequestAborted);
-        }
-    }
-
     public static WebApplicationBuilder AddIdunoxPlatform(this WebApplicationBuilder builder, IReadOnlyList<IModule> modules)
     {
         Listening.FollowUrlsInDevelopment(builder);
@@ -132,6 +120,9 @@ public static class IdunoxHost
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(shutdownSeconds));
         builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.AddTenantContext();
+        // The brand, support address and public addresses every module reads: bound once, here.
+        builder.Services.AddOptions<Idunox.Shared.Configuration.PortalSettings>()
+            .Bind(builder.Configuration.GetSection(Idunox.Shared.Configuration.PortalSettings.SectionName));
         builder.Services.AddHttpContextAccessor();
         builder.Services.Configure<JsonOptions>(o =>
         {
@@ -182,7 +173,7 @@ public static class IdunoxHost
 
     public static WebApplication UseIdunoxPlatform(this WebApplication app)
     {
-        app.Use(EndJsonWithNewline);
+        app.Use(Idunox.Shared.Http.JsonNewline.AppendToStreamedAnswers);
         app.Use(WebSurface.AddSecurityHeaders);
         app.UseIdunoxProblemDetails();
         app.UseForwardedHeaders();

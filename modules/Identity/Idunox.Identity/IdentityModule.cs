@@ -35,7 +35,6 @@ public sealed class IdentityModule : IModule
         var jwt = JwtSettings.From(builder.Configuration, builder.Environment);
         builder.AddModuleDbContext<IdentityModuleDbContext, SqliteIdentityModuleDbContext, PostgresIdentityModuleDbContext>(
             IdentityModuleDbContext.SchemaName);
-        builder.Services.AddOptions<PortalOptions>().Bind(builder.Configuration.GetSection(PortalOptions.SectionName));
         builder.Services.AddOptions<LoginOptions>().Bind(builder.Configuration.GetSection(LoginOptions.SectionName))
             .Validate(o => o.MaxFailedAttempts >= 1 && o.LockoutMinutes >= 1 && o.AttemptsPerAddressPerMinute >= 1,
                 "Identity:Login:MaxFailedAttempts, LockoutMinutes and AttemptsPerAddressPerMinute must each be at least 1.")

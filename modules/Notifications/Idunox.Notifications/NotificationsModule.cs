@@ -29,7 +29,7 @@ public sealed class NotificationsModule : IModule
             NotificationsDbContext.SchemaName);
         builder.Services.AddSingleton(email);
         builder.Services.AddSingleton<IEmailTransport>(email.Mode == EmailMode.Smtp ? new SmtpEmailTransport(email) : new PickupEmailTransport(email));
-        builder.Services.AddSingleton(new EmailTemplates(Brand.From(builder.Configuration)));
+        builder.Services.AddSingleton(sp => new EmailTemplates(Brand.From(sp.GetRequiredService<Microsoft.Extensions.Options.IOptions<Idunox.Shared.Configuration.PortalSettings>>().Value)));
         builder.Services.AddSingleton<AccountEmails>();
         builder.Services.AddSingleton<Idunox.Identity.Contracts.IAccountEmails>(sp => sp.GetRequiredService<AccountEmails>());
         builder.Services.AddHostedService(sp => sp.GetRequiredService<AccountEmails>());

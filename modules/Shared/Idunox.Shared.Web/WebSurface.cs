@@ -182,7 +182,7 @@ public static partial class WebSurface
     /// <summary>GET /brand.css: the configured brand colour as a custom property (inline styles are not allowed).</summary>
     private static IResult BrandStylesheet(ISiteBrandingSource brand, HttpContext http)
     {
-        var colour = HexColour().IsMatch(brand.Current.PrimaryColor) ? brand.Current.PrimaryColor : "#1f5fbf";
+        var colour = HexColour().IsMatch(brand.Current.PrimaryColor) ? brand.Current.PrimaryColor : new Idunox.Shared.Configuration.PortalSettings().Brand.PrimaryColor;
         http.Response.Headers.CacheControl = "public, max-age=300";
         return TypedResults.Text($":root {{ --brand: {colour}; }}\n", "text/css");
     }

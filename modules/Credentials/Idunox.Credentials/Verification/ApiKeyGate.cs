@@ -124,13 +124,16 @@ internal sealed class ApiKeyRefusals
     private const string TracePlaceholder = "trace-placeholder-0f3a";
     private readonly Dictionary<string, (byte[] Before, byte[] After)> _documents = new(StringComparer.Ordinal);
 
-    public ApiKeyRefusals(IServiceProvider services)
+    public ApiKeyRefusals(IServiceProvider services, Microsoft.Extensions.Options.IOptions<Idunox.Shared.Configuration.PortalSettings> portal)
     {
         foreach (var (code, (title, detail)) in Answers)
         {
-            _documents[code] = Render(services, code, title, detail);
+            _documents[code] = Render(services, code, title, detail?.Replace(SupportPlaceholder, portal.Value.SupportEmail, StringComparison.Ordinal));
         }
     }
+
+    /// <summary>Where a refusal names the configured support address (<c>Portal:SupportEmail</c>).</summary>
+    private const string SupportPlaceholder = "{support}";
 
     public static readonly IReadOnlyDictionary<string, (string Title, string? Detail)> Answers = new Dictionary<string, (string, string?)>
     {
@@ -140,7 +143,7 @@ internal sealed class ApiKeyRefusals
         [VerificationCodes.Invalid] = ("The API key is not valid.", "No such key exists. Create one in the partner portal."),
         [VerificationCodes.Revoked] = ("The API key has been revoked.", "Use another key, or create one in the partner portal."),
         [VerificationCodes.Expired] = ("The API key has expired.", "The key's validity or its rotation grace period has ended. Use its successor or create a new key."),
-        [VerificationCodes.OrganisationSuspended] = ("The API key's organisation is suspended.", "Contact partner@idunox.com."),
+        [VerificationCodes.OrganisationSuspended] = ("The API key's organisation is suspended.", $"Contact {SupportPlaceholder}."),
     };
 
     /// <summary>A 401 refusal with <paramref name="code"/>.</summary>
@@ -172,7 +175,7 @@ internal sealed class ApiKeyRefusals
             using var body = new MemoryStream();
             http.Response.Body = body;
             ApiProblems.WriteAsync(http, StatusCodes.Status401Unauthorized, code, title, detail).GetAwaiter().GetResult();
-            var text = Encoding.UTF8.GetString(body.ToArray()) + "\n";
+            var text = Encoding.UTF8.GetString(body.ToArray()) + Idunox.Shared.Http.JsonNewline.Text;
             var at = text.IndexOf(TracePlaceholder, StringComparison.Ordinal);
             if (at < 0)
             {

@@ -22,7 +22,7 @@ internal static class GetPartnerConfig
             .AllowAnonymous();
 
     /// <remarks>The key policy is contributed by the module that owns keys; with that module switched off there is none.</remarks>
-    internal static Ok<PartnerConfigResponse> Handle(IOptions<PortalOptions> portal, IKeyPolicyPublisher keyPolicy, HttpContext http)
+    internal static Ok<PartnerConfigResponse> Handle(IOptions<Idunox.Shared.Configuration.PortalSettings> portal, IKeyPolicyPublisher keyPolicy, HttpContext http)
     {
         var p = portal.Value;
         var keys = keyPolicy.Published;

@@ -5,7 +5,7 @@ using Microsoft.Extensions.Options;
 namespace Idunox.Identity.Configuration;
 
 /// <summary>The pages' branding, from the same <c>Portal:*</c> settings that <c>/v1/partner/config</c> publishes.</summary>
-internal sealed class SiteBrandingSource(IOptions<PortalOptions> portal, IKeyPolicyPublisher keyPolicy) : ISiteBrandingSource
+internal sealed class SiteBrandingSource(IOptions<Idunox.Shared.Configuration.PortalSettings> portal, IKeyPolicyPublisher keyPolicy) : ISiteBrandingSource
 {
     private SiteBranding? _current;
 

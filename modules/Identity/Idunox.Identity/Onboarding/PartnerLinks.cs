@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
-using Idunox.Identity.Configuration;
 using Idunox.Identity.Users;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.WebUtilities;
@@ -15,7 +14,7 @@ namespace Idunox.Identity.Onboarding;
 /// password renews the stamp, so a link works once; a newer link, a disabled user or another password change void it.
 /// Nothing is stored: any server with the shared key ring can check a link.
 /// </summary>
-internal sealed class PartnerLinks(IDataProtectionProvider protection, TimeProvider clock, IOptions<PortalOptions> portal)
+internal sealed class PartnerLinks(IDataProtectionProvider protection, TimeProvider clock, IOptions<Idunox.Shared.Configuration.PortalSettings> portal)
 {
     public const string Invitation = "invitation";
     public const string PasswordReset = "password-reset";

@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
-using Idunox.Identity.Configuration;
 using Idunox.Identity.Contracts;
 using Idunox.Identity.Persistence;
 using Idunox.Identity.SignIn;
@@ -26,7 +25,7 @@ internal sealed class StaffAccounts(
     IPasswordHasher<StaffUser> hasher,
     LoginLockout lockout,
     LoginRateLimiter rateLimiter,
-    IOptions<PortalOptions> portal,
+    IOptions<Idunox.Shared.Configuration.PortalSettings> portal,
     IdentityMetrics metrics,
     TimeProvider clock,
     IAccountEmails emails,

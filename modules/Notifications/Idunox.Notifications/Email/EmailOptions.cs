@@ -61,7 +61,7 @@ internal sealed record EmailOptions(
             section["Smtp:Username"] is { Length: > 0 } user ? user : null,
             section["Smtp:Password"] is { Length: > 0 } password ? password : null,
             section["From:Address"] ?? "no-reply@idunox.com",
-            section["From:Name"] ?? "Idunox Partner Portal",
+            section["From:Name"] ?? new Idunox.Shared.Configuration.PortalSettings().Brand.ProductName,
             TimeSpan.FromSeconds(section.GetValue("Smtp:TimeoutSeconds", 30)),
             Math.Clamp(section.GetValue("Smtp:Connections", 4), 1, 32));
     }

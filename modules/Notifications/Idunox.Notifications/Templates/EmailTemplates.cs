@@ -1,23 +1,15 @@
 using Idunox.Identity.Contracts;
 using System.Globalization;
 using System.Net;
-using Microsoft.Extensions.Configuration;
+using Idunox.Shared.Configuration;
 
 namespace Idunox.Notifications.Templates;
 
-/// <summary>The brand and links e-mails carry, from the portal's own settings (<c>Portal:*</c>).</summary>
+/// <summary>The brand and links e-mails carry, from the platform's one set of settings (<see cref="PortalSettings"/>).</summary>
 internal sealed record Brand(string Name, string ProductName, string PrimaryColor, string PortalUrl, string SupportEmail)
 {
-    public static Brand From(IConfiguration configuration)
-    {
-        var portal = configuration.GetSection("Portal");
-        return new Brand(
-            portal["Brand:Name"] ?? "Idunox",
-            portal["Brand:ProductName"] ?? "Idunox Partner Portal",
-            portal["Brand:PrimaryColor"] ?? "#1f5fbf",
-            portal["Urls:Portal"] ?? "http://localhost:5080/partner",
-            portal["SupportEmail"] ?? "partner@idunox.com");
-    }
+    public static Brand From(PortalSettings portal) =>
+        new(portal.Brand.Name, portal.Brand.ProductName, portal.Brand.PrimaryColor, portal.Urls.Portal, portal.SupportEmail);
 }
 
 /// <summary>One key of a reminder digest: its prefix and name, the whole days left and when it expires.</summary>

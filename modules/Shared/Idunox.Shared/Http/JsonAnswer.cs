@@ -12,7 +12,7 @@ using Microsoft.Extensions.Options;
 namespace Idunox.Shared.Http;
 
 /// <summary>
-/// A 200 JSON answer written in one piece with its <c>Content-Length</c> (and the newline every JSON answer ends with).
+/// A 200 JSON answer written in one piece with its <c>Content-Length</c> (and <see cref="JsonNewline"/>).
 /// <c>TypedResults.Ok</c> streams the body in chunks and the newline is one more: on the data API, where the answer is
 /// small and the request rate high, that is a send and a chunk frame per request for nothing.
 /// </summary>
@@ -39,7 +39,7 @@ public sealed class JsonAnswer<T>(T value) : IResult, IEndpointMetadataProvider,
             JsonSerializer.Serialize(writer, value, (JsonTypeInfo<T>)options.GetTypeInfo(typeof(T)));
         }
 
-        body.Write("\n"u8);
+        body.Write(JsonNewline.Utf8);
         var response = httpContext.Response;
         response.StatusCode = StatusCode;
         response.ContentType = JsonContentType;

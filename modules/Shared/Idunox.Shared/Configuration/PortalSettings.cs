@@ -1,17 +1,21 @@
-namespace Idunox.Identity.Configuration;
+namespace Idunox.Shared.Configuration;
 
-/// <summary>What the portal tells the world about itself (<c>Portal:*</c>), published by <c>GET /v1/partner/config</c>.</summary>
-internal sealed class PortalOptions
+/// <summary>
+/// The platform's brand, support address and public addresses (<c>Portal:*</c>), and their defaults: the one place every
+/// part reads them from — the pages, <c>GET /v1/partner/config</c>, one-time links, e-mails and the data API's refusals.
+/// Bound once by the host.
+/// </summary>
+public sealed class PortalSettings
 {
     public const string SectionName = "Portal";
 
     public string SupportEmail { get; set; } = "partner@idunox.com";
 
-    public BrandOptions Brand { get; set; } = new();
+    public BrandSettings Brand { get; set; } = new();
 
-    public UrlOptions Urls { get; set; } = new();
+    public UrlSettings Urls { get; set; } = new();
 
-    internal sealed class BrandOptions
+    public sealed class BrandSettings
     {
         public string Name { get; set; } = "Idunox";
 
@@ -23,7 +27,7 @@ internal sealed class PortalOptions
         public IList<string> Themes { get; set; } = ["light", "dark"];
     }
 
-    internal sealed class UrlOptions
+    public sealed class UrlSettings
     {
         public string Portal { get; set; } = "http://localhost:5080/partner";
 
