@@ -36,58 +36,30 @@ internal sealed class PartnerSession(IdunoxApp app, TestPartner partner, HttpCli
         }
     }
 
-    public Task<HttpResponseMessage> PostCreateAsync(object body) =>
-        portal.PostAsJsonAsync(new Uri("/v1/partner/credentials", UriKind.Relative), body);
+    public Task<HttpResponseMessage> PostCreateAsync(object body) => PartnerApi.PostCreateAsync(portal, body);
 
     /// <summary>Creates a key and answers its plaintext and its credential; fails the test if creation fails.</summary>
-    public async Task<(string ApiKey, JsonElement Credential)> CreateKeyAsync(string name = "integration", int? expiresInDays = null)
-    {
-        var response = await PostCreateAsync(expiresInDays is null ? new { name } : new { name, expiresInDays });
-        var body = await Expect(response, HttpStatusCode.Created);
-        return (body.GetProperty("apiKey").GetString()!, body.GetProperty("credential"));
-    }
+    public Task<(string ApiKey, JsonElement Credential)> CreateKeyAsync(string name = "integration", int? expiresInDays = null) =>
+        PartnerApi.CreateAsync(portal, name, expiresInDays);
 
-    public Task<HttpResponseMessage> PostRotateAsync(Guid id, object? body = null) =>
-        portal.PostAsJsonAsync(new Uri($"/v1/partner/credentials/{id}/rotate", UriKind.Relative), body ?? new { });
+    public Task<HttpResponseMessage> PostRotateAsync(Guid id, object? body = null) => PartnerApi.PostRotateAsync(portal, id, body);
 
-    public async Task<(string ApiKey, JsonElement Credential, JsonElement Previous)> RotateAsync(Guid id, int graceHours)
-    {
-        var body = await Expect(await PostRotateAsync(id, new { graceHours }), HttpStatusCode.Created);
-        return (body.GetProperty("apiKey").GetString()!, body.GetProperty("credential"), body.GetProperty("previous"));
-    }
+    public Task<(string ApiKey, JsonElement Credential, JsonElement Previous)> RotateAsync(Guid id, int graceHours) =>
+        PartnerApi.RotateAsync(portal, id, graceHours);
 
-    public Task<HttpResponseMessage> PostRevokeAsync(Guid id) =>
-        portal.PostAsync(new Uri($"/v1/partner/credentials/{id}/revoke", UriKind.Relative), null);
+    public Task<HttpResponseMessage> PostRevokeAsync(Guid id) => PartnerApi.PostRevokeAsync(portal, id);
 
-    public async Task<JsonElement> RevokeAsync(Guid id) =>
-        (await Expect(await PostRevokeAsync(id), HttpStatusCode.OK)).GetProperty("credential");
+    public Task<JsonElement> RevokeAsync(Guid id) => PartnerApi.RevokeAsync(portal, id);
 
-    public async Task<JsonElement> GetAsync(Guid id) =>
-        (await Expect(await portal.GetAsync(new Uri($"/v1/partner/credentials/{id}", UriKind.Relative)), HttpStatusCode.OK)).GetProperty("credential");
+    public Task<JsonElement> GetAsync(Guid id) => PartnerApi.GetAsync(portal, id);
 
-    public async Task<List<JsonElement>> ListAsync() =>
-        (await Expect(await portal.GetAsync(new Uri("/v1/partner/credentials", UriKind.Relative)), HttpStatusCode.OK))
-            .GetProperty("items").EnumerateArray().ToList();
+    public Task<List<JsonElement>> ListAsync() => PartnerApi.ListAsync(portal);
 
-    public Task<HttpResponseMessage> ProbeAsync(string? apiKey) => Probe(app, apiKey);
+    public Task<HttpResponseMessage> ProbeAsync(string? apiKey) => PartnerApi.ProbeAsync(app, apiKey);
 
-    public static Task<HttpResponseMessage> Probe(IdunoxApp app, string? apiKey)
-    {
-        var request = new HttpRequestMessage(HttpMethod.Get, new Uri("/v1/partner-auth-probe", UriKind.Relative));
-        if (apiKey is not null)
-        {
-            request.Headers.TryAddWithoutValidation("X-Api-Key", apiKey);
-        }
+    public static Task<HttpResponseMessage> Probe(IdunoxApp app, string? apiKey) => PartnerApi.ProbeAsync(app, apiKey);
 
-        return app.CreateClient().SendAsync(request);
-    }
-
-    public static async Task<JsonElement> Expect(HttpResponseMessage response, HttpStatusCode status)
-    {
-        var text = await response.Content.ReadAsStringAsync();
-        Assert.True(response.StatusCode == status, $"Expected {(int)status}, got {(int)response.StatusCode}: {text}");
-        return JsonSerializer.Deserialize<JsonElement>(text);
-    }
+    public static Task<JsonElement> Expect(HttpResponseMessage response, HttpStatusCode status) => PartnerApi.ExpectAsync(response, status);
 }
 
 internal static class CredentialJson
