@@ -82,9 +82,10 @@ public static partial class WebSurface
         headers["Referrer-Policy"] = "no-referrer";
         headers.XFrameOptions = "DENY";
         var path = context.Request.Path;
-        headers.ContentSecurityPolicy = path.StartsWithSegments("/docs") || path.StartsWithSegments("/hangfire") ? ThirdPartyPagePolicy : ContentSecurityPolicy;
+        var thirdParty = path.StartsWithSegments("/docs") || path.StartsWithSegments("/hangfire");
+        headers.ContentSecurityPolicy = thirdParty ? ThirdPartyPagePolicy : ContentSecurityPolicy;
 
-        if (!path.StartsWithSegments("/docs") && !path.StartsWithSegments("/hangfire"))
+        if (!thirdParty)
         {
             // Answers are about one caller, and many carry a secret (a key, a one-time link, recovery codes): no browser
             // or proxy keeps them. What may be cached says so itself (the public configuration, brand.css, static
