@@ -69,9 +69,48 @@ public sealed class ModuleBoundaryTests
         var publicTypes = types.That().ArePublic().GetTypes().Where(t => !t.IsNested).ToList();
         var components = publicTypes.Where(t => typeof(Microsoft.AspNetCore.Components.IComponent).IsAssignableFrom(t) || t.Name == "_Imports").ToList();
         Assert.Equal([Modules.ModuleType(module)], publicTypes.Except(components));
-        Assert.All(components, c => Assert.Equal($"Idunox.{module}.Pages", c.Namespace));
         Assert.All(components, c => Assert.DoesNotContain(c.GetProperties(), p => p.PropertyType.Assembly == c.Assembly && !p.PropertyType.IsPublic));
     }
+
+    /// <summary>
+    /// A page is a view of its feature: it lives beside its use case (the feature's folder and namespace, e.g.
+    /// <c>Keys/Rotate/</c>) and calls it; it never reaches the database itself (no DbContext injected, nor a service
+    /// that hands one out).
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(Modules.All), MemberType = typeof(Modules))]
+    public void A_page_calls_its_features_use_case_and_no_DbContext(string module)
+    {
+        var assembly = Modules.Implementation(module);
+        var pages = assembly.GetTypes()
+            .Where(t => typeof(Microsoft.AspNetCore.Components.IComponent).IsAssignableFrom(t) &&
+                        t.GetCustomAttributes<Microsoft.AspNetCore.Components.RouteAttribute>().Any())
+            .ToList();
+        if (Program.Modules.Single(m => m.Name == module).PageAssembly is null)
+        {
+            Assert.Empty(pages);
+            return;
+        }
+
+        Assert.NotEmpty(pages);
+        foreach (var page in pages)
+        {
+            var injected = page.GetProperties(BindingFlags.Instance | BindingFlags.Public | BindingFlags.NonPublic)
+                .Where(p => p.GetCustomAttribute<Microsoft.AspNetCore.Components.InjectAttribute>() is not null)
+                .Select(p => p.PropertyType).ToList();
+            Assert.DoesNotContain(injected, HandsOutADbContext);
+            var own = injected.Where(t => t.Assembly == assembly).ToList();
+            if (own.Count > 0)
+            {
+                Assert.True(own.Any(t => t.Namespace == page.Namespace),
+                    $"{page.FullName} calls {string.Join(", ", own.Select(t => t.FullName))}, none of them its feature's (namespace {page.Namespace}).");
+            }
+        }
+    }
+
+    private static bool HandsOutADbContext(Type type) =>
+        typeof(DbContext).IsAssignableFrom(type) ||
+        type.GetProperties(BindingFlags.Instance | BindingFlags.Public | BindingFlags.NonPublic).Any(p => typeof(DbContext).IsAssignableFrom(p.PropertyType));
 
     [Theory]
     [MemberData(nameof(Modules.All), MemberType = typeof(Modules))]

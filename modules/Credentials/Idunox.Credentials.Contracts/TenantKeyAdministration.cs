@@ -28,10 +28,14 @@ public interface ITenantKeyAdministration
 /// <summary>Who acts (for the staff log; the partner sees "Idunox staff"), from where, and why.</summary>
 public sealed record StaffKeyAction(Guid StaffUserId, string Reason, string? ClientAddress);
 
-/// <summary>A key as staff see it: masked, with its status computed now.</summary>
+/// <summary>
+/// A key as every page shows it, the partner's and the staff area's: masked (<see cref="Prefix"/> ends in an ellipsis),
+/// with its status (<c>active</c>, <c>expiring</c>, <c>grace</c>, <c>revoked</c>, <c>expired</c>) computed now, the key that
+/// replaced it, and <see cref="EndsAt"/>: when it stops or stopped working (its grace end or its expiry).
+/// </summary>
 public sealed record KeyOverview(
     Guid Id, string Name, string Prefix, string Status, DateTime CreatedAt, string CreatedBy, DateTime ExpiresAt, int? ExpiresInDays,
-    DateTime? GraceEndsAt, DateTime? RevokedAt, DateTime? LastUsedAt, bool Rotatable, bool Usable);
+    DateTime? GraceEndsAt, DateTime? RevokedAt, DateTime? LastUsedAt, bool Rotatable, bool Usable, Guid? ReplacedById, DateTime EndsAt);
 
 /// <summary>The key after the action, the offer of its successor after a rotation (no secret), or why nothing happened.</summary>
 public sealed record StaffKeyResult(KeyOverview? Key, KeyHandoverOverview? Handover, string? ErrorCode, string? ErrorMessage)

@@ -10,7 +10,7 @@ using Microsoft.EntityFrameworkCore;
 namespace Idunox.Credentials.Audit;
 
 /// <summary><c>GET /v1/partner/audit?page=1&amp;pageSize=50</c>: the organisation's key events, newest first.</summary>
-internal static class ListAudit
+internal sealed class ListAudit(CredentialsDbContext db)
 {
     public const int MaxPageSize = 100;
 
@@ -36,14 +36,14 @@ internal static class ListAudit
             .RequireAuthorization(IdunoxAuthentication.PartnerPolicy);
 
     internal static async Task<Results<Ok<AuditPage>, ProblemHttpResult>> Handle(
-        CredentialsDbContext db, int? page, int? pageSize, CancellationToken cancellationToken)
+        ListAudit listAudit, int? page, int? pageSize, CancellationToken cancellationToken)
     {
-        var outcome = await LoadAsync(db, page, pageSize, cancellationToken);
+        var outcome = await listAudit.RunAsync(page, pageSize, cancellationToken);
         return outcome.Value is { } result ? TypedResults.Ok(result) : outcome.Failure!.ToProblem();
     }
 
     /// <summary>One page of the trail, for the API and the audit page alike.</summary>
-    internal static async Task<Outcome<AuditPage>> LoadAsync(CredentialsDbContext db, int? page, int? pageSize, CancellationToken cancellationToken)
+    public async Task<Outcome<AuditPage>> RunAsync(int? page, int? pageSize, CancellationToken cancellationToken)
     {
         var number = page ?? 1;
         var size = pageSize ?? 50;

@@ -6,7 +6,11 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Routing;
-using Microsoft.EntityFrameworkCore;
+using Idunox.Credentials.Keys.Create;
+using Idunox.Credentials.Keys.Handover;
+using Idunox.Credentials.Keys.List;
+using Idunox.Credentials.Keys.Revoke;
+using Idunox.Credentials.Keys.Rotate;
 
 namespace Idunox.Credentials.Keys;
 
@@ -51,7 +55,7 @@ internal static class KeyEndpoints
                 "A key whose predecessor is still in its grace period cannot be rotated until that one is revoked or its grace ends.")
             .ProducesProblems(StatusCodes.Status400BadRequest, ProblemCodes.ValidationFailed)
             .ProducesProblems(StatusCodes.Status404NotFound, KeyFailures.KeyNotFoundCode)
-            .ProducesProblems(StatusCodes.Status409Conflict, RotateKey.KeyNotRotatable)
+            .ProducesProblems(StatusCodes.Status409Conflict, KeyRotation.KeyNotRotatable)
             .WithExamples(new RotateCredentialRequest(48), new { ApiKey = KeyExamples.PlaintextKey, Credential = KeyExamples.Credential, Previous = KeyExamples.InGrace });
         keys.MapPost("/{id}/revoke", RevokeKey.Handle).WithName("RevokeCredential")
             .WithSummary("Revoke a key: it stops working at once, also during grace. Revoking twice changes nothing.")
@@ -59,20 +63,13 @@ internal static class KeyEndpoints
             .WithExamples(null, new { Credential = KeyExamples.Revoked });
     }
 
-    internal static async Task<Results<Ok<CredentialEnvelope>, ProblemHttpResult>> Get(string id, KeyStore store, CancellationToken ct)
+    internal static async Task<Results<Ok<CredentialEnvelope>, ProblemHttpResult>> Get(string id, KeyQueries keys, CancellationToken ct)
     {
-        var key = Guid.TryParse(id, out var keyId) ? await store.Db.ApiKeys.AsNoTracking().FirstOrDefaultAsync(k => k.Id == keyId, ct) : null;
+        var key = Guid.TryParse(id, out var keyId) ? await keys.FindAsync(keyId, ct) : null;
         return key is null
             ? KeyFailures.NotFound.ToProblem()
-            : TypedResults.Ok(new CredentialEnvelope(CredentialResponse.From(key, store.Now, store.Policy.ExpiringThresholdDays)));
+            : TypedResults.Ok(new CredentialEnvelope(CredentialResponse.From(key, keys.Now, keys.Policy.ExpiringThresholdDays)));
     }
-
-    internal static Actor ActorOf(HttpContext http) => new(
-        Actor.Partner,
-        Guid.TryParse(http.User.FindFirst(IdunoxClaimTypes.UserId)?.Value, out var id) ? id : null,
-        http.User.FindFirst(IdunoxClaimTypes.Email)?.Value ?? "unknown");
-
-    internal static string? ClientAddress(HttpContext http) => http.Connection.RemoteIpAddress?.ToString();
 }
 
 /// <summary>The examples of the OpenAPI document: one key as the API shows it, at its stages.</summary>

@@ -1,4 +1,7 @@
 using Idunox.Credentials.Contracts;
+using Idunox.Credentials.Keys.Handover;
+using Idunox.Credentials.Keys.List;
+using Idunox.Credentials.Keys.Revoke;
 using Idunox.Shared.MultiTenancy;
 using Microsoft.EntityFrameworkCore;
 
@@ -8,7 +11,7 @@ namespace Idunox.Credentials.Keys;
 /// The staff area's way to an organisation's keys: each call acts explicitly for the organisation it names (never a
 /// session-wide "current tenant"), through the same use cases as the partner's pages and API.
 /// </summary>
-internal sealed class TenantKeyAdministration(TenantContext tenant, KeyStore store, ListKeys list, RevokeKey revoke, HandOverKey handOver)
+internal sealed class TenantKeyAdministration(TenantContext tenant, KeyStore store, KeyQueries keys, ListKeys list, RevokeKey revoke, HandOverKey handOver)
     : ITenantKeyAdministration
 {
     public const string StaffActorName = "Idunox staff";
@@ -23,8 +26,7 @@ internal sealed class TenantKeyAdministration(TenantContext tenant, KeyStore sto
     public async Task<KeyOverview?> FindAsync(Guid tenantId, Guid keyId, CancellationToken cancellationToken)
     {
         using var _ = tenant.Use(tenantId);
-        var key = await store.Db.ApiKeys.AsNoTracking().FirstOrDefaultAsync(k => k.Id == keyId, cancellationToken);
-        return key is null ? null : Overview(key, store.Now);
+        return await keys.ViewAsync(keyId, cancellationToken);
     }
 
     public async Task<StaffKeyResult> RevokeAsync(Guid tenantId, Guid keyId, StaffKeyAction action, CancellationToken cancellationToken)
@@ -54,9 +56,9 @@ internal sealed class TenantKeyAdministration(TenantContext tenant, KeyStore sto
     {
         using var _ = tenant.Use(tenantId);
         var since = store.Now.AddDays(-30);
-        var keys = store.Db.ApiKeys.AsNoTracking();
+        var apiKeys = store.Db.ApiKeys.AsNoTracking();
         var rows = await store.Db.KeyHandovers.AsNoTracking().Where(h => h.OfferedAt > since).OrderByDescending(h => h.OfferedAt).Take(50)
-            .Select(h => new { Offer = h, PreviousPrefix = keys.Where(k => k.Id == h.PredecessorId).Select(k => k.Prefix).FirstOrDefault() })
+            .Select(h => new { Offer = h, PreviousPrefix = apiKeys.Where(k => k.Id == h.PredecessorId).Select(k => k.Prefix).FirstOrDefault() })
             .ToListAsync(cancellationToken);
         return [.. rows.Select(r => Overview(r.Offer, r.PreviousPrefix is null ? null : r.PreviousPrefix + ApiKeyFormat.Ellipsis))];
     }
@@ -66,10 +68,5 @@ internal sealed class TenantKeyAdministration(TenantContext tenant, KeyStore sto
 
     private static Actor ActorOf(StaffKeyAction action) => new(Actor.Staff, action.StaffUserId, StaffActorName);
 
-    private KeyOverview Overview(ApiKey key, DateTime now)
-    {
-        var status = key.StatusAt(now, store.Policy.ExpiringThresholdDays);
-        return new KeyOverview(key.Id, key.Name, key.Prefix + ApiKeyFormat.Ellipsis, status.ToString().ToLowerInvariant(), key.CreatedAt, key.CreatedBy,
-            key.ExpiresAt, key.ExpiresInDays(now, status), key.GraceEndsAt, key.RevokedAt, key.LastUsedAt, status.IsRotatable(), status.IsUsable());
-    }
+    private KeyOverview Overview(ApiKey key, DateTime now) => KeyView.Of(key, now, store.Policy.ExpiringThresholdDays);
 }

@@ -1,5 +1,6 @@
 using Idunox.Credentials.Audit;
 using Idunox.Credentials.Keys;
+using Idunox.Credentials.Keys.Handover;
 using Idunox.Shared;
 using Idunox.Shared.Outbox;
 using Idunox.Shared.Persistence;

@@ -4,7 +4,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 
-namespace Idunox.Credentials.Keys;
+namespace Idunox.Credentials.Keys.List;
 
 /// <summary>
 /// The organisation's keys, newest first, a page at a time: by default those that work and those that stopped in the

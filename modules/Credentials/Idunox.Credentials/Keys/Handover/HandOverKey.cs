@@ -1,6 +1,6 @@
 using Idunox.Credentials.Audit;
 using Idunox.Credentials.Contracts;
-using Idunox.Credentials.Verification;
+using Idunox.Credentials.Keys.Rotate;
 using Idunox.Shared.Errors;
 using Idunox.Shared.Persistence;
 using Microsoft.AspNetCore.Http;
@@ -8,7 +8,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
 
-namespace Idunox.Credentials.Keys;
+namespace Idunox.Credentials.Keys.Handover;
 
 /// <summary>
 /// Keys Idunox staff make for an organisation, which staff never see. Staff rotate a key on the organisation's behalf:
@@ -17,7 +17,7 @@ namespace Idunox.Credentials.Keys;
 /// to that user, and it starts working. The organisation's users are told by e-mail; the offer lapses after
 /// <see cref="KeyHandover.CollectWithin"/>.
 /// </summary>
-internal sealed class HandOverKey(KeyStore store, KeyVerificationCache cache, CredentialsMetrics metrics, ILogger<HandOverKey> logger)
+internal sealed class HandOverKey(KeyStore store, KeyRotation rotation, CredentialsMetrics metrics, ILogger<HandOverKey> logger)
 {
     public const string HandoverNotFound = "handover_not_found";
     public const string KeyAlreadyCollected = "key_already_collected";
@@ -29,26 +29,14 @@ internal sealed class HandOverKey(KeyStore store, KeyVerificationCache cache, Cr
     public async Task<Outcome<OfferedKey>> RotateAsync(Guid id, int? graceHours, Actor actor, string? clientAddress, string reason,
         CancellationToken cancellationToken)
     {
-        if (RotateKey.CheckGrace(graceHours) is { } invalid)
+        var started = await rotation.StartAsync(id, graceHours, cancellationToken);
+        if (started.Value is not { } rotating)
         {
-            return invalid;
+            return started.Failure!;
         }
 
-        var grace = graceHours ?? KeyPolicyOptions.DefaultGraceHours;
-        await using var transaction = await store.BeginTenantTransactionAsync(cancellationToken);
-        var now = store.Now;
-        var previous = await store.Db.ApiKeys.FirstOrDefaultAsync(k => k.Id == id, cancellationToken);
-        if (previous is null)
-        {
-            return KeyFailures.NotFound;
-        }
-
-        if (await RotateKey.RefusalAsync(store, previous, now, cancellationToken) is { } refused)
-        {
-            return refused;
-        }
-
-        RotateKey.StartGrace(store, previous, now, grace);
+        await using var _ = rotating;
+        var (previous, now) = (rotating.Previous, rotating.Now);
         var offer = new KeyHandover
         {
             Id = Guid.CreateVersion7(),
@@ -63,19 +51,12 @@ internal sealed class HandOverKey(KeyStore store, KeyVerificationCache cache, Cr
         };
         store.Db.KeyHandovers.Add(offer);
         store.Audit(AuditActions.KeyRotated, previous, now, actor, clientAddress,
-            $"grace {grace}h until {previous.GraceEndsAt:yyyy-MM-dd HH:mm} UTC; the new key waits for your organisation to collect it; reason: {reason}");
+            $"grace {rotating.GraceHours}h until {previous.GraceEndsAt:yyyy-MM-dd HH:mm} UTC; the new key waits for your organisation to collect it; reason: {reason}");
         store.Db.Publish(new ApiKeyHandoverOffered(Guid.CreateVersion7(), previous.TenantId, now, offer.Id, KeyStore.Reference(previous),
             previous.GraceEndsAt!.Value, offer.CollectBy, reason, actor));
-        try
+        if (await rotation.CommitAsync(rotating, cancellationToken) is { } lost)
         {
-            await store.Db.SaveChangesAsync(cancellationToken);
-            await VerificationSignal.NotifyAsync(store.Db, VerificationSignal.ForKey(previous.Id), cancellationToken);
-            await transaction.CommitAsync(cancellationToken);
-            cache.EvictKey(previous.Id); // its grace end is news to verification
-        }
-        catch (DbUpdateException e) when (store.Db.IsUniqueViolation<KeyHandover>(e, nameof(KeyHandover.PredecessorId)))
-        {
-            return RotateKey.NotRotatable("This key was rotated a moment ago by someone else.");
+            return lost;
         }
 
         metrics.Changed("rotated");
@@ -103,7 +84,7 @@ internal sealed class HandOverKey(KeyStore store, KeyVerificationCache cache, Cr
     /// </summary>
     public async Task<Outcome<IssuedKey>> CollectAsync(Guid handoverId, Actor actor, string? clientAddress, CancellationToken cancellationToken)
     {
-        await using var transaction = await store.BeginTenantTransactionAsync(cancellationToken);
+        await using var change = await store.BeginChangeAsync(cancellationToken);
         var now = store.Now;
         var offer = await store.Db.KeyHandovers.FirstOrDefaultAsync(h => h.Id == handoverId, cancellationToken);
         if (offer is null || (offer.CollectedAt is null && offer.CollectBy <= now))
@@ -117,7 +98,7 @@ internal sealed class HandOverKey(KeyStore store, KeyVerificationCache cache, Cr
         }
 
         var previous = offer.PredecessorId is { } predecessorId
-            ? await store.Db.ApiKeys.FirstOrDefaultAsync(k => k.Id == predecessorId, cancellationToken)
+            ? await change.FindAsync(predecessorId, cancellationToken)
             : null;
         var (key, plaintext) = store.NewKey(offer.Name, now, offer.ValidityDays, new Actor(Actor.Staff, offer.OfferedByStaffId, TenantKeyAdministration.StaffActorName),
             rotatedFrom: previous?.Id);
@@ -145,8 +126,7 @@ internal sealed class HandOverKey(KeyStore store, KeyVerificationCache cache, Cr
                 return AlreadyCollected(null, now);
             }
 
-            await store.Db.SaveChangesAsync(cancellationToken);
-            await transaction.CommitAsync(cancellationToken);
+            await change.CommitAsync(cancellationToken);
         }
         catch (DbUpdateException e) when (store.Db.IsUniqueViolation<ApiKey>(e, nameof(ApiKey.RotatedFromId)))
         {
@@ -177,7 +157,7 @@ internal sealed class HandOverKey(KeyStore store, KeyVerificationCache cache, Cr
         string id, HttpContext http, HandOverKey handOver, KeyStore store, CancellationToken ct)
     {
         var outcome = Guid.TryParse(id, out var handoverId)
-            ? await handOver.CollectAsync(handoverId, KeyEndpoints.ActorOf(http), KeyEndpoints.ClientAddress(http), ct)
+            ? await handOver.CollectAsync(handoverId, PartnerCaller.ActorOf(http), PartnerCaller.AddressOf(http), ct)
             : NotFound;
         if (outcome.Value is not { } issued)
         {

@@ -1,6 +1,6 @@
 using Idunox.Shared.Persistence;
 
-namespace Idunox.Credentials.Keys;
+namespace Idunox.Credentials.Keys.Handover;
 
 /// <summary>
 /// A key Idunox staff made for an organisation (today: by rotating one of its keys on its behalf), waiting for one of

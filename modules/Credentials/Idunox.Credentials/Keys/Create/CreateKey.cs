@@ -7,11 +7,13 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Logging;
 
-namespace Idunox.Credentials.Keys;
+namespace Idunox.Credentials.Keys.Create;
 
 /// <summary>Creating a key: a name, a validity, and the organisation's key cap. The plaintext is answered once.</summary>
 internal sealed class CreateKey(KeyStore store, CredentialsMetrics metrics, ILogger<CreateKey> logger)
 {
+    public KeyPolicyOptions Policy => store.Policy;
+
     public const string KeyLimitReached = "key_limit_reached";
 
     public async Task<Outcome<IssuedKey>> RunAsync(CreateKeyCommand command, Actor actor, string? clientAddress, CancellationToken cancellationToken)
@@ -26,7 +28,7 @@ internal sealed class CreateKey(KeyStore store, CredentialsMetrics metrics, ILog
             return UseCaseFailure.Invalid(errors);
         }
 
-        await using var transaction = await store.BeginTenantTransactionAsync(cancellationToken);
+        await using var change = await store.BeginChangeAsync(cancellationToken);
         var now = store.Now;
         if (await store.CountUsableAsync(now, cancellationToken) >= policy.MaxActiveKeysPerTenant)
         {
@@ -38,8 +40,7 @@ internal sealed class CreateKey(KeyStore store, CredentialsMetrics metrics, ILog
         store.Db.ApiKeys.Add(key);
         store.Audit(AuditActions.KeyCreated, key, now, actor, clientAddress, $"valid {days} days");
         store.Db.Publish(new ApiKeyCreated(Guid.CreateVersion7(), key.TenantId, now, KeyStore.Reference(key), actor));
-        await store.Db.SaveChangesAsync(cancellationToken);
-        await transaction.CommitAsync(cancellationToken);
+        await change.CommitAsync(cancellationToken);
         metrics.Changed("created");
         logger.LogInformation("API key {KeyId} ({Prefix}) created in tenant {TenantId} by {ActorType} {ActorId}",
             key.Id, key.Prefix, key.TenantId, actor.Type, actor.Id);
@@ -50,8 +51,8 @@ internal sealed class CreateKey(KeyStore store, CredentialsMetrics metrics, ILog
     internal static async Task<Results<Created<CreatedCredentialResponse>, ProblemHttpResult>> Handle(
         CreateCredentialRequest request, HttpContext http, CreateKey createKey, KeyStore store, CancellationToken ct)
     {
-        var outcome = await createKey.RunAsync(new CreateKeyCommand(request.Name, request.ExpiresInDays), KeyEndpoints.ActorOf(http),
-            KeyEndpoints.ClientAddress(http), ct);
+        var outcome = await createKey.RunAsync(new CreateKeyCommand(request.Name, request.ExpiresInDays), PartnerCaller.ActorOf(http),
+            PartnerCaller.AddressOf(http), ct);
         if (outcome.Value is not { } issued)
         {
             return outcome.Failure!.ToProblem();

@@ -1,6 +1,6 @@
 using Microsoft.EntityFrameworkCore;
 
-namespace Idunox.Credentials.Keys;
+namespace Idunox.Credentials.Keys.List;
 
 /// <summary>
 /// For each key in its grace window: was it still used after it was replaced, and when last? A partner needs this to
