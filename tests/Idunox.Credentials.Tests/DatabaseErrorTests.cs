@@ -1,3 +1,4 @@
+using Idunox.Shared.Errors;
 using System.Net;
 using Idunox.Identity.Contracts;
 using Microsoft.EntityFrameworkCore;
@@ -61,18 +62,49 @@ public sealed class DatabaseErrorTests(PostgresAppFixture fixture) : IClassFixtu
         }
     }
 
+    /// <summary>
+    /// Both adds pass the "is this slug free?" check before either inserts (the gate holds each INSERT until both arrived),
+    /// so the second one reaches the unique index: its fallback answers slug_taken, not a 500.
+    /// </summary>
     [Fact]
-    public async Task A_slug_taken_by_a_concurrent_insert_is_still_slug_taken()
+    public async Task A_slug_taken_by_a_concurrent_insert_after_the_check_is_still_slug_taken()
     {
         var slug = $"race-{Guid.NewGuid():N}"[..20];
-        var results = await Task.WhenAll(Enumerable.Range(0, 4).Select(async _ =>
+        Outcome<OrganisationInfo>[] results;
+        using (fixture.Gate.Arm("INSERT INTO identity.organisations", parties: 2))
         {
-            await using var scope = App.Services.CreateAsyncScope();
-            return await scope.ServiceProvider.GetRequiredService<IOrganisationProvisioning>().AddOrganisationAsync("Racing Ltd", slug, CancellationToken.None);
-        }));
+            results = await Task.WhenAll(Enumerable.Range(0, 2).Select(async _ =>
+            {
+                await using var scope = App.Services.CreateAsyncScope();
+                return await scope.ServiceProvider.GetRequiredService<IOrganisationProvisioning>().AddOrganisationAsync("Racing Ltd", slug, CancellationToken.None);
+            }));
+            Assert.Equal(2, fixture.Gate.Arrived);
+        }
 
         Assert.Single(results, r => r.Succeeded);
-        Assert.All(results.Where(r => !r.Succeeded), r => Assert.Equal(ProvisioningError.SlugTaken, r.Error!.Code));
+        Assert.Equal(ProvisioningError.SlugTaken, Assert.Single(results, r => !r.Succeeded).Failure!.Code);
+    }
+
+    /// <summary>The same for two portal users with one e-mail address: both pass the pre-check, the index refuses the second.</summary>
+    [Fact]
+    public async Task An_email_taken_by_a_concurrent_insert_after_the_check_is_still_email_taken()
+    {
+        var partner = await App.PartnerAsync();
+        var email = $"race-{Guid.NewGuid():N}@partner.example";
+        Outcome<PartnerUserInfo>[] results;
+        using (fixture.Gate.Arm("INSERT INTO identity.partner_users", parties: 2))
+        {
+            results = await Task.WhenAll(Enumerable.Range(0, 2).Select(async i =>
+            {
+                await using var scope = App.Services.CreateAsyncScope();
+                return await scope.ServiceProvider.GetRequiredService<IOrganisationProvisioning>()
+                    .AddPartnerUserAsync(partner.Organisation.Slug, email, $"Racer {i}", "a long enough password 4711", CancellationToken.None);
+            }));
+            Assert.Equal(2, fixture.Gate.Arrived);
+        }
+
+        Assert.Single(results, r => r.Succeeded);
+        Assert.Equal(ProvisioningError.EmailTaken, Assert.Single(results, r => !r.Succeeded).Failure!.Code);
     }
 
     [Fact]
@@ -117,7 +149,7 @@ public sealed class DatabaseErrorTests(PostgresAppFixture fixture) : IClassFixtu
             CREATE TRIGGER test_skip_update BEFORE UPDATE ON identity.partner_users
               FOR EACH ROW WHEN (OLD.id = '{partner.User.Id}') EXECUTE FUNCTION test_skip_update();
             """);
-        ProvisioningResult<PartnerUserInfo> result;
+        Outcome<PartnerUserInfo> result;
         try
         {
             await using var scope = App.Services.CreateAsyncScope();
@@ -130,8 +162,8 @@ public sealed class DatabaseErrorTests(PostgresAppFixture fixture) : IClassFixtu
         }
 
         Assert.False(result.Succeeded);
-        Assert.Equal(ProvisioningError.Conflict, result.Error!.Code);
-        Assert.Contains("not disabled", result.Error.Message, StringComparison.Ordinal);
+        Assert.Equal(ProvisioningError.Conflict, result.Failure!.Code);
+        Assert.Contains("not disabled", result.Failure.Message, StringComparison.Ordinal);
         Assert.Equal(HttpStatusCode.OK, (await App.ClientWithToken(token).GetAsync(new Uri("/v1/partner/me", UriKind.Relative))).StatusCode);
     }
 }

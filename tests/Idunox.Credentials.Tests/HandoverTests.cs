@@ -1,3 +1,4 @@
+using Idunox.Shared.Errors;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
@@ -22,9 +23,9 @@ public sealed class HandoverTests(PostgresAppFixture fixture) : IClassFixture<Po
 
         var result = await StaffRotateAsync(session, credential.Id(), 48, "Partner lost access to their vault (call with J. Doe)");
 
-        Assert.True(result.Succeeded, result.ErrorMessage);
-        Assert.Equal("grace", result.Key!.Status);
-        Assert.Null(result.Handover!.CollectedAt);
+        Assert.True(result.Succeeded, result.Failure?.Message);
+        Assert.Equal("grace", result.Value!.Previous.Status);
+        Assert.Null(result.Value.Offer.CollectedAt);
         Assert.Equal(HttpStatusCode.OK, (await session.ProbeAsync(old)).StatusCode); // in grace for 48 hours
         Assert.Single(await session.ListAsync()); // nothing new works yet: there is no successor key at all
 
@@ -125,11 +126,11 @@ public sealed class HandoverTests(PostgresAppFixture fixture) : IClassFixture<Po
 
         var second = await StaffRotateAsync(session, credential.Id(), 24, "Second rotation");
 
-        Assert.Equal("key_not_rotatable", second.ErrorCode);
+        Assert.Equal("key_not_rotatable", second.Failure?.Code);
         Assert.Single(await ListHandoversAsync(session));
     }
 
-    private async Task<StaffKeyResult> StaffRotateAsync(PartnerSession session, Guid keyId, int graceHours, string reason)
+    private async Task<Outcome<StaffRotation>> StaffRotateAsync(PartnerSession session, Guid keyId, int graceHours, string reason)
     {
         await using var scope = App.Services.CreateAsyncScope();
         return await scope.ServiceProvider.GetRequiredService<ITenantKeyAdministration>().RotateAsync(session.Partner.Organisation.Id, keyId, graceHours,

@@ -30,7 +30,7 @@ public sealed class SecretTests(PostgresAppFixture fixture) : IClassFixture<Post
             var staffRotation = await scope.ServiceProvider.GetRequiredService<Idunox.Credentials.Contracts.ITenantKeyAdministration>().RotateAsync(
                 session.Partner.Organisation.Id, forStaff.Id(), 24, new Idunox.Credentials.Contracts.StaffKeyAction(Guid.NewGuid(), "vault lost", null),
                 CancellationToken.None);
-            Assert.True(staffRotation.Succeeded, staffRotation.ErrorMessage);
+            Assert.True(staffRotation.Succeeded, staffRotation.Failure?.Message);
         }
 
         var offer = (await PartnerSession.Expect(await session.Portal.GetAsync(new Uri("/v1/partner/credentials/handovers", UriKind.Relative)), HttpStatusCode.OK))

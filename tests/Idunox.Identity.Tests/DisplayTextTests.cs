@@ -1,3 +1,4 @@
+using Idunox.Shared.Errors;
 using Idunox.Identity.Contracts;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -29,8 +30,8 @@ public sealed class DisplayTextTests(PostgresAppFixture fixture) : IClassFixture
 
         var result = await provisioning.AddOrganisationAsync($"Acme{hidden}Logistics", slug, CancellationToken.None);
 
-        Assert.Equal(ProvisioningError.Invalid, result.Error!.Code);
-        Assert.Contains("name", result.Errors.Keys);
+        Assert.Equal(ProvisioningError.Invalid, result.Failure!.Code);
+        Assert.Contains("name", result.Failure!.Errors!.Keys);
         Assert.DoesNotContain(await provisioning.ListOrganisationsAsync(CancellationToken.None), o => o.Slug == slug);
     }
 
@@ -45,7 +46,7 @@ public sealed class DisplayTextTests(PostgresAppFixture fixture) : IClassFixture
         var result = await scope.ServiceProvider.GetRequiredService<IPartnerAccounts>().InviteAsync(partner.Organisation.Id, email, $"IT{hidden}Team",
             CancellationToken.None);
 
-        Assert.Equal(ProvisioningError.Invalid, result.Error!.Code);
+        Assert.Equal(ProvisioningError.Invalid, result.Failure!.Code);
         Assert.DoesNotContain(await scope.ServiceProvider.GetRequiredService<IPartnerUserDirectory>().ListByTenantAsync(partner.Organisation.Id, CancellationToken.None),
             u => u.Email == email);
     }

@@ -1,3 +1,4 @@
+using Idunox.Shared.Errors;
 using System.Net;
 using Idunox.Identity.Contracts;
 using Microsoft.Extensions.DependencyInjection;
@@ -31,7 +32,7 @@ public sealed class SeedTests
             // The staff user exists: adding it again is refused as a duplicate.
             var again = await scope.ServiceProvider.GetRequiredService<IOrganisationProvisioning>()
                 .AddStaffUserAsync("seeded-staff@idunox.test", [], "another staff password", CancellationToken.None);
-            Assert.Equal(ProvisioningError.EmailTaken, again.Error?.Code);
+            Assert.Equal(ProvisioningError.EmailTaken, again.Failure?.Code);
         }
     }
 

@@ -1,3 +1,4 @@
+using Idunox.Shared.Errors;
 using System.Net;
 using Idunox.Identity.Contracts;
 using Microsoft.Extensions.DependencyInjection;
@@ -29,18 +30,18 @@ public sealed class StaffLifecycleTests(PostgresAppFixture fixture) : IClassFixt
         Assert.Equal(email, (await WithDirectoryAsync(d => d.CheckInvitationAsync(TokenOf(second), CancellationToken.None)))!.Email);
 
         var weak = await WithDirectoryAsync(d => d.AcceptInvitationAsync(TokenOf(second), "password1234", "password1234", CancellationToken.None));
-        Assert.Equal(ProvisioningError.Invalid, weak.Error!.Code);
-        Assert.Contains("newPassword", weak.Errors.Keys);
+        Assert.Equal(ProvisioningError.Invalid, weak.Failure!.Code);
+        Assert.Contains("newPassword", weak.Failure!.Errors!.Keys);
         var different = await WithDirectoryAsync(d => d.AcceptInvitationAsync(TokenOf(second), Arrange.DefaultPassword, "something else", CancellationToken.None));
-        Assert.Contains("confirmPassword", different.Errors.Keys);
+        Assert.Contains("confirmPassword", different.Failure!.Errors!.Keys);
 
         var accepted = await WithDirectoryAsync(d => d.AcceptInvitationAsync(TokenOf(second), Arrange.DefaultPassword, Arrange.DefaultPassword, CancellationToken.None));
-        Assert.True(accepted.Succeeded, accepted.Error?.Message);
+        Assert.True(accepted.Succeeded, accepted.Failure?.Message);
         Assert.False(accepted.Value!.HasAuthenticator);
         var replay = await WithDirectoryAsync(d => d.AcceptInvitationAsync(TokenOf(second), "another long passphrase 42", "another long passphrase 42", CancellationToken.None));
-        Assert.Equal("link_not_valid", replay.Error!.Code);
+        Assert.Equal("link_not_valid", replay.Failure!.Code);
         var invitedAgain = await WithDirectoryAsync(d => d.InviteAsync(email, [], CancellationToken.None));
-        Assert.Equal(ProvisioningError.EmailTaken, invitedAgain.Error!.Code);
+        Assert.Equal(ProvisioningError.EmailTaken, invitedAgain.Failure!.Code);
 
         await using var scope = App.Services.CreateAsyncScope();
         var check = await scope.ServiceProvider.GetRequiredService<IStaffAccounts>().CheckPasswordAsync(email, Arrange.DefaultPassword, "192.0.2.90", CancellationToken.None);
@@ -63,15 +64,15 @@ public sealed class StaffLifecycleTests(PostgresAppFixture fixture) : IClassFixt
             var disable = await WithDirectoryAsync(d => d.SetEnabledAsync(admin.User.Id, false, CancellationToken.None));
             var demote = await WithDirectoryAsync(d => d.SetRolesAsync(admin.User.Id, [StaffRoles.Ops], CancellationToken.None));
 
-            Assert.Equal("last_admin", disable.Error!.Code);
-            Assert.Equal("last_admin", demote.Error!.Code);
+            Assert.Equal("last_admin", disable.Failure!.Code);
+            Assert.Equal("last_admin", demote.Failure!.Code);
             Assert.True((await WithDirectoryAsync(d => d.FindAsync(admin.User.Id, CancellationToken.None)))!.IsAdmin);
 
             // With a second admin, either change is allowed.
             var second = await App.StaffAsync(admin: true);
             Assert.True((await WithDirectoryAsync(d => d.SetRolesAsync(admin.User.Id, [StaffRoles.Ops], CancellationToken.None))).Succeeded);
             Assert.Equal(["ops", "staff"], (await WithDirectoryAsync(d => d.FindAsync(admin.User.Id, CancellationToken.None)))!.Roles);
-            Assert.Equal("last_admin", (await WithDirectoryAsync(d => d.SetEnabledAsync(second.User.Id, false, CancellationToken.None))).Error!.Code);
+            Assert.Equal("last_admin", (await WithDirectoryAsync(d => d.SetEnabledAsync(second.User.Id, false, CancellationToken.None))).Failure!.Code);
         }
         finally
         {
@@ -103,7 +104,7 @@ public sealed class StaffLifecycleTests(PostgresAppFixture fixture) : IClassFixt
                 WithDirectoryAsync(d => d.SetEnabledAsync(first.User.Id, false, CancellationToken.None)));
 
             Assert.Single(answers, a => a.Succeeded);
-            Assert.Single(answers, a => a.Error?.Code == "last_admin");
+            Assert.Single(answers, a => a.Failure?.Code == "last_admin");
             var admins = (await WithDirectoryAsync(d => d.ListAsync(CancellationToken.None))).Where(m => m.IsAdmin && m.Enabled && m.PasswordSet).ToList();
             Assert.Single(admins);
         }
@@ -126,9 +127,9 @@ public sealed class StaffLifecycleTests(PostgresAppFixture fixture) : IClassFixt
         var unknown = await WithDirectoryAsync(d => d.SetRolesAsync(member.User.Id, ["root"], CancellationToken.None));
         var none = await WithDirectoryAsync(d => d.SetRolesAsync(member.User.Id, [], CancellationToken.None));
 
-        Assert.Equal(ProvisioningError.Invalid, unknown.Error!.Code);
+        Assert.Equal(ProvisioningError.Invalid, unknown.Failure!.Code);
         Assert.Equal(["staff"], none.Value!.Roles);
-        Assert.Equal(ProvisioningError.UserNotFound, (await WithDirectoryAsync(d => d.SetRolesAsync(Guid.NewGuid(), [], CancellationToken.None))).Error!.Code);
+        Assert.Equal(ProvisioningError.UserNotFound, (await WithDirectoryAsync(d => d.SetRolesAsync(Guid.NewGuid(), [], CancellationToken.None))).Failure!.Code);
     }
 
     [Fact]
@@ -142,13 +143,13 @@ public sealed class StaffLifecycleTests(PostgresAppFixture fixture) : IClassFixt
 
         var wrong = await WithDirectoryAsync(d => d.ChangePasswordAsync(member.User.Id, "not the password", "a brand new passphrase 7", "a brand new passphrase 7",
             CancellationToken.None));
-        Assert.Contains("currentPassword", wrong.Errors.Keys);
+        Assert.Contains("currentPassword", wrong.Failure!.Errors!.Keys);
         Assert.True(await sessions.CheckAsync(open, member.User.Id, SessionKinds.Staff, activity: false, CancellationToken.None));
 
         var changed = await WithDirectoryAsync(d => d.ChangePasswordAsync(member.User.Id, member.Password, "a brand new passphrase 7", "a brand new passphrase 7",
             CancellationToken.None));
 
-        Assert.True(changed.Succeeded, changed.Error?.Message);
+        Assert.True(changed.Succeeded, changed.Failure?.Message);
         Assert.False(await sessions.CheckAsync(open, member.User.Id, SessionKinds.Staff, activity: false, CancellationToken.None));
         var accounts = scope.ServiceProvider.GetRequiredService<IStaffAccounts>();
         Assert.False((await accounts.CheckPasswordAsync(member.Email, member.Password, "192.0.2.92", CancellationToken.None)).Succeeded);

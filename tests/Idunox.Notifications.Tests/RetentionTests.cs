@@ -17,14 +17,24 @@ public sealed class RetentionTests(PostgresAppFixture fixture) : IClassFixture<P
         await App.CreateClient().PostLoginAsync($"nobody-{Guid.NewGuid():N}@partner.example", "a wrong password");
         Assert.Equal((1, 1, 1, 1), await CountsAsync());
 
-        App.Clock.Advance(TimeSpan.FromDays(1) + TimeSpan.FromMinutes(1));
+        // From below: a minute short of a day, the counter stays (as does everything else).
+        App.Clock.Advance(TimeSpan.FromDays(1) - TimeSpan.FromMinutes(1));
+        await App.RunJobAsync("retention");
+        Assert.Equal((1, 1, 1, 1), await CountsAsync());
+
+        App.Clock.Advance(TimeSpan.FromMinutes(2));
         portal = await App.PortalAsync(partner); // the first token has expired by now
         await portal.CreateKeyAsync("pending"); // its event is not delivered: it must stay, however old
         var summary = await App.RunJobAsync("retention");
         Assert.Contains("1 stale sign-in counters", summary, StringComparison.Ordinal);
         Assert.Equal((2, 1, 0, 2), await CountsAsync());
 
-        App.Clock.Advance(TimeSpan.FromDays(30));
+        // A few minutes short of 30 days since delivery, the delivered event and the sent e-mail stay.
+        App.Clock.Advance(TimeSpan.FromDays(29) - TimeSpan.FromMinutes(5));
+        await App.RunJobAsync("retention");
+        Assert.Equal((2, 1, 0, 2), await CountsAsync());
+
+        App.Clock.Advance(TimeSpan.FromDays(1));
         await App.RunJobAsync("retention");
         Assert.Equal((1, 0, 0, 2), await CountsAsync());
     }

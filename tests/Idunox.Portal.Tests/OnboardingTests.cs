@@ -1,3 +1,4 @@
+using Idunox.Shared.Errors;
 using System.Net;
 using Idunox.Identity.Contracts;
 using Microsoft.Extensions.DependencyInjection;
@@ -16,7 +17,7 @@ public sealed class OnboardingTests(PortalFixture fixture)
     {
         await using var scope = fixture.App.Services.CreateAsyncScope();
         var result = await scope.ServiceProvider.GetRequiredService<IPartnerAccounts>().InviteAsync(tenantId, email, "Invited IT", CancellationToken.None);
-        Assert.True(result.Succeeded, result.Error?.Message);
+        Assert.True(result.Succeeded, result.Failure?.Message);
         return result.Value!;
     }
 

@@ -89,7 +89,7 @@ public static class Portal
         await using var scope = fixture.App.Services.CreateAsyncScope();
         var result = await scope.ServiceProvider.GetRequiredService<ITenantKeyAdministration>().RotateAsync(partner.Organisation.Id, keyId, 48,
             new StaffKeyAction(Guid.NewGuid(), "Rotated at your request (ticket 4711)", null), CancellationToken.None);
-        Assert.True(result.Succeeded, result.ErrorMessage);
-        return result.Handover!.Id;
+        Assert.True(result.Succeeded, result.Failure?.Message);
+        return result.Value!.Offer.Id;
     }
 }

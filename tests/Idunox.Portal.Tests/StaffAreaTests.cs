@@ -1,3 +1,4 @@
+using Idunox.Shared.Errors;
 using System.Net;
 using System.Net.Http.Headers;
 using Microsoft.Extensions.DependencyInjection;
@@ -208,7 +209,7 @@ public sealed class StaffAreaTests(PortalFixture fixture)
     {
         var (_, page, _) = await SignedInStaffAsync();
         var before = (await fixture.App.ProvisionAsync<IReadOnlyList<Identity.Contracts.OrganisationInfo>>(async p =>
-            Identity.Contracts.ProvisioningResult<IReadOnlyList<Identity.Contracts.OrganisationInfo>>.Ok(await p.ListOrganisationsAsync(CancellationToken.None)))).Count;
+            Idunox.Shared.Errors.Outcome<IReadOnlyList<Identity.Contracts.OrganisationInfo>>.Ok(await p.ListOrganisationsAsync(CancellationToken.None)))).Count;
 
         // The staff cookie is SameSite=Strict, and the form carries no antiforgery token of ours.
         var response = await page.Context.APIRequest.PostAsync("/admin/organisations/new", new()
@@ -219,7 +220,7 @@ public sealed class StaffAreaTests(PortalFixture fixture)
         });
         Assert.Equal(400, response.Status);
         var after = (await fixture.App.ProvisionAsync<IReadOnlyList<Identity.Contracts.OrganisationInfo>>(async p =>
-            Identity.Contracts.ProvisioningResult<IReadOnlyList<Identity.Contracts.OrganisationInfo>>.Ok(await p.ListOrganisationsAsync(CancellationToken.None)))).Count;
+            Idunox.Shared.Errors.Outcome<IReadOnlyList<Identity.Contracts.OrganisationInfo>>.Ok(await p.ListOrganisationsAsync(CancellationToken.None)))).Count;
         Assert.Equal(before, after);
     }
 

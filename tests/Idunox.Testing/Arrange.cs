@@ -1,3 +1,4 @@
+using Idunox.Shared.Errors;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
@@ -50,7 +51,7 @@ public static class Arrange
             null, DefaultPassword, CancellationToken.None));
     }
 
-    public static async Task<T> ProvisionAsync<T>(this IdunoxApp app, Func<IOrganisationProvisioning, Task<ProvisioningResult<T>>> action)
+    public static async Task<T> ProvisionAsync<T>(this IdunoxApp app, Func<IOrganisationProvisioning, Task<Outcome<T>>> action)
     {
         await using var scope = app.Services.CreateAsyncScope();
         return Expect(await action(scope.ServiceProvider.GetRequiredService<IOrganisationProvisioning>()));
@@ -81,6 +82,6 @@ public static class Arrange
         return client;
     }
 
-    private static T Expect<T>(ProvisioningResult<T> result) =>
-        result.Succeeded ? result.Value! : throw new InvalidOperationException($"Arranging failed: {result.Error!.Message}");
+    private static T Expect<T>(Outcome<T> result) =>
+        result.Succeeded ? result.Value! : throw new InvalidOperationException($"Arranging failed: {result.Failure!.Message}");
 }

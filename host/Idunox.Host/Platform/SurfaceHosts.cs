@@ -1,5 +1,6 @@
 using Idunox.Shared.Errors;
 using Idunox.Shared.Persistence;
+using Idunox.Shared.Web;
 
 namespace Idunox.Host.Platform;
 
@@ -42,7 +43,8 @@ internal sealed class SurfaceHosts
     public async Task InvokeAsync(HttpContext context, RequestDelegate next)
     {
         var path = context.Request.Path;
-        if (path.StartsWithSegments("/health"))
+        var surface = Surfaces.Of(path);
+        if (surface.HostKey == SurfaceMap.AnyHostName)
         {
             await next(context);
             return;
@@ -58,13 +60,16 @@ internal sealed class SurfaceHosts
             return;
         }
 
-        var owner = path.StartsWithSegments("/partner") ? Portal
-            : path.StartsWithSegments("/admin") || path.StartsWithSegments("/hangfire") ? Admin
-            : path.StartsWithSegments("/v1") ? Api
-            : null;
+        var owner = path == "/" ? null : surface.HostKey switch
+        {
+            "Portal" => Portal,
+            "Admin" => Admin,
+            "Api" => Api,
+            _ => null,
+        };
         if (owner is not null && !Is(owner))
         {
-            if (path.StartsWithSegments("/v1"))
+            if (!surface.Pages && surface.Surface == Surface.Api)
             {
                 await ApiProblems.WriteAsync(context, StatusCodes.Status404NotFound, ProblemCodes.NotFound, "Not found.", null);
             }

@@ -51,7 +51,7 @@ internal static class TelemetrySetup
                 .AddInstrumentation(services => services.GetRequiredService<BacklogMetrics>()))
             .WithTracing(tracing => tracing
                 // Health probes every few seconds would drown the traces that matter.
-                .AddAspNetCoreInstrumentation(o => o.Filter = http => !http.Request.Path.StartsWithSegments("/health"))
+                .AddAspNetCoreInstrumentation(o => o.Filter = http => Idunox.Shared.Web.Surfaces.Of(http).Surface != Idunox.Shared.Web.Surface.Health)
                 .AddHttpClientInstrumentation()
                 .AddSource("Npgsql")
                 .AddSource($"{IdunoxTelemetry.Prefix}.*"));

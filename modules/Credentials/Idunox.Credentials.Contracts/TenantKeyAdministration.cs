@@ -1,3 +1,5 @@
+using Idunox.Shared.Errors;
+
 namespace Idunox.Credentials.Contracts;
 
 /// <summary>
@@ -12,14 +14,14 @@ public interface ITenantKeyAdministration
 
     Task<KeyOverview?> FindAsync(Guid tenantId, Guid keyId, CancellationToken cancellationToken);
 
-    Task<StaffKeyResult> RevokeAsync(Guid tenantId, Guid keyId, StaffKeyAction action, CancellationToken cancellationToken);
+    Task<Outcome<KeyOverview>> RevokeAsync(Guid tenantId, Guid keyId, StaffKeyAction action, CancellationToken cancellationToken);
 
     /// <summary>
     /// Rotates on the partner's behalf: the old key's grace window starts now, and its successor waits for one of the
     /// organisation's users to collect it in the portal (they are told by e-mail). Staff never see the new key: it has
     /// no secret until a partner collects it, and it works only from then on.
     /// </summary>
-    Task<StaffKeyResult> RotateAsync(Guid tenantId, Guid keyId, int graceHours, StaffKeyAction action, CancellationToken cancellationToken);
+    Task<Outcome<StaffRotation>> RotateAsync(Guid tenantId, Guid keyId, int graceHours, StaffKeyAction action, CancellationToken cancellationToken);
 
     /// <summary>Keys staff made for the organisation and whether they were collected (the last 30 days, newest first).</summary>
     Task<IReadOnlyList<KeyHandoverOverview>> ListHandoversAsync(Guid tenantId, CancellationToken cancellationToken);
@@ -37,11 +39,8 @@ public sealed record KeyOverview(
     Guid Id, string Name, string Prefix, string Status, DateTime CreatedAt, string CreatedBy, DateTime ExpiresAt, int? ExpiresInDays,
     DateTime? GraceEndsAt, DateTime? RevokedAt, DateTime? LastUsedAt, bool Rotatable, bool Usable, Guid? ReplacedById, DateTime EndsAt);
 
-/// <summary>The key after the action, the offer of its successor after a rotation (no secret), or why nothing happened.</summary>
-public sealed record StaffKeyResult(KeyOverview? Key, KeyHandoverOverview? Handover, string? ErrorCode, string? ErrorMessage)
-{
-    public bool Succeeded => ErrorCode is null;
-}
+/// <summary>A staff rotation: the old key (now in grace) and the offer of its successor, which has no secret.</summary>
+public sealed record StaffRotation(KeyOverview Previous, KeyHandoverOverview Offer);
 
 /// <summary>A key staff made for an organisation: for which key, when, until when it can be collected, and who collected it when.</summary>
 public sealed record KeyHandoverOverview(Guid Id, string Name, string? ReplacesPrefix, DateTime OfferedAt, DateTime CollectBy, DateTime? CollectedAt,

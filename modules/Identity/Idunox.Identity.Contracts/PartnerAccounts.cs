@@ -1,3 +1,4 @@
+using Idunox.Shared.Errors;
 namespace Idunox.Identity.Contracts;
 
 /// <summary>
@@ -11,13 +12,13 @@ public interface IPartnerAccounts
     /// Invites a portal user to an organisation: a new user without a password, or a new link for one who has not
     /// chosen it yet (the earlier link stops working). The link works once, for 72 hours.
     /// </summary>
-    Task<ProvisioningResult<AccountLink>> InviteAsync(Guid tenantId, string? email, string? displayName, CancellationToken cancellationToken);
+    Task<Outcome<AccountLink>> InviteAsync(Guid tenantId, string? email, string? displayName, CancellationToken cancellationToken);
 
     /// <summary>A disabled user cannot sign in, and its sessions, tokens and links stop working.</summary>
-    Task<ProvisioningResult<PartnerUserInfo>> SetEnabledAsync(Guid tenantId, Guid userId, bool enabled, CancellationToken cancellationToken);
+    Task<Outcome<PartnerUserInfo>> SetEnabledAsync(Guid tenantId, Guid userId, bool enabled, CancellationToken cancellationToken);
 
     /// <summary>A one-time link to choose a new password (2 hours); the current password works until then.</summary>
-    Task<ProvisioningResult<AccountLink>> CreatePasswordResetAsync(Guid tenantId, Guid userId, CancellationToken cancellationToken);
+    Task<Outcome<AccountLink>> CreatePasswordResetAsync(Guid tenantId, Guid userId, CancellationToken cancellationToken);
 }
 
 /// <summary>A one-time link for a user, to hand over once (it is a secret: whoever holds it can choose the password).</summary>

@@ -1,25 +1,27 @@
+using Idunox.Shared.Errors;
+
 namespace Idunox.Identity.Contracts;
 
 /// <summary>
 /// Provisioning of organisations and their users, for the command line and the staff area: one way to do each thing.
-/// Failures are answers (<see cref="ProvisioningResult{T}"/>), not exceptions.
+/// Failures are answers (<see cref="Outcome{T}"/>), not exceptions.
 /// </summary>
 public interface IOrganisationProvisioning
 {
-    Task<ProvisioningResult<OrganisationInfo>> AddOrganisationAsync(string name, string? slug, CancellationToken cancellationToken);
+    Task<Outcome<OrganisationInfo>> AddOrganisationAsync(string name, string? slug, CancellationToken cancellationToken);
 
     Task<IReadOnlyList<OrganisationInfo>> ListOrganisationsAsync(CancellationToken cancellationToken);
 
     /// <summary>Suspending an organisation stops its users' tokens and its API keys at once.</summary>
-    Task<ProvisioningResult<OrganisationInfo>> SetOrganisationStatusAsync(string slug, OrganisationStatus status, CancellationToken cancellationToken);
+    Task<Outcome<OrganisationInfo>> SetOrganisationStatusAsync(string slug, OrganisationStatus status, CancellationToken cancellationToken);
 
-    Task<ProvisioningResult<PartnerUserInfo>> AddPartnerUserAsync(
+    Task<Outcome<PartnerUserInfo>> AddPartnerUserAsync(
         string organisationSlug, string email, string? displayName, string password, CancellationToken cancellationToken);
 
     /// <summary>A disabled user cannot sign in, and the tokens it already holds stop working.</summary>
-    Task<ProvisioningResult<PartnerUserInfo>> SetPartnerUserEnabledAsync(string email, bool enabled, CancellationToken cancellationToken);
+    Task<Outcome<PartnerUserInfo>> SetPartnerUserEnabledAsync(string email, bool enabled, CancellationToken cancellationToken);
 
-    Task<ProvisioningResult<StaffUserInfo>> AddStaffUserAsync(string email, IReadOnlyCollection<string> roles, string password, CancellationToken cancellationToken);
+    Task<Outcome<StaffUserInfo>> AddStaffUserAsync(string email, IReadOnlyCollection<string> roles, string password, CancellationToken cancellationToken);
 }
 
 /// <summary>A portal user; <see cref="PasswordSet"/> is false while an invitation waits to be accepted.</summary>
@@ -61,42 +63,26 @@ public static class StaffRoles
     };
 }
 
-/// <summary>Why provisioning failed, as a stable code and a sentence for people.</summary>
-public sealed record ProvisioningError(string Code, string Message)
+/// <summary>
+/// The codes of provisioning's refusals (a <see cref="UseCaseFailure"/>, the platform's one result type): what each
+/// means, and the kind of "no" it is.
+/// </summary>
+public static class ProvisioningError
 {
     public const string SlugTaken = "slug_taken";
     public const string EmailTaken = "email_taken";
     public const string OrganisationNotFound = "organisation_not_found";
     public const string UserNotFound = "user_not_found";
-    public const string Invalid = "invalid";
+    public const string Invalid = UseCaseFailure.ValidationFailed;
 
     /// <summary>The change was not saved (e.g. a concurrent change of the same user): nothing changed; try again.</summary>
     public const string Conflict = "conflict";
-}
 
-public sealed class ProvisioningResult<T>
-{
-    private ProvisioningResult(T? value, ProvisioningError? error, IReadOnlyDictionary<string, string[]>? errors)
+    /// <summary>A refusal with <paramref name="code"/> and a sentence for people; not-found codes are not-found, the rest conflicts.</summary>
+    public static UseCaseFailure Of(string code, string message) => code switch
     {
-        Value = value;
-        Error = error;
-        Errors = errors ?? new Dictionary<string, string[]>();
-    }
-
-    public T? Value { get; }
-
-    public ProvisioningError? Error { get; }
-
-    /// <summary>Field errors when <see cref="Error"/> is <see cref="ProvisioningError.Invalid"/>.</summary>
-    public IReadOnlyDictionary<string, string[]> Errors { get; }
-
-    public bool Succeeded => Error is null;
-
-    public static ProvisioningResult<T> Ok(T value) => new(value, null, null);
-
-    public static ProvisioningResult<T> Fail(string code, string message) => new(default, new ProvisioningError(code, message), null);
-
-    public static ProvisioningResult<T> Invalid(IReadOnlyDictionary<string, string[]> errors) =>
-        new(default, new ProvisioningError(ProvisioningError.Invalid,
-            string.Join(" ", errors.SelectMany(e => e.Value.Select(m => $"{e.Key}: {m}")))), errors);
+        OrganisationNotFound or UserNotFound => new UseCaseFailure(FailureKind.NotFound, code, "Not found.", message),
+        Invalid => new UseCaseFailure(FailureKind.Invalid, code, "The request is invalid.", message),
+        _ => new UseCaseFailure(FailureKind.Conflict, code, "That cannot be done now.", message),
+    };
 }

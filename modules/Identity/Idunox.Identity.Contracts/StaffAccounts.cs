@@ -1,3 +1,4 @@
+using Idunox.Shared.Errors;
 namespace Idunox.Identity.Contracts;
 
 /// <summary>
@@ -37,7 +38,7 @@ public interface IStaffAccounts
     Task<StaffMember?> FindSessionMemberAsync(Guid staffUserId, string? securityStamp, CancellationToken cancellationToken);
 
     /// <summary>Removes a member's authenticator and recovery codes (a lost phone): the next sign-in enrols again. Ends its sessions.</summary>
-    Task<ProvisioningResult<StaffUserInfo>> ResetAuthenticatorAsync(string email, CancellationToken cancellationToken);
+    Task<Outcome<StaffUserInfo>> ResetAuthenticatorAsync(string email, CancellationToken cancellationToken);
 }
 
 /// <summary>A staff member as a session knows it.</summary>

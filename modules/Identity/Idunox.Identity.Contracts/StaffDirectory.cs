@@ -1,3 +1,4 @@
+using Idunox.Shared.Errors;
 namespace Idunox.Identity.Contracts;
 
 /// <summary>
@@ -21,32 +22,32 @@ public interface IStaffDirectory
     /// new link for one who has not chosen a password yet (the earlier link stops working). The link works once, for 72
     /// hours; with it the person chooses a password and then enrols an authenticator.
     /// </summary>
-    Task<ProvisioningResult<StaffInvitation>> InviteAsync(string? email, IReadOnlyCollection<string> roles, CancellationToken cancellationToken);
+    Task<Outcome<StaffInvitation>> InviteAsync(string? email, IReadOnlyCollection<string> roles, CancellationToken cancellationToken);
 
     /// <summary>A disabled member cannot sign in, and every session of theirs ends at once. Refused for the last enabled admin.</summary>
-    Task<ProvisioningResult<StaffMemberInfo>> SetEnabledAsync(Guid id, bool enabled, CancellationToken cancellationToken);
+    Task<Outcome<StaffMemberInfo>> SetEnabledAsync(Guid id, bool enabled, CancellationToken cancellationToken);
 
     /// <summary>Sets the member's roles (<c>staff</c> is always kept); open sessions take the new roles at their next request. Refused when it would leave no enabled admin.</summary>
-    Task<ProvisioningResult<StaffMemberInfo>> SetRolesAsync(Guid id, IReadOnlyCollection<string> roles, CancellationToken cancellationToken);
+    Task<Outcome<StaffMemberInfo>> SetRolesAsync(Guid id, IReadOnlyCollection<string> roles, CancellationToken cancellationToken);
 
     /// <summary>Removes the member's authenticator and recovery codes (a lost phone) and ends every session: the next sign-in enrols again.</summary>
-    Task<ProvisioningResult<StaffMemberInfo>> ResetTwoFactorAsync(Guid id, CancellationToken cancellationToken);
+    Task<Outcome<StaffMemberInfo>> ResetTwoFactorAsync(Guid id, CancellationToken cancellationToken);
 
     /// <summary>Ends every open session of the member; answers how many.</summary>
-    Task<ProvisioningResult<int>> EndSessionsAsync(Guid id, CancellationToken cancellationToken);
+    Task<Outcome<int>> EndSessionsAsync(Guid id, CancellationToken cancellationToken);
 
     /// <summary>
     /// The member changes their own password (the current one is required): every session of theirs ends, the caller
     /// starts a new one with the answered member (its new security stamp).
     /// </summary>
-    Task<ProvisioningResult<StaffMember>> ChangePasswordAsync(Guid id, string? currentPassword, string? newPassword, string? confirmation,
+    Task<Outcome<StaffMember>> ChangePasswordAsync(Guid id, string? currentPassword, string? newPassword, string? confirmation,
         CancellationToken cancellationToken);
 
     /// <summary>The member a staff invitation link is for, or null when the link does not work (used, replaced, expired, altered).</summary>
     Task<StaffMemberInfo?> CheckInvitationAsync(string? token, CancellationToken cancellationToken);
 
     /// <summary>Chooses the password with an invitation link (which uses it up): answers the member, who goes on to enrol an authenticator.</summary>
-    Task<ProvisioningResult<StaffMember>> AcceptInvitationAsync(string? token, string? password, string? confirmation, CancellationToken cancellationToken);
+    Task<Outcome<StaffMember>> AcceptInvitationAsync(string? token, string? password, string? confirmation, CancellationToken cancellationToken);
 }
 
 /// <summary>A staff member as the staff directory shows it.</summary>

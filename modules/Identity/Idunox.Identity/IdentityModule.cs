@@ -1,8 +1,9 @@
 using Idunox.Identity.Authentication;
 using Idunox.Identity.Cli;
 using Idunox.Identity.Configuration;
+using Idunox.Shared.Web.Sessions;
 using Idunox.Identity.Contracts;
-using Idunox.Identity.Me;
+using Idunox.Identity.Account;
 using Idunox.Identity.Onboarding;
 using Idunox.Identity.Organisations;
 using Idunox.Identity.Passwords;
@@ -67,6 +68,7 @@ public sealed class IdentityModule : IModule
         builder.Services.AddSingleton<IdentityMetrics>();
         builder.Services.AddScoped<SignInPartner>();
         builder.Services.AddScoped<ChangePassword>();
+        builder.Services.AddScoped<GetMe>();
         builder.Services.AddScoped<LoginLockout>();
         builder.Services.AddScoped<Idunox.Shared.Jobs.IRetentionPolicy, StaleLoginAttemptRetention>();
         builder.Services.AddScoped<Idunox.Shared.Jobs.IRetentionPolicy, StaleAddressWindowRetention>();
@@ -98,7 +100,7 @@ public sealed class IdentityModule : IModule
 
     public void MapEndpoints(IEndpointRouteBuilder routes)
     {
-        SignOut.Map(routes);
+        routes.MapSignOut(PortalSession.SignOutPath, PortalSession.SignInPath, PortalSession.HomePath, PortalSession.SignOutAsync);
         GetPartnerConfig.Map(routes);
         Login.Map(routes);
         GetMe.Map(routes);

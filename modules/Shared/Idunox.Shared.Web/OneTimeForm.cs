@@ -31,7 +31,7 @@ public static class OneTimeForm
 
     /// <summary>On HTTPS a <c>__Host-</c> cookie (no sibling subdomain can plant one), named for its surface and form.</summary>
     private static string CookieName(HttpContext http, string form) =>
-        WebSurface.CookieName($"idunox.once.{(http.Request.Path.StartsWithSegments("/admin") ? "admin" : "partner")}.{form}", http.Request.IsHttps);
+        WebSurface.CookieName($"idunox.once.{(Surfaces.Of(http).Surface == Surface.Admin ? "admin" : "partner")}.{form}", http.Request.IsHttps);
 
     private static CookieOptions Options(HttpContext http, TimeSpan? maxAge) => new()
     {

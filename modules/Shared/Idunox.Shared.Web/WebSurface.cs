@@ -22,12 +22,7 @@ public static partial class WebSurface
         "frame-ancestors 'none'; form-action 'self'";
 
     /// <summary>Requests people make with a browser (the portal, the staff area, their error pages): answered with HTML.</summary>
-    public static bool IsPageRequest(HttpContext http)
-    {
-        var path = http.Request.Path;
-        return path == "/" || path.StartsWithSegments("/partner") || path.StartsWithSegments("/admin") ||
-               path.StartsWithSegments("/error") || path.StartsWithSegments("/not-found") || path.StartsWithSegments("/theme");
-    }
+    public static bool IsPageRequest(HttpContext http) => Surfaces.Of(http).Pages;
 
     /// <summary>
     /// Cookies are sent over HTTPS only (<c>Http:SecureCookies</c>, true outside Development). Behind a proxy that ends
@@ -81,8 +76,7 @@ public static partial class WebSurface
         headers.XContentTypeOptions = "nosniff";
         headers["Referrer-Policy"] = "no-referrer";
         headers.XFrameOptions = "DENY";
-        var path = context.Request.Path;
-        var thirdParty = path.StartsWithSegments("/docs") || path.StartsWithSegments("/hangfire");
+        var thirdParty = Surfaces.Of(context).ThirdPartyUi;
         headers.ContentSecurityPolicy = thirdParty ? ThirdPartyPagePolicy : ContentSecurityPolicy;
 
         if (!thirdParty)

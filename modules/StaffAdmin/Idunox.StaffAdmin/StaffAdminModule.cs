@@ -3,6 +3,7 @@ using Idunox.Shared.Persistence;
 using Idunox.StaffAdmin.Actions;
 using Idunox.StaffAdmin.Persistence;
 using Idunox.StaffAdmin.Session;
+using Idunox.Shared.Web.Sessions;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -34,6 +35,8 @@ public sealed class StaffAdminModule : IModule
         builder.AddStaffSession();
         builder.Services.AddScoped<StaffActionLog>();
         builder.Services.AddScoped<Staff.StaffMembers>();
+        builder.Services.AddScoped<Organisations.OrganisationAdministration>();
+        builder.Services.AddScoped<Keys.StaffKeyActions>();
         // The job page's mail queue, while the module that sends e-mail is switched off (that module registers its own).
         builder.Services.TryAddScoped<Idunox.Notifications.Contracts.IEmailQueueStatus, Idunox.Notifications.Contracts.NoEmailQueue>();
         builder.Services.AddSingleton<IHostVerb, Cli.StaffVerb>();
@@ -41,6 +44,6 @@ public sealed class StaffAdminModule : IModule
 
     public void MapEndpoints(IEndpointRouteBuilder routes)
     {
-        StaffSignOut.Map(routes);
+        routes.MapSignOut(StaffSession.SignOutPath, StaffSession.SignInPath, StaffSession.HomePath, StaffSession.SignOutAsync);
     }
 }

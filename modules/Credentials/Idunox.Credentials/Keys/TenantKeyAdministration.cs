@@ -1,3 +1,4 @@
+using Idunox.Shared.Errors;
 using Idunox.Credentials.Contracts;
 using Idunox.Credentials.Keys.Handover;
 using Idunox.Credentials.Keys.List;
@@ -29,27 +30,20 @@ internal sealed class TenantKeyAdministration(TenantContext tenant, KeyStore sto
         return await keys.ViewAsync(keyId, cancellationToken);
     }
 
-    public async Task<StaffKeyResult> RevokeAsync(Guid tenantId, Guid keyId, StaffKeyAction action, CancellationToken cancellationToken)
+    public async Task<Outcome<KeyOverview>> RevokeAsync(Guid tenantId, Guid keyId, StaffKeyAction action, CancellationToken cancellationToken)
     {
         using var _ = tenant.Use(tenantId);
         var outcome = await revoke.RunAsync(keyId, ActorOf(action), action.ClientAddress, $"reason: {action.Reason}", cancellationToken);
-        return outcome.Value is { } key
-            ? new StaffKeyResult(Overview(key, store.Now), null, null, null)
-            : new StaffKeyResult(null, null, outcome.Failure!.Code, outcome.Failure.Detail ?? outcome.Failure.Title);
+        return outcome.Value is { } key ? Outcome<KeyOverview>.Ok(Overview(key, store.Now)) : outcome.Failure!;
     }
 
-    public async Task<StaffKeyResult> RotateAsync(Guid tenantId, Guid keyId, int graceHours, StaffKeyAction action, CancellationToken cancellationToken)
+    public async Task<Outcome<StaffRotation>> RotateAsync(Guid tenantId, Guid keyId, int graceHours, StaffKeyAction action, CancellationToken cancellationToken)
     {
         using var _ = tenant.Use(tenantId);
         var outcome = await handOver.RotateAsync(keyId, graceHours, ActorOf(action), action.ClientAddress, action.Reason, cancellationToken);
-        if (outcome.Value is not { } offered)
-        {
-            var failure = outcome.Failure!;
-            var detail = failure.Errors is { Count: > 0 } errors ? string.Join(" ", errors.Values.SelectMany(v => v)) : failure.Detail ?? failure.Title;
-            return new StaffKeyResult(null, null, failure.Code, detail);
-        }
-
-        return new StaffKeyResult(Overview(offered.Previous, store.Now), Overview(offered.Offer, offered.Previous.Prefix + ApiKeyFormat.Ellipsis), null, null);
+        return outcome.Value is { } offered
+            ? Outcome<StaffRotation>.Ok(new StaffRotation(Overview(offered.Previous, store.Now), Overview(offered.Offer, offered.Previous.Prefix + ApiKeyFormat.Ellipsis)))
+            : outcome.Failure!;
     }
 
     public async Task<IReadOnlyList<KeyHandoverOverview>> ListHandoversAsync(Guid tenantId, CancellationToken cancellationToken)

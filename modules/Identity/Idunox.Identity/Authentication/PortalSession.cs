@@ -9,6 +9,7 @@ using Idunox.Shared.MultiTenancy;
 using Idunox.Shared.Security;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.Cookies;
+using Idunox.Shared.Web.Sessions;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -41,38 +42,20 @@ internal static class PortalSession
         var settings = builder.Configuration.GetSection("Portal:Session");
         var idle = TimeSpan.FromMinutes(settings.GetValue("IdleMinutes", 60));
         var absolute = TimeSpan.FromHours(settings.GetValue("AbsoluteHours", 12));
-        var secure = Idunox.Shared.Web.WebSurface.SecureCookies(builder);
-
         builder.Services.AddSingleton(new PortalSessionLimits(idle, absolute));
         builder.Services.AddClaimTenantStrategy(IdunoxAuthentication.PortalCookieScheme, TenantSources.PortalCookie);
-        builder.Services.Configure<Idunox.Shared.Web.WebSessionSchemes>(s => s.Add(IdunoxAuthentication.PortalCookieScheme));
-        builder.Services.AddAuthentication().AddCookie(IdunoxAuthentication.PortalCookieScheme, o =>
-        {
-            // __Host-: sent only over HTTPS, only to this host, for every path; a sibling subdomain cannot plant or overwrite it.
-            o.Cookie.Name = Idunox.Shared.Web.WebSurface.CookieName(CookieName, secure);
-            o.Cookie.HttpOnly = true;
-            o.Cookie.SameSite = SameSiteMode.Lax;
-            o.Cookie.SecurePolicy = secure ? CookieSecurePolicy.Always : CookieSecurePolicy.SameAsRequest;
-            o.Cookie.Path = "/";
-            o.Cookie.IsEssential = true;
-            // The cookie lives as long as the absolute limit and is not renewed: the row keeps the idle limit, so
-            // activity needs no new cookie and an ended row ends the session wherever the cookie was copied to.
-            o.ExpireTimeSpan = absolute;
-            o.SlidingExpiration = false;
-            o.LoginPath = SignInPath;
-            o.LogoutPath = "/partner/sign-out";
-            o.AccessDeniedPath = SignInPath;
-            o.ReturnUrlParameter = "returnUrl";
-            o.Events = new CookieAuthenticationEvents
-            {
-                OnValidatePrincipal = ValidateAsync,
-            };
-        });
+        builder.AddCookieSession(Profile(absolute));
         builder.Services.AddAuthorizationBuilder().AddPolicy(IdunoxAuthentication.PortalPolicy, p => p
             .AddAuthenticationSchemes(IdunoxAuthentication.PortalCookieScheme)
             .RequireAuthenticatedUser()
             .RequireClaim(IdunoxClaimTypes.Tenant));
     }
+
+    /// <summary>The portal's profile of the one cookie session: Lax (links from e-mails arrive signed in), the portal's paths.</summary>
+    public static CookieSessionProfile Profile(TimeSpan absolute) => new(IdunoxAuthentication.PortalCookieScheme, CookieName, SameSiteMode.Lax, absolute,
+        SignInPath, SignOutPath, SignInPath, ValidateAsync);
+
+    public const string SignOutPath = "/partner/sign-out";
 
     /// <summary>Starts a session for a signed-in partner: a session row, and a cookie with its id and the claims a bearer token carries.</summary>
     public static async Task SignInAsync(HttpContext http, SignedIn signedIn)

@@ -1,3 +1,4 @@
+using Idunox.Shared.Errors;
 using Idunox.Identity.Contracts;
 using Idunox.Shared.Modularity;
 using Microsoft.Extensions.DependencyInjection;
@@ -60,18 +61,7 @@ internal sealed class TenantsVerb(IServiceScopeFactory scopes) : IHostVerb
         }
     }
 
-    internal static async Task<int> Report<T>(VerbConsole console, ProvisioningResult<T> result, Func<T, string> done)
-    {
-        if (result.Succeeded)
-        {
-            await console.Out.WriteLineAsync(done(result.Value!));
-            return VerbExitCodes.Done;
-        }
-
-        await console.Error.WriteLineAsync($"error: {result.Error!.Message}");
-        // Values that break the rules are the caller's mistake (usage); a refusal of a well-formed request is a failure.
-        return result.Error.Code == ProvisioningError.Invalid ? VerbExitCodes.Usage : VerbExitCodes.Failed;
-    }
+    internal static Task<int> Report<T>(VerbConsole console, Outcome<T> result, Func<T, string> done) => VerbOutcome.ReportAsync(console, result, done);
 }
 
 /// <summary><c>partners add|disable|enable</c>: portal users of an organisation.</summary>

@@ -1,3 +1,4 @@
+using Idunox.Shared.Errors;
 using Idunox.Identity.Contracts;
 using Idunox.Identity.Organisations;
 using Idunox.Identity.Persistence;
@@ -17,26 +18,26 @@ internal sealed class PartnerAccounts(
     TimeProvider clock,
     ILogger<PartnerAccounts> logger) : IPartnerAccounts
 {
-    public Task<ProvisioningResult<AccountLink>> InviteAsync(Guid tenantId, string? email, string? displayName, CancellationToken cancellationToken) =>
+    public Task<Outcome<AccountLink>> InviteAsync(Guid tenantId, string? email, string? displayName, CancellationToken cancellationToken) =>
         InviteAsync(o => o.Id == tenantId, "No such organisation.", email, displayName, cancellationToken);
 
     /// <summary>The command line's way in: the organisation by its slug (checked after the input, like every verb).</summary>
-    public Task<ProvisioningResult<AccountLink>> InviteAsync(string slug, string? email, string? displayName, CancellationToken cancellationToken) =>
+    public Task<Outcome<AccountLink>> InviteAsync(string slug, string? email, string? displayName, CancellationToken cancellationToken) =>
         InviteAsync(o => o.Slug == slug, $"No organisation has the slug '{slug}'.", email, displayName, cancellationToken);
 
-    private async Task<ProvisioningResult<AccountLink>> InviteAsync(System.Linq.Expressions.Expression<Func<Organisation, bool>> which, string notFound,
+    private async Task<Outcome<AccountLink>> InviteAsync(System.Linq.Expressions.Expression<Func<Organisation, bool>> which, string notFound,
         string? email, string? displayName, CancellationToken cancellationToken)
     {
         (email, displayName, var errors) = UserRules.CheckPartner(email, displayName);
         if (errors.Count > 0)
         {
-            return ProvisioningResult<AccountLink>.Invalid(errors);
+            return UseCaseFailure.Invalid(errors);
         }
 
         var organisation = await db.Organisations.AsNoTracking().FirstOrDefaultAsync(which, cancellationToken);
         if (organisation is null)
         {
-            return ProvisioningResult<AccountLink>.Fail(ProvisioningError.OrganisationNotFound, notFound);
+            return ProvisioningError.Of(ProvisioningError.OrganisationNotFound, notFound);
         }
 
         var tenantId = organisation.Id;
@@ -44,7 +45,7 @@ internal sealed class PartnerAccounts(
         var user = await users.FindByEmailAsync(email);
         if (user is not null && (user.TenantId != tenantId || user.PasswordHash is not null))
         {
-            return ProvisioningResult<AccountLink>.Fail(ProvisioningError.EmailTaken, user.TenantId == tenantId
+            return ProvisioningError.Of(ProvisioningError.EmailTaken, user.TenantId == tenantId
                 ? $"A portal user with the e-mail address '{email}' already exists in this organisation. If the password is lost, send a password-reset link instead."
                 : $"A portal user with the e-mail address '{email}' already exists.");
         }
@@ -74,7 +75,7 @@ internal sealed class PartnerAccounts(
 
             if (!created.Succeeded)
             {
-                return ProvisioningResult<AccountLink>.Fail(ProvisioningError.EmailTaken, $"A portal user with the e-mail address '{email}' already exists.");
+                return ProvisioningError.Of(ProvisioningError.EmailTaken, $"A portal user with the e-mail address '{email}' already exists.");
             }
         }
         else
@@ -83,46 +84,46 @@ internal sealed class PartnerAccounts(
             user.DisplayName = displayName;
             if (!(await users.UpdateSecurityStampAsync(user)).Succeeded)
             {
-                return ProvisioningResult<AccountLink>.Fail(ProvisioningError.Conflict, "The invitation was not renewed: the user changed meanwhile. Try again.");
+                return ProvisioningError.Of(ProvisioningError.Conflict, "The invitation was not renewed: the user changed meanwhile. Try again.");
             }
         }
 
         var (link, expires) = links.Create(user, PartnerLinks.Invitation);
         logger.LogInformation("Portal user {UserId} invited to organisation {TenantId}", user.Id, tenantId);
-        return ProvisioningResult<AccountLink>.Ok(new AccountLink(Provisioning.ToInfo(user), organisation.Name, link, expires));
+        return Outcome<AccountLink>.Ok(new AccountLink(Provisioning.ToInfo(user), organisation.Name, link, expires));
     }
 
-    public async Task<ProvisioningResult<PartnerUserInfo>> SetEnabledAsync(Guid tenantId, Guid userId, bool enabled, CancellationToken cancellationToken)
+    public async Task<Outcome<PartnerUserInfo>> SetEnabledAsync(Guid tenantId, Guid userId, bool enabled, CancellationToken cancellationToken)
     {
         var user = await db.PartnerUsers.FirstOrDefaultAsync(u => u.Id == userId && u.TenantId == tenantId, cancellationToken);
         if (user is null)
         {
-            return ProvisioningResult<PartnerUserInfo>.Fail(ProvisioningError.UserNotFound, "No such portal user in this organisation.");
+            return ProvisioningError.Of(ProvisioningError.UserNotFound, "No such portal user in this organisation.");
         }
 
         user.DisabledAt = enabled ? null : user.DisabledAt ?? clock.GetUtcNow().UtcDateTime;
         if (!(await users.UpdateSecurityStampAsync(user)).Succeeded)
         {
-            return ProvisioningResult<PartnerUserInfo>.Fail(ProvisioningError.Conflict, "Nothing changed: the user changed meanwhile. Try again.");
+            return ProvisioningError.Of(ProvisioningError.Conflict, "Nothing changed: the user changed meanwhile. Try again.");
         }
 
         logger.LogInformation("Portal user {UserId} {State}", user.Id, enabled ? "enabled" : "disabled");
-        return ProvisioningResult<PartnerUserInfo>.Ok(Provisioning.ToInfo(user));
+        return Outcome<PartnerUserInfo>.Ok(Provisioning.ToInfo(user));
     }
 
-    public async Task<ProvisioningResult<AccountLink>> CreatePasswordResetAsync(Guid tenantId, Guid userId, CancellationToken cancellationToken)
+    public async Task<Outcome<AccountLink>> CreatePasswordResetAsync(Guid tenantId, Guid userId, CancellationToken cancellationToken)
     {
         var found = await db.PartnerUsers.AsNoTracking().Where(u => u.Id == userId && u.TenantId == tenantId)
             .Select(u => new { User = u, Organisation = db.Organisations.First(o => o.Id == u.TenantId) })
             .FirstOrDefaultAsync(cancellationToken);
         if (found is null)
         {
-            return ProvisioningResult<AccountLink>.Fail(ProvisioningError.UserNotFound, "No such portal user in this organisation.");
+            return ProvisioningError.Of(ProvisioningError.UserNotFound, "No such portal user in this organisation.");
         }
 
         if (found.User.DisabledAt is not null)
         {
-            return ProvisioningResult<AccountLink>.Fail(ProvisioningError.Invalid, "This user is disabled: enable it first.");
+            return ProvisioningError.Of(ProvisioningError.Invalid, "This user is disabled: enable it first.");
         }
 
         var user = found.User;
@@ -134,7 +135,7 @@ internal sealed class PartnerAccounts(
 
         var (link, expires) = links.Create(user, purpose);
         logger.LogInformation("A {Purpose} link was made for portal user {UserId}", purpose, userId);
-        return ProvisioningResult<AccountLink>.Ok(new AccountLink(Provisioning.ToInfo(user), found.Organisation.Name, link, expires));
+        return Outcome<AccountLink>.Ok(new AccountLink(Provisioning.ToInfo(user), found.Organisation.Name, link, expires));
     }
 
     /// <summary>

@@ -1,3 +1,4 @@
+using Idunox.Shared.Errors;
 using System.Text.RegularExpressions;
 using Idunox.Identity.Contracts;
 using Idunox.Identity.Persistence;
@@ -30,7 +31,7 @@ internal sealed partial class Provisioning(
     [GeneratedRegex("[^a-z0-9]+")]
     private static partial Regex NotSlugCharacters();
 
-    public async Task<ProvisioningResult<OrganisationInfo>> AddOrganisationAsync(string name, string? slug, CancellationToken cancellationToken)
+    public async Task<Outcome<OrganisationInfo>> AddOrganisationAsync(string name, string? slug, CancellationToken cancellationToken)
     {
         name = name.Trim();
         var slugGiven = !string.IsNullOrWhiteSpace(slug);
@@ -53,7 +54,7 @@ internal sealed partial class Provisioning(
 
         if (errors.Count > 0)
         {
-            return ProvisioningResult<OrganisationInfo>.Invalid(errors);
+            return UseCaseFailure.Invalid(errors);
         }
 
         if (await db.Organisations.AnyAsync(o => o.Slug == slug, cancellationToken))
@@ -73,18 +74,18 @@ internal sealed partial class Provisioning(
         }
 
         logger.LogInformation("Organisation {TenantId} ({Slug}) created", organisation.Id, organisation.Slug);
-        return ProvisioningResult<OrganisationInfo>.Ok(organisation.ToInfo());
+        return Outcome<OrganisationInfo>.Ok(organisation.ToInfo());
     }
 
     public async Task<IReadOnlyList<OrganisationInfo>> ListOrganisationsAsync(CancellationToken cancellationToken) =>
         (await db.Organisations.AsNoTracking().OrderBy(o => o.Slug).ToListAsync(cancellationToken)).Select(o => o.ToInfo()).ToList();
 
-    public async Task<ProvisioningResult<OrganisationInfo>> SetOrganisationStatusAsync(string slug, OrganisationStatus status, CancellationToken cancellationToken)
+    public async Task<Outcome<OrganisationInfo>> SetOrganisationStatusAsync(string slug, OrganisationStatus status, CancellationToken cancellationToken)
     {
         var organisation = await db.Organisations.FirstOrDefaultAsync(o => o.Slug == slug, cancellationToken);
         if (organisation is null)
         {
-            return ProvisioningResult<OrganisationInfo>.Fail(ProvisioningError.OrganisationNotFound, $"No organisation has the slug '{slug}'.");
+            return ProvisioningError.Of(ProvisioningError.OrganisationNotFound, $"No organisation has the slug '{slug}'.");
         }
 
         if (status == OrganisationStatus.Suspended)
@@ -111,22 +112,22 @@ internal sealed partial class Provisioning(
         }
 
         logger.LogInformation("Organisation {TenantId} is now {Status}", organisation.Id, status);
-        return ProvisioningResult<OrganisationInfo>.Ok(organisation.ToInfo());
+        return Outcome<OrganisationInfo>.Ok(organisation.ToInfo());
     }
 
-    public async Task<ProvisioningResult<PartnerUserInfo>> AddPartnerUserAsync(
+    public async Task<Outcome<PartnerUserInfo>> AddPartnerUserAsync(
         string organisationSlug, string email, string? displayName, string password, CancellationToken cancellationToken)
     {
         (email, displayName, var errors) = UserRules.CheckPartner(email, displayName);
         if (errors.Count > 0)
         {
-            return ProvisioningResult<PartnerUserInfo>.Invalid(errors);
+            return UseCaseFailure.Invalid(errors);
         }
 
         var organisation = await db.Organisations.AsNoTracking().FirstOrDefaultAsync(o => o.Slug == organisationSlug, cancellationToken);
         if (organisation is null)
         {
-            return ProvisioningResult<PartnerUserInfo>.Fail(ProvisioningError.OrganisationNotFound, $"No organisation has the slug '{organisationSlug}'.");
+            return ProvisioningError.Of(ProvisioningError.OrganisationNotFound, $"No organisation has the slug '{organisationSlug}'.");
         }
 
         var user = new PartnerUser
@@ -146,15 +147,15 @@ internal sealed partial class Provisioning(
         }
 
         logger.LogInformation("Portal user {UserId} created in organisation {TenantId}", user.Id, organisation.Id);
-        return ProvisioningResult<PartnerUserInfo>.Ok(ToInfo(user));
+        return Outcome<PartnerUserInfo>.Ok(ToInfo(user));
     }
 
-    public async Task<ProvisioningResult<PartnerUserInfo>> SetPartnerUserEnabledAsync(string email, bool enabled, CancellationToken cancellationToken)
+    public async Task<Outcome<PartnerUserInfo>> SetPartnerUserEnabledAsync(string email, bool enabled, CancellationToken cancellationToken)
     {
         var user = await partners.FindByEmailAsync(email.Trim());
         if (user is null)
         {
-            return ProvisioningResult<PartnerUserInfo>.Fail(ProvisioningError.UserNotFound, $"No portal user has the e-mail address '{email}'.");
+            return ProvisioningError.Of(ProvisioningError.UserNotFound, $"No portal user has the e-mail address '{email}'.");
         }
 
         user.DisabledAt = enabled ? null : user.DisabledAt ?? clock.GetUtcNow().UtcDateTime;
@@ -163,16 +164,16 @@ internal sealed partial class Provisioning(
         var updated = await partners.UpdateSecurityStampAsync(user);
         if (!updated.Succeeded)
         {
-            return ProvisioningResult<PartnerUserInfo>.Fail(ProvisioningError.Conflict,
+            return ProvisioningError.Of(ProvisioningError.Conflict,
                 $"The portal user '{email}' was not {(enabled ? "enabled" : "disabled")}: {Describe(updated)} Try again.");
         }
 
         logger.LogInformation("Portal user {UserId} {State}", user.Id, enabled ? "enabled" : "disabled");
-        return ProvisioningResult<PartnerUserInfo>.Ok(ToInfo(user));
+        return Outcome<PartnerUserInfo>.Ok(ToInfo(user));
     }
 
     /// <summary>A staff account with role <c>staff</c> and <paramref name="roleNames"/>; without a password it waits for an invitation link.</summary>
-    public async Task<ProvisioningResult<StaffUserInfo>> AddStaffUserAsync(
+    public async Task<Outcome<StaffUserInfo>> AddStaffUserAsync(
         string email, IReadOnlyCollection<string> roleNames, string? password, CancellationToken cancellationToken)
     {
         email = email.Trim();
@@ -190,12 +191,12 @@ internal sealed partial class Provisioning(
 
         if (errors.Count > 0)
         {
-            return ProvisioningResult<StaffUserInfo>.Invalid(errors);
+            return UseCaseFailure.Invalid(errors);
         }
 
         if (await EnsureStaffRolesAsync(wanted) is { } missing)
         {
-            return ProvisioningResult<StaffUserInfo>.Fail(ProvisioningError.Conflict, missing);
+            return ProvisioningError.Of(ProvisioningError.Conflict, missing);
         }
 
         var user = new StaffUser { Id = Guid.CreateVersion7(), Email = email, UserName = email, EmailConfirmed = password is not null, CreatedAt = clock.GetUtcNow().UtcDateTime };
@@ -210,12 +211,12 @@ internal sealed partial class Provisioning(
         {
             // A staff user without the roles asked for is not what was asked: take it back and say so.
             await staff.DeleteAsync(user);
-            return ProvisioningResult<StaffUserInfo>.Fail(ProvisioningError.Conflict,
+            return ProvisioningError.Of(ProvisioningError.Conflict,
                 $"The staff user '{email}' was not created: its roles could not be assigned ({Describe(assigned)}).");
         }
 
         logger.LogInformation("Staff user {UserId} created with roles {Roles}", user.Id, string.Join(",", wanted));
-        return ProvisioningResult<StaffUserInfo>.Ok(new StaffUserInfo(user.Id, email, wanted));
+        return Outcome<StaffUserInfo>.Ok(new StaffUserInfo(user.Id, email, wanted));
     }
 
     public async Task<IReadOnlyList<PartnerUserInfo>> ListByTenantAsync(Guid tenantId, CancellationToken cancellationToken) =>
@@ -274,14 +275,14 @@ internal sealed partial class Provisioning(
 
     internal static PartnerUserInfo ToInfo(PartnerUser u) => new(u.Id, u.TenantId, u.Email!, u.DisplayName, u.DisabledAt is null, u.PasswordHash is not null);
 
-    private static ProvisioningResult<OrganisationInfo> SlugTaken(string slug) =>
-        ProvisioningResult<OrganisationInfo>.Fail(ProvisioningError.SlugTaken, $"An organisation with the slug '{slug}' already exists.");
+    private static Outcome<OrganisationInfo> SlugTaken(string slug) =>
+        ProvisioningError.Of(ProvisioningError.SlugTaken, $"An organisation with the slug '{slug}' already exists.");
 
-    private static ProvisioningResult<T> Failure<T>(IdentityResult result, string email)
+    private static UseCaseFailure Failure<T>(IdentityResult result, string email)
     {
         if (result.Errors.Any(e => e.Code is nameof(IdentityErrorDescriber.DuplicateEmail) or nameof(IdentityErrorDescriber.DuplicateUserName)))
         {
-            return ProvisioningResult<T>.Fail(ProvisioningError.EmailTaken, $"A user with the e-mail address '{email}' already exists.");
+            return ProvisioningError.Of(ProvisioningError.EmailTaken, $"A user with the e-mail address '{email}' already exists.");
         }
 
         var password = result.Errors.Where(e => e.Code.StartsWith("Password", StringComparison.Ordinal)).Select(e => e.Description).ToArray();
@@ -297,7 +298,7 @@ internal sealed partial class Provisioning(
             errors["email"] = other;
         }
 
-        return ProvisioningResult<T>.Invalid(errors);
+        return UseCaseFailure.Invalid(errors);
     }
 
     internal static string SlugFrom(string name)

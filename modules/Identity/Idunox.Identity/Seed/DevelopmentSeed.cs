@@ -1,3 +1,4 @@
+using Idunox.Shared.Errors;
 using Idunox.Identity.Contracts;
 using Idunox.Identity.Persistence;
 using Idunox.Identity.Users;
@@ -56,11 +57,11 @@ internal sealed class DevelopmentSeed(IConfiguration configuration, ILogger<Deve
         }
     }
 
-    private static void Check<T>(ProvisioningResult<T> result)
+    private static void Check<T>(Outcome<T> result)
     {
         if (!result.Succeeded)
         {
-            throw new InvalidOperationException($"The Development seed failed: {result.Error!.Message}");
+            throw new InvalidOperationException($"The Development seed failed: {result.Failure!.Message}");
         }
     }
 }

@@ -1,3 +1,4 @@
+using Idunox.Shared.Errors;
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
@@ -251,12 +252,12 @@ internal sealed class StaffAccounts(
             : null;
     }
 
-    public async Task<ProvisioningResult<StaffUserInfo>> ResetAuthenticatorAsync(string email, CancellationToken cancellationToken)
+    public async Task<Outcome<StaffUserInfo>> ResetAuthenticatorAsync(string email, CancellationToken cancellationToken)
     {
         var user = await users.FindByEmailAsync(email.Trim());
         if (user is null)
         {
-            return ProvisioningResult<StaffUserInfo>.Fail(ProvisioningError.UserNotFound, $"No staff user has the e-mail address '{email}'.");
+            return ProvisioningError.Of(ProvisioningError.UserNotFound, $"No staff user has the e-mail address '{email}'.");
         }
 
         // Disabling two-factor and a new key each renew the security stamp: every session of this member ends.
@@ -268,7 +269,7 @@ internal sealed class StaffAccounts(
         emails.SendSecurityNotice(new SecurityNotice(null, user.Email!, user.Email!, SecurityNoticeKind.SecondFactorReset, clock.GetUtcNow().UtcDateTime, null,
             Staff: true));
         var member = await MemberAsync(user);
-        return ProvisioningResult<StaffUserInfo>.Ok(new StaffUserInfo(user.Id, user.Email!, member.Roles));
+        return Outcome<StaffUserInfo>.Ok(new StaffUserInfo(user.Id, user.Email!, member.Roles));
     }
 
     private async Task<StaffUser?> ActiveUserAsync(Guid id) =>

@@ -1,3 +1,4 @@
+using Idunox.Shared.Errors;
 using Idunox.Identity.Contracts;
 using Idunox.Identity.Onboarding;
 using Idunox.Identity.Organisations;
@@ -49,18 +50,18 @@ internal sealed class StaffDirectory(
                 .OrderBy(n => n).ToList(),
             u.DisabledAt == null, u.PasswordHash != null, u.TwoFactorEnabled, u.CreatedAt));
 
-    public async Task<ProvisioningResult<StaffInvitation>> InviteAsync(string? email, IReadOnlyCollection<string> roleNames, CancellationToken cancellationToken)
+    public async Task<Outcome<StaffInvitation>> InviteAsync(string? email, IReadOnlyCollection<string> roleNames, CancellationToken cancellationToken)
     {
         var existing = string.IsNullOrWhiteSpace(email) || email.Length > UserRules.MaxEmailLength ? null : await users.FindByEmailAsync(email.Trim());
         if (existing is not null && existing.PasswordHash is not null)
         {
-            return ProvisioningResult<StaffInvitation>.Fail(ProvisioningError.EmailTaken,
+            return ProvisioningError.Of(ProvisioningError.EmailTaken,
                 $"A staff member with the e-mail address '{existing.Email}' already exists and has chosen a password.");
         }
 
         if (existing is { DisabledAt: not null })
         {
-            return ProvisioningResult<StaffInvitation>.Fail(ProvisioningError.Conflict,
+            return ProvisioningError.Of(ProvisioningError.Conflict,
                 $"{existing.Email} is disabled: enable the member first, then invite them again.");
         }
 
@@ -70,9 +71,7 @@ internal sealed class StaffDirectory(
             var created = await provisioning.AddStaffUserAsync(email ?? string.Empty, roleNames, password: null, cancellationToken);
             if (!created.Succeeded)
             {
-                return created.Error!.Code == ProvisioningError.Invalid
-                    ? ProvisioningResult<StaffInvitation>.Invalid(created.Errors)
-                    : ProvisioningResult<StaffInvitation>.Fail(created.Error.Code, created.Error.Message);
+                return created.Failure!;
             }
 
             user = (await users.FindByIdAsync(created.Value!.Id.ToString()))!;
@@ -85,9 +84,7 @@ internal sealed class StaffDirectory(
             var roles = await SetRolesAsync(user.Id, roleNames, cancellationToken);
             if (!roles.Succeeded)
             {
-                return roles.Error!.Code == ProvisioningError.Invalid
-                    ? ProvisioningResult<StaffInvitation>.Invalid(roles.Errors)
-                    : ProvisioningResult<StaffInvitation>.Fail(roles.Error.Code, roles.Error.Message);
+                return roles.Failure!;
             }
 
             await users.UpdateSecurityStampAsync(user);
@@ -95,10 +92,10 @@ internal sealed class StaffDirectory(
 
         var (link, expires) = links.CreateForStaff(user);
         logger.LogInformation("Staff member {UserId} was invited", user.Id);
-        return ProvisioningResult<StaffInvitation>.Ok(new StaffInvitation((await FindAsync(user.Id, cancellationToken))!, link, expires));
+        return Outcome<StaffInvitation>.Ok(new StaffInvitation((await FindAsync(user.Id, cancellationToken))!, link, expires));
     }
 
-    public async Task<ProvisioningResult<StaffMemberInfo>> SetEnabledAsync(Guid id, bool enabled, CancellationToken cancellationToken)
+    public async Task<Outcome<StaffMemberInfo>> SetEnabledAsync(Guid id, bool enabled, CancellationToken cancellationToken)
     {
         await using var transaction = await BeginAdminChangeAsync(cancellationToken);
         var user = await users.FindByIdAsync(id.ToString());
@@ -109,7 +106,7 @@ internal sealed class StaffDirectory(
 
         if (!enabled && user.DisabledAt is null && await IsLastAdminAsync(user, cancellationToken))
         {
-            return ProvisioningResult<StaffMemberInfo>.Fail(LastAdmin,
+            return ProvisioningError.Of(LastAdmin,
                 $"{user.Email} is the only enabled admin: give another member the admin role first, so someone can still look after the staff accounts.");
         }
 
@@ -132,15 +129,15 @@ internal sealed class StaffDirectory(
             logger.LogWarning("Staff member {UserId} {State}", user.Id, enabled ? "enabled" : "disabled");
         }
 
-        return ProvisioningResult<StaffMemberInfo>.Ok((await FindAsync(user.Id, cancellationToken))!);
+        return Outcome<StaffMemberInfo>.Ok((await FindAsync(user.Id, cancellationToken))!);
     }
 
-    public async Task<ProvisioningResult<StaffMemberInfo>> SetRolesAsync(Guid id, IReadOnlyCollection<string> roleNames, CancellationToken cancellationToken)
+    public async Task<Outcome<StaffMemberInfo>> SetRolesAsync(Guid id, IReadOnlyCollection<string> roleNames, CancellationToken cancellationToken)
     {
         var wanted = roleNames.Select(r => r.Trim()).Append(StaffRoles.Staff).Distinct(StringComparer.Ordinal).ToList();
         if (wanted.Except(StaffRoles.All).Any())
         {
-            return ProvisioningResult<StaffMemberInfo>.Invalid(new Dictionary<string, string[]> { ["roles"] = [$"Roles are {string.Join(", ", StaffRoles.All)}."] });
+            return UseCaseFailure.Invalid(new Dictionary<string, string[]> { ["roles"] = [$"Roles are {string.Join(", ", StaffRoles.All)}."] });
         }
 
         await using var transaction = await BeginAdminChangeAsync(cancellationToken);
@@ -153,13 +150,13 @@ internal sealed class StaffDirectory(
         var current = (await users.GetRolesAsync(user)).ToList();
         if (current.Contains(StaffRoles.Admin) && !wanted.Contains(StaffRoles.Admin) && await IsLastAdminAsync(user, cancellationToken))
         {
-            return ProvisioningResult<StaffMemberInfo>.Fail(LastAdmin,
+            return ProvisioningError.Of(LastAdmin,
                 $"{user.Email} is the only enabled admin: give another member the admin role first, so someone can still look after the staff accounts.");
         }
 
         if (await provisioning.EnsureStaffRolesAsync(wanted) is { } missing)
         {
-            return ProvisioningResult<StaffMemberInfo>.Fail(ProvisioningError.Conflict, missing);
+            return ProvisioningError.Of(ProvisioningError.Conflict, missing);
         }
 
         var removed = current.Except(wanted).ToList();
@@ -177,10 +174,10 @@ internal sealed class StaffDirectory(
 
         await transaction.CommitAsync(cancellationToken);
         logger.LogWarning("Staff member {UserId} now has the roles {Roles}", user.Id, string.Join(",", wanted.Order(StringComparer.Ordinal)));
-        return ProvisioningResult<StaffMemberInfo>.Ok((await FindAsync(user.Id, cancellationToken))!);
+        return Outcome<StaffMemberInfo>.Ok((await FindAsync(user.Id, cancellationToken))!);
     }
 
-    public async Task<ProvisioningResult<StaffMemberInfo>> ResetTwoFactorAsync(Guid id, CancellationToken cancellationToken)
+    public async Task<Outcome<StaffMemberInfo>> ResetTwoFactorAsync(Guid id, CancellationToken cancellationToken)
     {
         var user = await users.FindByIdAsync(id.ToString());
         if (user is null)
@@ -191,14 +188,14 @@ internal sealed class StaffDirectory(
         var reset = await accounts.ResetAuthenticatorAsync(user.Email!, cancellationToken);
         if (!reset.Succeeded)
         {
-            return ProvisioningResult<StaffMemberInfo>.Fail(reset.Error!.Code, reset.Error.Message);
+            return reset.Failure!;
         }
 
         await sessions.EndAllAsync(user.Id, SessionKinds.Staff, "second factor reset", cancellationToken);
-        return ProvisioningResult<StaffMemberInfo>.Ok((await FindAsync(user.Id, cancellationToken))!);
+        return Outcome<StaffMemberInfo>.Ok((await FindAsync(user.Id, cancellationToken))!);
     }
 
-    public async Task<ProvisioningResult<int>> EndSessionsAsync(Guid id, CancellationToken cancellationToken)
+    public async Task<Outcome<int>> EndSessionsAsync(Guid id, CancellationToken cancellationToken)
     {
         var user = await users.FindByIdAsync(id.ToString());
         if (user is null)
@@ -208,10 +205,10 @@ internal sealed class StaffDirectory(
 
         var ended = await sessions.EndAllAsync(user.Id, SessionKinds.Staff, "ended by staff", cancellationToken);
         logger.LogWarning("{Count} sessions of staff member {UserId} were ended by staff", ended, user.Id);
-        return ProvisioningResult<int>.Ok(ended);
+        return Outcome<int>.Ok(ended);
     }
 
-    public async Task<ProvisioningResult<StaffMember>> ChangePasswordAsync(Guid id, string? currentPassword, string? newPassword, string? confirmation,
+    public async Task<Outcome<StaffMember>> ChangePasswordAsync(Guid id, string? currentPassword, string? newPassword, string? confirmation,
         CancellationToken cancellationToken)
     {
         var errors = new Dictionary<string, string[]>();
@@ -229,14 +226,17 @@ internal sealed class StaffDirectory(
 
         if (errors.Count > 0)
         {
-            return ProvisioningResult<StaffMember>.Invalid(errors);
+            return UseCaseFailure.Invalid(errors);
         }
 
         var lockKey = $"staff-password:{user.Id:N}";
         if (await lockout.ReserveAttemptAsync(lockKey, cancellationToken) is { } locked)
         {
-            return ProvisioningResult<StaffMember>.Fail(StaffRefusal.TooManyAttempts,
-                $"Too many wrong current passwords. Try again in {SignInPartner.WaitText(Math.Max(1, (int)Math.Ceiling(locked.TotalSeconds)))}.");
+            return new UseCaseFailure(FailureKind.TooManyAttempts, StaffRefusal.TooManyAttempts, "Too many attempts.",
+                $"Too many wrong current passwords. Try again in {SignInPartner.WaitText(Math.Max(1, (int)Math.Ceiling(locked.TotalSeconds)))}.")
+            {
+                RetryAfter = locked,
+            };
         }
 
         var result = await users.ChangePasswordAsync(user, currentPassword!, newPassword!);
@@ -244,7 +244,7 @@ internal sealed class StaffDirectory(
         await (mismatch ? lockout.RecordFailureAsync(lockKey, cancellationToken) : lockout.ResetAsync(lockKey, cancellationToken));
         if (!result.Succeeded)
         {
-            return ProvisioningResult<StaffMember>.Invalid(result.Errors.GroupBy(e => e.Code == nameof(IdentityErrorDescriber.PasswordMismatch) ? "currentPassword" : "newPassword")
+            return UseCaseFailure.Invalid(result.Errors.GroupBy(e => e.Code == nameof(IdentityErrorDescriber.PasswordMismatch) ? "currentPassword" : "newPassword")
                 .ToDictionary(g => g.Key, g => g.Select(e => e.Code == nameof(IdentityErrorDescriber.PasswordMismatch) ? "The current password is not correct." : e.Description).ToArray()));
         }
 
@@ -253,18 +253,18 @@ internal sealed class StaffDirectory(
         emails.SendSecurityNotice(new SecurityNotice(null, user.Email!, user.Email!, SecurityNoticeKind.PasswordChanged, clock.GetUtcNow().UtcDateTime, null,
             Staff: true));
         logger.LogInformation("Staff member {UserId} changed their password", user.Id);
-        return ProvisioningResult<StaffMember>.Ok(await MemberAsync(user));
+        return Outcome<StaffMember>.Ok(await MemberAsync(user));
     }
 
     public async Task<StaffMemberInfo?> CheckInvitationAsync(string? token, CancellationToken cancellationToken) =>
         await InvitedUserAsync(token) is { } user ? await FindAsync(user.Id, cancellationToken) : null;
 
-    public async Task<ProvisioningResult<StaffMember>> AcceptInvitationAsync(string? token, string? password, string? confirmation, CancellationToken cancellationToken)
+    public async Task<Outcome<StaffMember>> AcceptInvitationAsync(string? token, string? password, string? confirmation, CancellationToken cancellationToken)
     {
         var user = await InvitedUserAsync(token);
         if (user is null)
         {
-            return ProvisioningResult<StaffMember>.Fail(AccountLinks.LinkNotValid, AccountLinks.NotValid.Detail!);
+            return ProvisioningError.Of(AccountLinks.LinkNotValid, AccountLinks.NotValid.Detail!);
         }
 
         var errors = new Dictionary<string, string[]>();
@@ -283,7 +283,7 @@ internal sealed class StaffDirectory(
 
         if (errors.Count > 0)
         {
-            return ProvisioningResult<StaffMember>.Invalid(errors);
+            return UseCaseFailure.Invalid(errors);
         }
 
         user.PasswordHash = users.PasswordHasher.HashPassword(user, password!);
@@ -291,11 +291,11 @@ internal sealed class StaffDirectory(
         // The new stamp uses the link up; the concurrency stamp lets only one of two simultaneous uses win.
         if (!(await users.UpdateSecurityStampAsync(user)).Succeeded)
         {
-            return ProvisioningResult<StaffMember>.Fail(AccountLinks.LinkNotValid, AccountLinks.NotValid.Detail!);
+            return ProvisioningError.Of(AccountLinks.LinkNotValid, AccountLinks.NotValid.Detail!);
         }
 
         logger.LogInformation("Staff member {UserId} chose a password with an invitation link", user.Id);
-        return ProvisioningResult<StaffMember>.Ok(await MemberAsync(user));
+        return Outcome<StaffMember>.Ok(await MemberAsync(user));
     }
 
     /// <summary>The invited member a link is for: it works while the member is enabled, has no password yet and the stamp is the link's.</summary>
@@ -364,8 +364,8 @@ internal sealed class StaffDirectory(
     private async Task<StaffMember> MemberAsync(StaffUser user) =>
         new(user.Id, user.Email!, (await users.GetRolesAsync(user)).Order(StringComparer.Ordinal).ToList(), user.SecurityStamp!, user.TwoFactorEnabled);
 
-    private static ProvisioningResult<T> NotFound<T>() => ProvisioningResult<T>.Fail(ProvisioningError.UserNotFound, "No such staff member.");
+    private static UseCaseFailure NotFound<T>() => ProvisioningError.Of(ProvisioningError.UserNotFound, "No such staff member.");
 
-    private static ProvisioningResult<T> Conflict<T>(StaffUser user) =>
-        ProvisioningResult<T>.Fail(ProvisioningError.Conflict, $"{user.Email} was changed by someone else at the same moment; nothing changed. Try again.");
+    private static UseCaseFailure Conflict<T>(StaffUser user) =>
+        ProvisioningError.Of(ProvisioningError.Conflict, $"{user.Email} was changed by someone else at the same moment; nothing changed. Try again.");
 }

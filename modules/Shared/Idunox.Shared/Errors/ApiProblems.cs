@@ -84,7 +84,7 @@ public static class ApiProblems
 /// <summary>Codes every module may answer with; module-specific codes live with their module.</summary>
 public static class ProblemCodes
 {
-    public const string ValidationFailed = "validation_failed";
+    public const string ValidationFailed = UseCaseFailure.ValidationFailed;
     public const string MalformedRequest = "malformed_request";
     public const string PayloadTooLarge = "payload_too_large";
     public const string UnsupportedMediaType = "unsupported_media_type";

@@ -30,5 +30,29 @@ public static class VerbExitCodes
     public const int Usage = 2;
 }
 
+/// <summary>How a verb reports a use case's answer: the result line, or the refusal and its exit code.</summary>
+public static class VerbOutcome
+{
+    /// <summary>
+    /// Prints <paramref name="done"/> of the value (exit 0), or <c>error: …</c> (field messages name their field): values
+    /// that break the rules are the caller's mistake (exit 2), a refusal of a well-formed request a failure (exit 1).
+    /// </summary>
+    public static async Task<int> ReportAsync<T>(VerbConsole console, Idunox.Shared.Errors.Outcome<T> result, Func<T, string> done)
+    {
+        if (result.Value is { } value && result.Succeeded)
+        {
+            await console.Out.WriteLineAsync(done(value));
+            return VerbExitCodes.Done;
+        }
+
+        var failure = result.Failure!;
+        var message = failure.Errors is { Count: > 0 } errors
+            ? string.Join(" ", errors.SelectMany(e => e.Value.Select(m => $"{e.Key}: {m}")))
+            : failure.Detail ?? failure.Title;
+        await console.Error.WriteLineAsync($"error: {message}");
+        return failure.Kind == Idunox.Shared.Errors.FailureKind.Invalid ? VerbExitCodes.Usage : VerbExitCodes.Failed;
+    }
+}
+
 /// <summary>Thrown by argument parsing; the host prints the message and exits with <see cref="VerbExitCodes.Usage"/>.</summary>
 public sealed class VerbUsageException(string message) : Exception(message);

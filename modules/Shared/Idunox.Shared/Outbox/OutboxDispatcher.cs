@@ -48,7 +48,7 @@ public sealed record OutboxBacklog(int Urgent, int Bulk, DateTime? OldestAt, int
 public sealed class OutboxDispatcher<TContext>(
     IServiceScopeFactory scopes,
     TContext db,
-    IntegrationEventTypes types,
+    EventDeliveries deliveries,
     OutboxOptions options,
     TimeProvider clock,
     ILogger<OutboxDispatcher<TContext>> logger)
@@ -236,7 +236,7 @@ public sealed class OutboxDispatcher<TContext>(
     /// <summary>Delivers a run to every subscriber of its type; answers null, or what went wrong.</summary>
     private async Task<Exception?> TryDeliverAsync(List<Claimed> run, CancellationToken cancellationToken)
     {
-        if (!types.TryGet(run[0].Type, out var eventType))
+        if (!deliveries.TryGet(run[0].Type, out var delivery))
         {
             return null; // nobody subscribes to this event: delivered to all (none) of its subscribers
         }
@@ -246,40 +246,16 @@ public sealed class OutboxDispatcher<TContext>(
         activity?.SetTag("idunox.event.count", run.Count);
         try
         {
-            var events = run.Select(c => (IIntegrationEvent)OutboxMessage.Read(c.Payload, eventType, c.EventId)).ToList();
             await using var scope = scopes.CreateAsyncScope();
             using var tenant = scope.ServiceProvider.GetRequiredService<TenantContext>().Use(run[0].TenantId);
             using var logScope = logger.BeginScope(new TenantLogScope(run[0].TenantId));
-            var batchHandlerType = typeof(IIntegrationEventBatchHandler<>).MakeGenericType(eventType);
-            var batch = typeof(List<>).MakeGenericType(eventType);
-            var list = (System.Collections.IList)Activator.CreateInstance(batch)!;
-            foreach (var e in events)
-            {
-                list.Add(e);
-            }
-
-            foreach (var handler in scope.ServiceProvider.GetServices(batchHandlerType))
-            {
-                await (Task)batchHandlerType.GetMethod(nameof(IIntegrationEventBatchHandler<IIntegrationEvent>.HandleAsync))!.Invoke(handler, [list, cancellationToken])!;
-            }
-
-            var handlerType = typeof(IIntegrationEventHandler<>).MakeGenericType(eventType);
-            var handlers = scope.ServiceProvider.GetServices(handlerType).ToList();
-            foreach (var e in events)
-            {
-                foreach (var handler in handlers)
-                {
-                    await (Task)handlerType.GetMethod(nameof(IIntegrationEventHandler<IIntegrationEvent>.HandleAsync))!.Invoke(handler, [e, cancellationToken])!;
-                }
-            }
-
+            await delivery.DeliverAsync(scope.ServiceProvider, [.. run.Select(c => new StoredEvent(c.EventId, c.Payload))], cancellationToken);
             return null;
         }
         catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
-            var error = e is System.Reflection.TargetInvocationException { InnerException: { } inner } ? inner : e;
-            activity?.SetStatus(System.Diagnostics.ActivityStatusCode.Error, error.GetType().Name);
-            return error;
+            activity?.SetStatus(System.Diagnostics.ActivityStatusCode.Error, e.GetType().Name);
+            return e;
         }
     }
 
@@ -293,153 +269,4 @@ public sealed class OutboxDispatcher<TContext>(
             .ExecuteUpdateAsync(s => s.SetProperty(m => m.NextAttemptAt, retryAt).SetProperty(m => m.LastError, error), CancellationToken.None);
     }
 
-}
-
-/// <summary>
-/// <c>Outbox:BatchSize</c> (default 2 000, 1–10 000): events one dispatcher claims at once. <c>Outbox:UrgentPollSeconds</c>
-/// (default 5, 1–60): how often a process that runs jobs looks for events someone is waiting for.
-/// </summary>
-public sealed record OutboxOptions(int BatchSize, int UrgentPollSeconds = 5, bool Pump = true)
-{
-    public static OutboxOptions From(Microsoft.Extensions.Configuration.IConfiguration configuration) => new(
-        Math.Clamp(Microsoft.Extensions.Configuration.ConfigurationBinder.GetValue(configuration, "Outbox:BatchSize", 2_000), 1, 10_000),
-        Math.Clamp(Microsoft.Extensions.Configuration.ConfigurationBinder.GetValue(configuration, "Outbox:UrgentPollSeconds", 5), 1, 60),
-        Microsoft.Extensions.Configuration.ConfigurationBinder.GetValue(configuration, "Jobs:Server:Enabled", true));
-}
-
-/// <summary>
-/// Delivers the events someone is waiting for (the security notices) every <c>Outbox:UrgentPollSeconds</c>, apart from
-/// the <c>outbox-dispatch</c> job: a notice goes out within seconds, whatever bulk backlog that job is working through.
-/// Runs in processes that run jobs (<c>Jobs:Server:Enabled</c>); claims are shared safely with every other dispatcher.
-/// </summary>
-public sealed class UrgentOutboxPump(IServiceScopeFactory scopes, OutboxOptions options, TimeProvider clock, ILogger<UrgentOutboxPump> logger)
-    : Microsoft.Extensions.Hosting.BackgroundService
-{
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        if (!options.Pump)
-        {
-            return;
-        }
-
-        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(options.UrgentPollSeconds), clock);
-        var failing = false;
-        while (await timer.WaitForNextTickAsync(stoppingToken))
-        {
-            try
-            {
-                await using var scope = scopes.CreateAsyncScope();
-                foreach (var outbox in scope.ServiceProvider.GetServices<IOutboxDispatcher>())
-                {
-                    await outbox.DispatchAsync(stoppingToken, urgentOnly: true);
-                }
-
-                failing = false;
-            }
-            catch (Exception e) when (e is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
-            {
-                if (!failing)
-                {
-                    logger.LogWarning(e, "Delivering urgent outbox events failed; trying again every {Seconds} s (the outbox-dispatch job retries too)", options.UrgentPollSeconds);
-                }
-
-                failing = true; // one warning per outage, not one every few seconds
-            }
-        }
-    }
-}
-
-/// <summary>Delivered events are kept for the retention period (to look into a delivery), then removed.</summary>
-public sealed class DeliveredOutboxRetention<TContext>(TContext db) : IRetentionPolicy
-    where TContext : ModuleDbContext
-{
-    public string What => $"delivered {db.Schema} events";
-
-    public Task<int> PurgeAsync(DateTime now, TimeSpan retention, CancellationToken cancellationToken)
-    {
-        var before = now - retention;
-        return db.Set<OutboxMessage>().Where(m => m.ProcessedAt != null && m.ProcessedAt < before).ExecuteDeleteAsync(cancellationToken);
-    }
-}
-
-/// <summary>The integration event types some module subscribes to, by the name the outbox stores.</summary>
-public sealed class IntegrationEventTypes(IEnumerable<IntegrationEventType> types)
-{
-    private readonly Dictionary<string, Type> _byName = types.GroupBy(t => t.Type.Name).ToDictionary(g => g.Key, g => g.First().Type, StringComparer.Ordinal);
-
-    public bool TryGet(string name, out Type type) => _byName.TryGetValue(name, out type!);
-}
-
-public sealed record IntegrationEventType(Type Type);
-
-/// <summary>Part of a job's work failed and will be retried; the job run is reported as failed.</summary>
-public sealed class JobRetryException(string message) : Exception(message);
-
-/// <summary><c>outbox-dispatch</c>: delivers every module's outbox to the event subscribers.</summary>
-public sealed class OutboxDispatchJob(IEnumerable<IOutboxDispatcher> outboxes) : IRecurringJob
-{
-    public const string JobName = "outbox-dispatch";
-
-    public async Task<JobOutcome> RunAsync(CancellationToken cancellationToken)
-    {
-        var parts = new List<string>();
-        int failed = 0, delivered = 0;
-        foreach (var outbox in outboxes)
-        {
-            var result = await outbox.DispatchAsync(cancellationToken);
-            failed += result.Failed;
-            delivered += result.Delivered;
-            parts.Add($"{outbox.Module}: {result.Delivered} delivered, {result.Failed} failed");
-        }
-
-        var summary = parts.Count == 0 ? "no outboxes" : string.Join("; ", parts);
-        return failed > 0
-            ? throw new JobRetryException($"{summary}. Failed events are retried with backoff.")
-            : new JobOutcome(summary, DidNothing: delivered == 0, Items: delivered);
-    }
-}
-
-public static class IntegrationEventServiceCollectionExtensions
-{
-    /// <summary>Delivers <typeparamref name="TContext"/>'s outbox with the <c>outbox-dispatch</c> job.</summary>
-    public static IServiceCollection AddOutbox<TContext>(this IServiceCollection services)
-        where TContext : ModuleDbContext
-    {
-        services.AddScoped<IOutboxDispatcher, OutboxDispatcher<TContext>>();
-        services.TryAddSingleton(sp => OutboxOptions.From(sp.GetRequiredService<Microsoft.Extensions.Configuration.IConfiguration>()));
-        if (!services.Any(d => d.ImplementationType == typeof(UrgentOutboxPump)))
-        {
-            services.AddHostedService<UrgentOutboxPump>();
-        }
-        services.AddScoped<IRetentionPolicy, DeliveredOutboxRetention<TContext>>();
-        services.TryAddSingleton<IntegrationEventTypes>();
-        if (!services.Any(d => d.ServiceType == typeof(OutboxDispatchJob)))
-        {
-            services.AddRecurringJob<OutboxDispatchJob>(OutboxDispatchJob.JobName, "* * * * *");
-        }
-
-        return services;
-    }
-
-    /// <summary>Subscribes <typeparamref name="THandler"/> to batches of <typeparamref name="TEvent"/>, whichever module publishes it.</summary>
-    public static IServiceCollection AddIntegrationEventBatchHandler<TEvent, THandler>(this IServiceCollection services)
-        where TEvent : IIntegrationEvent
-        where THandler : class, IIntegrationEventBatchHandler<TEvent>
-    {
-        services.AddScoped<IIntegrationEventBatchHandler<TEvent>, THandler>();
-        services.AddSingleton(new IntegrationEventType(typeof(TEvent)));
-        services.TryAddSingleton<IntegrationEventTypes>();
-        return services;
-    }
-
-    /// <summary>Subscribes <typeparamref name="THandler"/> to <typeparamref name="TEvent"/>, whichever module publishes it.</summary>
-    public static IServiceCollection AddIntegrationEventHandler<TEvent, THandler>(this IServiceCollection services)
-        where TEvent : IIntegrationEvent
-        where THandler : class, IIntegrationEventHandler<TEvent>
-    {
-        services.AddScoped<IIntegrationEventHandler<TEvent>, THandler>();
-        services.AddSingleton(new IntegrationEventType(typeof(TEvent)));
-        services.TryAddSingleton<IntegrationEventTypes>();
-        return services;
-    }
 }

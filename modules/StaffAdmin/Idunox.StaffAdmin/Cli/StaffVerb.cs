@@ -1,3 +1,4 @@
+using Idunox.Shared.Errors;
 using Idunox.Identity.Contracts;
 using Idunox.Shared.Modularity;
 using Idunox.StaffAdmin.Actions;
@@ -144,15 +145,5 @@ internal sealed class StaffVerb(IServiceScopeFactory scopes) : IHostVerb
         return string.IsNullOrEmpty(line) ? throw new VerbUsageException("--password-stdin: standard input held no password.") : line;
     }
 
-    private static async Task<int> ReportAsync<T>(VerbConsole console, ProvisioningResult<T> result, Func<T, string> done)
-    {
-        if (result.Succeeded)
-        {
-            await console.Out.WriteLineAsync(done(result.Value!));
-            return VerbExitCodes.Done;
-        }
-
-        await console.Error.WriteLineAsync($"error: {result.Error!.Message}");
-        return result.Error.Code == ProvisioningError.Invalid ? VerbExitCodes.Usage : VerbExitCodes.Failed;
-    }
+    private static Task<int> ReportAsync<T>(VerbConsole console, Outcome<T> result, Func<T, string> done) => VerbOutcome.ReportAsync(console, result, done);
 }

@@ -5,6 +5,7 @@ using Idunox.Shared;
 using Idunox.Shared.Security;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.Cookies;
+using Idunox.Shared.Web.Sessions;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -46,31 +47,7 @@ internal static class StaffSession
         var policy = secure ? CookieSecurePolicy.Always : CookieSecurePolicy.SameAsRequest;
 
         builder.Services.AddSingleton(new StaffSessionLimits(idle, absolute));
-        builder.Services.Configure<Idunox.Shared.Web.WebSessionSchemes>(s => s.Add(IdunoxAuthentication.StaffCookieScheme));
-        builder.Services.AddAuthentication()
-            .AddCookie(IdunoxAuthentication.StaffCookieScheme, o =>
-            {
-                o.Cookie.Name = Idunox.Shared.Web.WebSurface.CookieName(CookieName, secure);
-                o.Cookie.HttpOnly = true;
-                // Strict: no link from another site arrives signed in to the staff area.
-                o.Cookie.SameSite = SameSiteMode.Strict;
-                o.Cookie.SecurePolicy = policy;
-                o.Cookie.Path = "/";
-                o.Cookie.IsEssential = true;
-                // Not renewed: the session row keeps the idle limit (see ValidateAsync).
-                o.ExpireTimeSpan = absolute;
-                o.SlidingExpiration = false;
-                o.LoginPath = SignInPath;
-                o.LogoutPath = "/admin/sign-out";
-                o.AccessDeniedPath = "/admin/not-allowed";
-                o.ReturnUrlParameter = "returnUrl";
-                o.Events = new CookieAuthenticationEvents
-                {
-                    OnValidatePrincipal = ValidateAsync,
-                    OnRedirectToLogin = context => RedirectOrRefuse(context, StatusCodes.Status401Unauthorized),
-                    OnRedirectToAccessDenied = context => RedirectOrRefuse(context, StatusCodes.Status403Forbidden),
-                };
-            })
+        builder.AddCookieSession(Profile(absolute))
             .AddCookie(IdunoxAuthentication.StaffPendingScheme, o =>
             {
                 o.Cookie.Name = PendingCookieName;
@@ -97,6 +74,19 @@ internal static class StaffSession
                 .RequireAuthenticatedUser()
                 .RequireClaim(IdunoxAuthentication.RoleClaim, StaffRoles.Admin));
     }
+
+    /// <summary>
+    /// The staff area's profile of the one cookie session: Strict (no link from another site arrives signed in to the
+    /// staff area), its own paths, and scripts get a status where browsers get the sign-in page.
+    /// </summary>
+    public static CookieSessionProfile Profile(TimeSpan absolute) => new(IdunoxAuthentication.StaffCookieScheme, CookieName, SameSiteMode.Strict, absolute,
+        SignInPath, SignOutPath, "/admin/not-allowed", ValidateAsync)
+    {
+        OnRedirectToLogin = context => RedirectOrRefuse(context, StatusCodes.Status401Unauthorized),
+        OnRedirectToAccessDenied = context => RedirectOrRefuse(context, StatusCodes.Status403Forbidden),
+    };
+
+    public const string SignOutPath = "/admin/sign-out";
 
     /// <summary>Browsers are sent to the sign-in page; anything else (a script, the dashboard's API) gets the status.</summary>
     private static Task RedirectOrRefuse(RedirectContext<CookieAuthenticationOptions> context, int status)

@@ -1,3 +1,4 @@
+using Idunox.Shared.Errors;
 using Idunox.Identity.Contracts;
 using Idunox.StaffAdmin.Actions;
 
@@ -21,12 +22,12 @@ internal sealed class StaffMembers(IStaffDirectory directory, IOrganisationProvi
     public Task<StaffMemberInfo?> FindByEmailAsync(string email, CancellationToken cancellationToken) => directory.FindByEmailAsync(email, cancellationToken);
 
     /// <summary>Invites a member (the reason is optional here); <paramref name="sendEmail"/> also e-mails the link. Answers the link, to show once.</summary>
-    public async Task<ProvisioningResult<StaffInvitation>> InviteAsync(StaffActor actor, string? email, IReadOnlyCollection<string> roles, string? reason,
+    public async Task<Outcome<StaffInvitation>> InviteAsync(StaffActor actor, string? email, IReadOnlyCollection<string> roles, string? reason,
         bool sendEmail, CancellationToken cancellationToken)
     {
         if (!string.IsNullOrWhiteSpace(reason) && Reason(reason) is { } invalid)
         {
-            return ProvisioningResult<StaffInvitation>.Invalid(invalid);
+            return UseCaseFailure.Invalid(invalid);
         }
 
         var result = await directory.InviteAsync(email, roles, cancellationToken);
@@ -46,12 +47,12 @@ internal sealed class StaffMembers(IStaffDirectory directory, IOrganisationProvi
     }
 
     /// <summary>The command line's automation path: a member whose password an operator pipes in (never printed; no link is made).</summary>
-    public async Task<ProvisioningResult<StaffUserInfo>> AddWithPasswordAsync(StaffActor actor, string email, IReadOnlyCollection<string> roles, string password,
+    public async Task<Outcome<StaffUserInfo>> AddWithPasswordAsync(StaffActor actor, string email, IReadOnlyCollection<string> roles, string password,
         string? reason, CancellationToken cancellationToken)
     {
         if (!string.IsNullOrWhiteSpace(reason) && Reason(reason) is { } invalid)
         {
-            return ProvisioningResult<StaffUserInfo>.Invalid(invalid);
+            return UseCaseFailure.Invalid(invalid);
         }
 
         var result = await provisioning.AddStaffUserAsync(email, roles, password, cancellationToken);
@@ -64,16 +65,16 @@ internal sealed class StaffMembers(IStaffDirectory directory, IOrganisationProvi
         return result;
     }
 
-    public async Task<ProvisioningResult<StaffMemberInfo>> SetEnabledAsync(StaffActor actor, Guid id, bool enabled, string? reason, CancellationToken cancellationToken)
+    public async Task<Outcome<StaffMemberInfo>> SetEnabledAsync(StaffActor actor, Guid id, bool enabled, string? reason, CancellationToken cancellationToken)
     {
         if (Reason(reason) is { } invalid)
         {
-            return ProvisioningResult<StaffMemberInfo>.Invalid(invalid);
+            return UseCaseFailure.Invalid(invalid);
         }
 
         if (!enabled && id == actor.Id)
         {
-            return ProvisioningResult<StaffMemberInfo>.Fail(NotYourself, "You cannot disable your own account: ask another admin.");
+            return ProvisioningError.Of(NotYourself, "You cannot disable your own account: ask another admin.");
         }
 
         var result = await directory.SetEnabledAsync(id, enabled, cancellationToken);
@@ -85,17 +86,17 @@ internal sealed class StaffMembers(IStaffDirectory directory, IOrganisationProvi
         return result;
     }
 
-    public async Task<ProvisioningResult<StaffMemberInfo>> SetRolesAsync(StaffActor actor, Guid id, IReadOnlyCollection<string> roles, string? reason,
+    public async Task<Outcome<StaffMemberInfo>> SetRolesAsync(StaffActor actor, Guid id, IReadOnlyCollection<string> roles, string? reason,
         CancellationToken cancellationToken)
     {
         if (Reason(reason) is { } invalid)
         {
-            return ProvisioningResult<StaffMemberInfo>.Invalid(invalid);
+            return UseCaseFailure.Invalid(invalid);
         }
 
         if (id == actor.Id)
         {
-            return ProvisioningResult<StaffMemberInfo>.Fail(NotYourself, "You cannot change your own roles: ask another admin.");
+            return ProvisioningError.Of(NotYourself, "You cannot change your own roles: ask another admin.");
         }
 
         var before = await directory.FindAsync(id, cancellationToken);
@@ -109,11 +110,11 @@ internal sealed class StaffMembers(IStaffDirectory directory, IOrganisationProvi
         return result;
     }
 
-    public async Task<ProvisioningResult<StaffMemberInfo>> ResetTwoFactorAsync(StaffActor actor, Guid id, string? reason, CancellationToken cancellationToken)
+    public async Task<Outcome<StaffMemberInfo>> ResetTwoFactorAsync(StaffActor actor, Guid id, string? reason, CancellationToken cancellationToken)
     {
         if (Reason(reason) is { } invalid)
         {
-            return ProvisioningResult<StaffMemberInfo>.Invalid(invalid);
+            return UseCaseFailure.Invalid(invalid);
         }
 
         var result = await directory.ResetTwoFactorAsync(id, cancellationToken);
@@ -125,11 +126,11 @@ internal sealed class StaffMembers(IStaffDirectory directory, IOrganisationProvi
         return result;
     }
 
-    public async Task<ProvisioningResult<int>> EndSessionsAsync(StaffActor actor, Guid id, string? reason, CancellationToken cancellationToken)
+    public async Task<Outcome<int>> EndSessionsAsync(StaffActor actor, Guid id, string? reason, CancellationToken cancellationToken)
     {
         if (Reason(reason) is { } invalid)
         {
-            return ProvisioningResult<int>.Invalid(invalid);
+            return UseCaseFailure.Invalid(invalid);
         }
 
         var member = await directory.FindAsync(id, cancellationToken);
@@ -148,7 +149,7 @@ internal sealed class StaffMembers(IStaffDirectory directory, IOrganisationProvi
     }
 
     /// <summary>The member's own password: the old one is required, every session ends, the caller starts a new one.</summary>
-    public async Task<ProvisioningResult<StaffMember>> ChangeOwnPasswordAsync(StaffActor actor, string? currentPassword, string? newPassword, string? confirmation,
+    public async Task<Outcome<StaffMember>> ChangeOwnPasswordAsync(StaffActor actor, string? currentPassword, string? newPassword, string? confirmation,
         CancellationToken cancellationToken)
     {
         var result = await directory.ChangePasswordAsync(actor.Id, currentPassword, newPassword, confirmation, cancellationToken);

@@ -8,10 +8,10 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.EntityFrameworkCore;
 
-namespace Idunox.Identity.Me;
+namespace Idunox.Identity.Account;
 
 /// <summary><c>GET /v1/partner/me</c>: the signed-in user and their organisation.</summary>
-internal static class GetMe
+internal sealed class GetMe(IdentityModuleDbContext db)
 {
     public static void Map(IEndpointRouteBuilder routes) =>
         routes.MapGet("/v1/partner/me", Handle)
@@ -23,17 +23,17 @@ internal static class GetMe
             .RequireAuthorization(IdunoxAuthentication.PartnerPolicy);
 
     internal static async Task<Results<Ok<MeResponse>, ProblemHttpResult>> Handle(
-        HttpContext http, ITenantContext tenant, IdentityModuleDbContext db, CancellationToken cancellationToken)
+        HttpContext http, ITenantContext tenant, GetMe getMe, CancellationToken cancellationToken)
     {
         var userId = Guid.Parse(http.User.FindFirst(IdunoxClaimTypes.UserId)!.Value);
-        var me = await LoadAsync(db, userId, tenant.TenantId ?? Guid.Empty, cancellationToken);
+        var me = await getMe.RunAsync(userId, tenant.TenantId ?? Guid.Empty, cancellationToken);
         return me is null
             ? ApiProblems.Create(StatusCodes.Status401Unauthorized, "invalid_token", "The access token is not valid.")
             : TypedResults.Ok(me);
     }
 
     /// <summary>The signed-in user and organisation, for the API and the account page alike.</summary>
-    internal static Task<MeResponse?> LoadAsync(IdentityModuleDbContext db, Guid userId, Guid tenantId, CancellationToken cancellationToken) =>
+    public Task<MeResponse?> RunAsync(Guid userId, Guid tenantId, CancellationToken cancellationToken) =>
         db.PartnerUsers.AsNoTracking()
             .Where(u => u.Id == userId && u.TenantId == tenantId)
             .Join(db.Organisations, u => u.TenantId, o => o.Id, (u, o) => new MeResponse(

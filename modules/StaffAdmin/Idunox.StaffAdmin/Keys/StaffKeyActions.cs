@@ -1,0 +1,54 @@
+using Idunox.Credentials.Contracts;
+using Idunox.Identity.Contracts;
+using Idunox.Shared.Errors;
+using Idunox.StaffAdmin.Actions;
+
+namespace Idunox.StaffAdmin.Keys;
+
+/// <summary>
+/// Staff revoke or rotate an organisation's key on its behalf, always with a reason: the change goes through the
+/// partner's own use cases (Credentials' <see cref="ITenantKeyAdministration"/>), which tell the organisation; the staff
+/// log keeps who did it and why. A rotation offers the new key to the organisation; staff never see it.
+/// </summary>
+internal sealed class StaffKeyActions(ITenantKeyAdministration keys, StaffActionLog log)
+{
+    /// <summary>A key of <paramref name="organisation"/>; another organisation's key is not found, like an unknown one.</summary>
+    public Task<KeyOverview?> FindAsync(OrganisationInfo organisation, Guid keyId, CancellationToken cancellationToken) =>
+        keys.FindAsync(organisation.Id, keyId, cancellationToken);
+
+    public async Task<Outcome<KeyOverview>> RevokeAsync(StaffActor actor, OrganisationInfo organisation, KeyOverview key, string? reason,
+        CancellationToken cancellationToken)
+    {
+        if (StaffActionLog.CheckReason(reason) is { IsValid: false } invalid)
+        {
+            return UseCaseFailure.Invalid(invalid);
+        }
+
+        var result = await keys.RevokeAsync(organisation.Id, key.Id, Action(actor, reason!), cancellationToken);
+        if (result.Succeeded)
+        {
+            await log.RecordAsync(actor, StaffActions.KeyRevoked, organisation.Id, $"{key.Prefix} ({key.Name})", reason!.Trim(), cancellationToken);
+        }
+
+        return result;
+    }
+
+    public async Task<Outcome<StaffRotation>> RotateAsync(StaffActor actor, OrganisationInfo organisation, KeyOverview key, int? graceHours, string? reason,
+        CancellationToken cancellationToken)
+    {
+        if (StaffActionLog.CheckReason(reason) is { IsValid: false } invalid)
+        {
+            return UseCaseFailure.Invalid(invalid);
+        }
+
+        var result = await keys.RotateAsync(organisation.Id, key.Id, graceHours ?? KeyPolicyOptions.DefaultGraceHours, Action(actor, reason!), cancellationToken);
+        if (result.Succeeded)
+        {
+            await log.RecordAsync(actor, StaffActions.KeyRotated, organisation.Id, $"{key.Prefix} ({key.Name})", reason!.Trim(), cancellationToken);
+        }
+
+        return result;
+    }
+
+    private static StaffKeyAction Action(StaffActor actor, string reason) => new(actor.Id, reason.Trim(), actor.ClientAddress);
+}
