@@ -42,7 +42,7 @@ public sealed class ModuleBoundaryTests
     public void Contracts_reference_no_EF_Core_ASP_NET_Core_or_Hangfire()
     {
         string[] forbidden = ["Microsoft.EntityFrameworkCore", "Microsoft.AspNetCore", "Hangfire", "Npgsql"];
-        var contracts = Modules.Names.Select(Modules.Contracts).Append(Modules.SharedAbstractions).ToList();
+        var contracts = Modules.Names.Select(Modules.Contracts).OfType<Assembly>().Append(Modules.SharedAbstractions).ToList();
 
         var types = Types.InAssemblies(contracts);
         Assert.NotEmpty(types.GetTypes());

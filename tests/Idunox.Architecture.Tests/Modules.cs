@@ -11,7 +11,9 @@ internal static class Modules
 
     public static Assembly Implementation(string name) => Program.Modules.Single(m => m.Name == name).GetType().Assembly;
 
-    public static Assembly Contracts(string name) => Assembly.Load($"Idunox.{name}.Contracts");
+    /// <summary>A module's Contracts assembly, or null for a module that offers nothing to others (no Contracts project).</summary>
+    public static Assembly? Contracts(string name) =>
+        Implementation(name).GetReferencedAssemblies().Any(a => a.Name == $"Idunox.{name}.Contracts") ? Assembly.Load($"Idunox.{name}.Contracts") : null;
 
     public static readonly Assembly Shared = typeof(IModule).Assembly;
 

@@ -174,10 +174,10 @@ public static class IdunoxHost
     public static WebApplication UseIdunoxPlatform(this WebApplication app)
     {
         app.Use(Idunox.Shared.Http.JsonNewline.AppendToStreamedAnswers);
-        app.Use(WebSurface.AddSecurityHeaders);
+        app.Use(SecurityHeaders.Add);
         app.UseIdunoxProblemDetails();
         app.UseForwardedHeaders();
-        app.Use(WebSurface.StrictTransportSecurity(app.Configuration));
+        app.Use(SecurityHeaders.StrictTransportSecurity(app.Configuration));
         SurfaceHosts.UseSurfaceHosts(app);
         // Routing here, after the error pages: a status code page re-executes the request and needs its endpoint found again.
         app.UseRouting();

@@ -64,3 +64,31 @@ public sealed record StaffCheck(StaffMember? Member, StaffRefusal? Refusal, IRea
 
     public static StaffCheck Refused(StaffRefusal refusal) => new(null, refusal);
 }
+
+/// <summary>Where the staff sign-in lives (Identity owns it; the staff area links to it).</summary>
+public static class StaffPaths
+{
+    public const string SignIn = "/admin/sign-in";
+    public const string Home = "/admin";
+}
+
+/// <summary>
+/// What a staff member did to their own account in Identity's pages, for the staff log the staff area keeps (a port:
+/// no-op by default, written by the staff area when it is on).
+/// </summary>
+public interface IStaffActivityLog
+{
+    Task RecordAsync(StaffActivity activity, CancellationToken cancellationToken);
+}
+
+/// <summary>One entry: who (id, e-mail, address), what (a staff-log action such as <see cref="PasswordChanged"/>) and about whom.</summary>
+public sealed record StaffActivity(Guid StaffUserId, string StaffEmail, string? ClientAddress, string Action, string? Subject)
+{
+    public const string PasswordChanged = "staff.password_changed";
+}
+
+/// <summary>While the staff area is off: nothing to write to.</summary>
+public sealed class NoStaffActivityLog : IStaffActivityLog
+{
+    public Task RecordAsync(StaffActivity activity, CancellationToken cancellationToken) => Task.CompletedTask;
+}

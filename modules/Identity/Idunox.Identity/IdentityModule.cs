@@ -26,7 +26,11 @@ using Microsoft.Extensions.Hosting;
 
 namespace Idunox.Identity;
 
-/// <summary>Organisations (tenants), portal and staff users, sign-in, <c>/me</c> and the public portal configuration.</summary>
+/// <summary>
+/// Organisations (tenants), portal and staff users, and who you are: partner and staff sign-in (with the staff's second
+/// factor), both areas' cookie sessions (one builder, two profiles), sign-out, account pages, <c>/me</c> and the public
+/// portal configuration.
+/// </summary>
 public sealed class IdentityModule : IModule
 {
     public string Name => "Identity";
@@ -55,6 +59,12 @@ public sealed class IdentityModule : IModule
 
         builder.AddPartnerAuthentication(jwt);
         builder.AddPortalSession();
+        var production = builder.Environment.IsProduction();
+        builder.Services.AddOptions<AdminOptions>().Bind(builder.Configuration.GetSection(AdminOptions.SectionName))
+            .Validate(o => o.RequireTwoFactor || !production, "Admin:RequireTwoFactor cannot be false in Production: staff sign in with a second factor.")
+            .ValidateOnStart();
+        builder.AddStaffSession();
+        builder.Services.TryAddScoped<IStaffActivityLog, NoStaffActivityLog>();
         // Portal cookies and antiforgery tokens are protected with a key ring kept in the database: sessions survive a
         // restart and every server of the platform reads the same ring.
         // The ring is encrypted with a certificate (DataProtection:Certificate*): reading the database gives no key.
@@ -83,6 +93,7 @@ public sealed class IdentityModule : IModule
         builder.Services.AddScoped<StaffAccounts>();
         builder.Services.AddScoped<IStaffAccounts>(sp => sp.GetRequiredService<StaffAccounts>());
         builder.Services.AddScoped<IStaffDirectory, StaffDirectory>();
+        builder.Services.AddScoped<StaffOwnAccount>();
         builder.Services.AddScoped<Provisioning>();
         builder.Services.AddScoped<IOrganisationProvisioning>(sp => sp.GetRequiredService<Provisioning>());
         builder.Services.AddScoped<IPartnerUserDirectory>(sp => sp.GetRequiredService<Provisioning>());
@@ -101,6 +112,7 @@ public sealed class IdentityModule : IModule
     public void MapEndpoints(IEndpointRouteBuilder routes)
     {
         routes.MapSignOut(PortalSession.SignOutPath, PortalSession.SignInPath, PortalSession.HomePath, PortalSession.SignOutAsync);
+        routes.MapSignOut(StaffSession.SignOutPath, StaffSession.SignInPath, StaffSession.HomePath, StaffSession.SignOutAsync);
         GetPartnerConfig.Map(routes);
         Login.Map(routes);
         GetMe.Map(routes);

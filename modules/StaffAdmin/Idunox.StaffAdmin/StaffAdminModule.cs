@@ -2,8 +2,6 @@ using Idunox.Shared.Modularity;
 using Idunox.Shared.Persistence;
 using Idunox.StaffAdmin.Actions;
 using Idunox.StaffAdmin.Persistence;
-using Idunox.StaffAdmin.Session;
-using Idunox.Shared.Web.Sessions;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -12,8 +10,8 @@ using Microsoft.Extensions.Hosting;
 namespace Idunox.StaffAdmin;
 
 /// <summary>
-/// The staff area under <c>/admin</c>: staff sign-in with a second factor, organisations and their status, and the log
-/// of what staff did. It reaches organisations, users and keys only through the Identity and Credentials contracts.
+/// The staff area under <c>/admin</c>: organisations and their status, their users and keys, the staff accounts, the job
+/// page and the log of what staff did. Staff sign in through Identity (its staff session and pages). It reaches organisations, users and keys only through the Identity and Credentials contracts.
 /// </summary>
 public sealed class StaffAdminModule : IModule
 {
@@ -28,12 +26,8 @@ public sealed class StaffAdminModule : IModule
     {
         builder.AddModuleDbContext<StaffAdminDbContext, SqliteStaffAdminDbContext, PostgresStaffAdminDbContext>(
             StaffAdminDbContext.SchemaName);
-        var production = builder.Environment.IsProduction();
-        builder.Services.AddOptions<AdminOptions>().Bind(builder.Configuration.GetSection(AdminOptions.SectionName))
-            .Validate(o => o.RequireTwoFactor || !production, "Admin:RequireTwoFactor cannot be false in Production: staff sign in with a second factor.")
-            .ValidateOnStart();
-        builder.AddStaffSession();
         builder.Services.AddScoped<StaffActionLog>();
+        builder.Services.AddScoped<Idunox.Identity.Contracts.IStaffActivityLog, StaffActivityRecorder>();
         builder.Services.AddScoped<Staff.StaffMembers>();
         builder.Services.AddScoped<Organisations.OrganisationAdministration>();
         builder.Services.AddScoped<Keys.StaffKeyActions>();
@@ -44,6 +38,5 @@ public sealed class StaffAdminModule : IModule
 
     public void MapEndpoints(IEndpointRouteBuilder routes)
     {
-        routes.MapSignOut(StaffSession.SignOutPath, StaffSession.SignInPath, StaffSession.HomePath, StaffSession.SignOutAsync);
     }
 }

@@ -12,7 +12,7 @@ public static class IdunoxAuthentication
     /// <summary>The partner portal pages' cookie session (Identity module): never accepted by the /v1 API.</summary>
     public const string PortalCookieScheme = "PartnerCookie";
 
-    /// <summary>The staff area's cookie session (StaffAdmin module): opens /admin and the job dashboard, never the portal.</summary>
+    /// <summary>The staff area's cookie session (Identity module): opens /admin and the job dashboard, never the portal.</summary>
     public const string StaffCookieScheme = "StaffCookie";
 
     /// <summary>A staff member between the password and the second factor: opens only the sign-in steps.</summary>
@@ -30,7 +30,7 @@ public static class IdunoxAuthentication
     /// <summary>The claim that carries a staff member's roles.</summary>
     public const string RoleClaim = "role";
 
-    /// <summary>The data API's X-Api-Key credential (Credentials module): the principal's authentication type and the API reference's scheme.</summary>
+    /// <summary>The data API's X-Api-Key credential (Credentials module): its name in the API reference's security schemes. Keys are checked by the key gate, not by an authentication handler.</summary>
     public const string ApiKeyScheme = "ApiKey";
 
     public const string ApiKeyHeader = "X-Api-Key";

@@ -77,6 +77,14 @@ internal sealed record StaffActor(Guid Id, string Name, string? ClientAddress)
     public static StaffActor CommandLine() => new(Guid.Empty, $"command line ({Environment.UserName})", null);
 }
 
+/// <summary>Writes what staff did to their own accounts in Identity's pages (its <see cref="Idunox.Identity.Contracts.IStaffActivityLog"/> port) to the staff log.</summary>
+internal sealed class StaffActivityRecorder(StaffActionLog log) : Idunox.Identity.Contracts.IStaffActivityLog
+{
+    public Task RecordAsync(Idunox.Identity.Contracts.StaffActivity activity, CancellationToken cancellationToken) =>
+        log.RecordAsync(new StaffActor(activity.StaffUserId, activity.StaffEmail, activity.ClientAddress), activity.Action, null, activity.Subject, null,
+            cancellationToken);
+}
+
 internal static class StaffActions
 {
     public const string OrganisationCreated = "organisation.created";
@@ -95,7 +103,7 @@ internal static class StaffActions
     public const string StaffRolesChanged = "staff.roles_changed";
     public const string StaffTwoFactorReset = "staff.two_factor_reset";
     public const string StaffSessionsEnded = "staff.sessions_ended";
-    public const string StaffPasswordChanged = "staff.password_changed";
+    public const string StaffPasswordChanged = Idunox.Identity.Contracts.StaffActivity.PasswordChanged;
 
     public static string Describe(string action) => action switch
     {

@@ -148,19 +148,6 @@ internal sealed class StaffMembers(IStaffDirectory directory, IOrganisationProvi
         return result;
     }
 
-    /// <summary>The member's own password: the old one is required, every session ends, the caller starts a new one.</summary>
-    public async Task<Outcome<StaffMember>> ChangeOwnPasswordAsync(StaffActor actor, string? currentPassword, string? newPassword, string? confirmation,
-        CancellationToken cancellationToken)
-    {
-        var result = await directory.ChangePasswordAsync(actor.Id, currentPassword, newPassword, confirmation, cancellationToken);
-        if (result.Value is { } member)
-        {
-            await log.RecordAsync(actor, StaffActions.StaffPasswordChanged, null, member.Email, null, cancellationToken);
-        }
-
-        return result;
-    }
-
     private static IReadOnlyDictionary<string, string[]>? Reason(string? reason) =>
         StaffActionLog.CheckReason(reason) is { IsValid: false } errors ? errors.ToDictionary().AsReadOnly() : null;
 }

@@ -1,9 +1,10 @@
 using System.Globalization;
 using Idunox.Identity.Contracts;
+using Idunox.Identity.Authentication;
 using Idunox.Shared.Web;
 using Microsoft.AspNetCore.Http;
 
-namespace Idunox.StaffAdmin.Session;
+namespace Idunox.Identity.Staff;
 
 /// <summary>The steps of a staff sign-in and where each one leads: password, then enrolment or a code, then the page asked for.</summary>
 internal static class StaffSignInFlow

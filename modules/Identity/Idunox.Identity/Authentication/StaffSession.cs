@@ -11,7 +11,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 
-namespace Idunox.StaffAdmin.Session;
+namespace Idunox.Identity.Authentication;
 
 /// <summary>
 /// The staff area's cookie session, apart from the portal's: its own cookie (<c>idunox.admin</c>), issued only after the
@@ -26,10 +26,10 @@ internal static class StaffSession
 {
     public const string CookieName = "idunox.admin";
     public const string PendingCookieName = "idunox.admin.pending";
-    public const string SignInPath = "/admin/sign-in";
+    public const string SignInPath = StaffPaths.SignIn;
     public const string CodePath = "/admin/sign-in/code";
     public const string EnrolPath = "/admin/sign-in/authenticator";
-    public const string HomePath = "/admin";
+    public const string HomePath = StaffPaths.Home;
     public const string SignedInAtClaim = "signed_in_at";
     public const string SecurityStampClaim = "stamp";
     private const string EnrolmentKeyClaim = "enrol_key";
