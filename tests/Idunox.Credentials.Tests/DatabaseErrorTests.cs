@@ -85,6 +85,35 @@ public sealed class DatabaseErrorTests(PostgresAppFixture fixture) : IClassFixtu
         Assert.Equal(ProvisioningError.SlugTaken, Assert.Single(results, r => !r.Succeeded).Failure!.Code);
     }
 
+    /// <summary>
+    /// Under the organisation's key lock no other rotation gets between a rotation's checks and its write, so the unique
+    /// successor index is the last line only: here a successor row is written behind the lock's back (the gate runs it
+    /// just before the rotation's INSERT). The index refuses the rotation's own successor, and the answer is 409
+    /// key_not_rotatable with nothing changed: no grace started, the old key still works.
+    /// </summary>
+    [Fact]
+    public async Task A_successor_written_behind_the_locks_back_makes_the_rotation_a_conflict_that_changes_nothing()
+    {
+        var session = await PartnerSession.StartAsync(App);
+        var (key, created) = await session.CreateKeyAsync("raced");
+        var id = created.Id();
+        HttpResponseMessage response;
+        using (fixture.Gate.ArmBefore("INSERT INTO credentials.api_keys", () => Database.ExecuteAsync($"""
+            INSERT INTO credentials.api_keys (id, tenant_id, name, prefix, hash, created_at, created_by, expires_at, rotated_from_id)
+            SELECT gen_random_uuid(), tenant_id, name, 'idx_test_raced', sha256(convert_to(random()::text, 'UTF8')), created_at, 'someone else', expires_at, id
+            FROM credentials.api_keys WHERE id = '{id}'
+            """)))
+        {
+            response = await session.PostRotateAsync(id, new { graceHours = 48 });
+        }
+
+        await response.AssertProblemAsync(HttpStatusCode.Conflict, "key_not_rotatable");
+        var after = await session.GetAsync(id);
+        Assert.Equal("active", after.GetProperty("status").GetString());
+        Assert.Equal(System.Text.Json.JsonValueKind.Null, after.GetProperty("graceEndsAt").ValueKind);
+        Assert.Equal(HttpStatusCode.OK, (await session.ProbeAsync(key)).StatusCode);
+    }
+
     /// <summary>The same for two portal users with one e-mail address: both pass the pre-check, the index refuses the second.</summary>
     [Fact]
     public async Task An_email_taken_by_a_concurrent_insert_after_the_check_is_still_email_taken()

@@ -1,3 +1,4 @@
+using Idunox.Shared.Errors;
 using Idunox.Identity.Contracts;
 using Microsoft.Extensions.DependencyInjection;
 using OtpNet;
@@ -13,7 +14,7 @@ public sealed class StaffAccountsTests(PostgresAppFixture fixture) : IClassFixtu
         return await action(scope.ServiceProvider.GetRequiredService<IStaffAccounts>());
     }
 
-    private Task<StaffCheck> PasswordAsync(string email, string password) =>
+    private Task<Outcome<StaffCheck>> PasswordAsync(string email, string password) =>
         WithAccountsAsync(a => a.CheckPasswordAsync(email, password, "198.51.100.7", CancellationToken.None));
 
     [Fact]
@@ -26,13 +27,13 @@ public sealed class StaffAccountsTests(PostgresAppFixture fixture) : IClassFixtu
         var wrong = await PasswordAsync(staff.Email, "not the password at all");
         var partnerAccount = await PasswordAsync(partner.Email, partner.Password);
 
-        Assert.Null(unknown.Member);
-        Assert.Equal(unknown.Refusal, wrong.Refusal);
-        Assert.Equal(unknown.Refusal, partnerAccount.Refusal);
-        Assert.Equal(StaffRefusal.InvalidCredentials, wrong.Refusal!.Code);
+        Assert.Null(unknown.Value?.Member);
+        Assert.Equal(unknown.Failure, wrong.Failure);
+        Assert.Equal(unknown.Failure, partnerAccount.Failure);
+        Assert.Equal(StaffRefusal.InvalidCredentials, wrong.Failure!.Code);
         var right = await PasswordAsync(staff.Email, staff.Password);
-        Assert.Equal(staff.User.Id, right.Member!.Id);
-        Assert.False(right.Member.HasAuthenticator);
+        Assert.Equal(staff.User.Id, right.Value?.Member!.Id);
+        Assert.False(right.Value?.Member.HasAuthenticator);
     }
 
     [Fact]
@@ -41,15 +42,15 @@ public sealed class StaffAccountsTests(PostgresAppFixture fixture) : IClassFixtu
         var staff = await fixture.App.StaffAsync();
         for (var i = 0; i < 5; i++)
         {
-            Assert.Equal(StaffRefusal.InvalidCredentials, (await PasswordAsync(staff.Email, $"wrong guess {i}")).Refusal!.Code);
+            Assert.Equal(StaffRefusal.InvalidCredentials, (await PasswordAsync(staff.Email, $"wrong guess {i}")).Failure!.Code);
         }
 
         var locked = await PasswordAsync(staff.Email, staff.Password);
-        Assert.Equal(StaffRefusal.TooManyAttempts, locked.Refusal!.Code);
-        Assert.NotNull(locked.Refusal.RetryAfter);
+        Assert.Equal(StaffRefusal.TooManyAttempts, locked.Failure!.Code);
+        Assert.NotNull(locked.Failure.RetryAfter);
 
         fixture.App.Clock.Advance(TimeSpan.FromMinutes(15) + TimeSpan.FromSeconds(1));
-        Assert.NotNull((await PasswordAsync(staff.Email, staff.Password)).Member);
+        Assert.NotNull((await PasswordAsync(staff.Email, staff.Password)).Value?.Member);
     }
 
     /// <summary>The code an authenticator app shows for a key at the host's (fake) time.</summary>
@@ -66,8 +67,8 @@ public sealed class StaffAccountsTests(PostgresAppFixture fixture) : IClassFixtu
         NextStep();
         var enrolment = await WithAccountsAsync(a => a.BeginEnrolmentAsync(staff.User.Id, null, CancellationToken.None));
         var enrolled = await WithAccountsAsync(a => a.CompleteEnrolmentAsync(staff.User.Id, enrolment!.Key, CodeFor(enrolment.Key), CancellationToken.None));
-        Assert.True(enrolled.Succeeded, enrolled.Refusal?.Detail);
-        return (staff, enrolment!.Key, enrolled.RecoveryCodes!);
+        Assert.True(enrolled.Succeeded, enrolled.Failure?.Detail);
+        return (staff, enrolment!.Key, enrolled.Value!.RecoveryCodes!);
     }
 
     /// <summary>Moves the clock to the start of the next 30-second step.</summary>
@@ -87,8 +88,8 @@ public sealed class StaffAccountsTests(PostgresAppFixture fixture) : IClassFixtu
         }
 
         Assert.Equal(StaffRefusal.TooManyAttempts,
-            (await WithAccountsAsync(a => a.CheckPasswordAsync(staff.Email, staff.Password, "203.0.113.77", CancellationToken.None))).Refusal!.Code);
-        Assert.NotNull((await WithAccountsAsync(a => a.CheckPasswordAsync(staff.Email, staff.Password, "198.51.100.41", CancellationToken.None))).Member);
+            (await WithAccountsAsync(a => a.CheckPasswordAsync(staff.Email, staff.Password, "203.0.113.77", CancellationToken.None))).Failure!.Code);
+        Assert.NotNull((await WithAccountsAsync(a => a.CheckPasswordAsync(staff.Email, staff.Password, "198.51.100.41", CancellationToken.None))).Value?.Member);
     }
 
     [Fact]
@@ -103,10 +104,10 @@ public sealed class StaffAccountsTests(PostgresAppFixture fixture) : IClassFixtu
         string Code() => CodeFor(enrolment.Key);
 
         Assert.Equal(StaffRefusal.InvalidCode,
-            (await WithAccountsAsync(a => a.CompleteEnrolmentAsync(staff.User.Id, enrolment.Key, Other(Code()), CancellationToken.None))).Refusal!.Code);
+            (await WithAccountsAsync(a => a.CompleteEnrolmentAsync(staff.User.Id, enrolment.Key, Other(Code()), CancellationToken.None))).Failure!.Code);
         var enrolled = await WithAccountsAsync(a => a.CompleteEnrolmentAsync(staff.User.Id, enrolment.Key, Code(), CancellationToken.None));
-        Assert.Equal(10, enrolled.RecoveryCodes!.Distinct().Count());
-        Assert.True(enrolled.Member!.HasAuthenticator);
+        Assert.Equal(10, enrolled.Value!.RecoveryCodes!.Distinct().Count());
+        Assert.True(enrolled.Value.Member.HasAuthenticator);
         Assert.Null(await WithAccountsAsync(a => a.BeginEnrolmentAsync(staff.User.Id, null, CancellationToken.None))); // enrolled once
         Assert.Null(await WithAccountsAsync(a => a.BeginEnrolmentAsync(staff.User.Id, enrolment.Key, CancellationToken.None)));
 
@@ -116,34 +117,34 @@ public sealed class StaffAccountsTests(PostgresAppFixture fixture) : IClassFixtu
             await connection.OpenAsync();
             await using var command = new Npgsql.NpgsqlCommand($"SELECT value FROM identity.staff_user_tokens WHERE user_id = '{staff.User.Id}' AND name = 'RecoveryCodes'", connection);
             var stored = (string)(await command.ExecuteScalarAsync())!;
-            Assert.DoesNotContain(enrolled.RecoveryCodes!, c => stored.Contains(c, StringComparison.OrdinalIgnoreCase) ||
+            Assert.DoesNotContain(enrolled.Value!.RecoveryCodes!, c => stored.Contains(c, StringComparison.OrdinalIgnoreCase) ||
                                                               stored.Contains(c.Replace("-", "", StringComparison.Ordinal), StringComparison.OrdinalIgnoreCase));
             var entries = stored.Split(';').Skip(1).ToList();
             Assert.Equal(10, entries.Count);
             Assert.Equal(10, entries.Select(e => e.Split(':')[0]).Distinct().Count()); // a salt of its own each
-            var sha256 = enrolled.RecoveryCodes!.Select(c => Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(c))));
+            var sha256 = enrolled.Value!.RecoveryCodes!.Select(c => Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(c))));
             Assert.DoesNotContain(sha256, h => stored.Contains(h, StringComparison.Ordinal));
         }
 
-        var recovery = enrolled.RecoveryCodes![0];
+        var recovery = enrolled.Value!.RecoveryCodes![0];
         var first = await WithAccountsAsync(a => a.VerifySecondFactorAsync(staff.User.Id, recovery.ToUpperInvariant(), CancellationToken.None));
-        Assert.True(first.UsedRecoveryCode);
-        Assert.Equal(9, first.RecoveryCodesLeft);
-        Assert.Equal(StaffRefusal.InvalidCode, (await WithAccountsAsync(a => a.VerifySecondFactorAsync(staff.User.Id, recovery, CancellationToken.None))).Refusal!.Code);
+        Assert.True(first.Value!.UsedRecoveryCode);
+        Assert.Equal(9, first.Value.RecoveryCodesLeft);
+        Assert.Equal(StaffRefusal.InvalidCode, (await WithAccountsAsync(a => a.VerifySecondFactorAsync(staff.User.Id, recovery, CancellationToken.None))).Failure!.Code);
         // Every other code still works, once each.
-        var second = await WithAccountsAsync(a => a.VerifySecondFactorAsync(staff.User.Id, enrolled.RecoveryCodes[7], CancellationToken.None));
-        Assert.True(second.UsedRecoveryCode);
-        Assert.Equal(8, second.RecoveryCodesLeft);
+        var second = await WithAccountsAsync(a => a.VerifySecondFactorAsync(staff.User.Id, enrolled.Value.RecoveryCodes![7], CancellationToken.None));
+        Assert.True(second.Value!.UsedRecoveryCode);
+        Assert.Equal(8, second.Value.RecoveryCodesLeft);
 
         for (var i = 0; i < 5; i++)
         {
-            Assert.Equal(StaffRefusal.InvalidCode, (await WithAccountsAsync(a => a.VerifySecondFactorAsync(staff.User.Id, $"guess-{i}", CancellationToken.None))).Refusal!.Code);
+            Assert.Equal(StaffRefusal.InvalidCode, (await WithAccountsAsync(a => a.VerifySecondFactorAsync(staff.User.Id, $"guess-{i}", CancellationToken.None))).Failure!.Code);
         }
 
         // Five wrong codes in a row: even the right code waits for the lockout to end.
-        Assert.Equal(StaffRefusal.TooManyAttempts, (await WithAccountsAsync(a => a.VerifySecondFactorAsync(staff.User.Id, Code(), CancellationToken.None))).Refusal!.Code);
+        Assert.Equal(StaffRefusal.TooManyAttempts, (await WithAccountsAsync(a => a.VerifySecondFactorAsync(staff.User.Id, Code(), CancellationToken.None))).Failure!.Code);
         fixture.App.Clock.Advance(TimeSpan.FromMinutes(16));
-        Assert.NotNull((await WithAccountsAsync(a => a.VerifySecondFactorAsync(staff.User.Id, Code(), CancellationToken.None))).Member);
+        Assert.NotNull((await WithAccountsAsync(a => a.VerifySecondFactorAsync(staff.User.Id, Code(), CancellationToken.None))).Value?.Member);
     }
 
     [Fact]
@@ -165,8 +166,8 @@ public sealed class StaffAccountsTests(PostgresAppFixture fixture) : IClassFixtu
         Assert.False((await WithAccountsAsync(a => a.CompleteEnrolmentAsync(staff.User.Id, attacker.Key, CodeFor(attacker.Key), CancellationToken.None))).Succeeded);
         NextStep();
         Assert.Equal(StaffRefusal.InvalidCode,
-            (await WithAccountsAsync(a => a.VerifySecondFactorAsync(staff.User.Id, CodeFor(attacker.Key), CancellationToken.None))).Refusal!.Code);
-        Assert.NotNull((await WithAccountsAsync(a => a.VerifySecondFactorAsync(staff.User.Id, CodeFor(member.Key), CancellationToken.None))).Member);
+            (await WithAccountsAsync(a => a.VerifySecondFactorAsync(staff.User.Id, CodeFor(attacker.Key), CancellationToken.None))).Failure!.Code);
+        Assert.NotNull((await WithAccountsAsync(a => a.VerifySecondFactorAsync(staff.User.Id, CodeFor(member.Key), CancellationToken.None))).Value?.Member);
         Assert.Equal(2L, await CountTokensAsync(staff.User.Id)); // the key and the recovery codes
     }
 
@@ -174,25 +175,25 @@ public sealed class StaffAccountsTests(PostgresAppFixture fixture) : IClassFixtu
     public async Task A_code_is_accepted_once_an_earlier_one_never_and_a_code_one_step_off_is_still_accepted()
     {
         var (staff, key, _) = await EnrolledAsync();
-        Task<StaffCheck> Verify(string code) => WithAccountsAsync(a => a.VerifySecondFactorAsync(staff.User.Id, code, CancellationToken.None));
+        Task<Outcome<StaffCheck>> Verify(string code) => WithAccountsAsync(a => a.VerifySecondFactorAsync(staff.User.Id, code, CancellationToken.None));
 
         // The enrolment used this step's code: it opens nothing a second time.
-        Assert.Equal(StaffRefusal.InvalidCode, (await Verify(CodeFor(key))).Refusal!.Code);
+        Assert.Equal(StaffRefusal.InvalidCode, (await Verify(CodeFor(key))).Failure!.Code);
 
         NextStep();
         var code = CodeFor(key);
         Assert.True((await Verify(code)).Succeeded);
-        Assert.Equal(StaffRefusal.InvalidCode, (await Verify(code)).Refusal!.Code); // replayed within its window
-        Assert.Equal(StaffRefusal.InvalidCode, (await Verify(CodeFor(key, TimeSpan.FromSeconds(-30)))).Refusal!.Code); // an earlier step
+        Assert.Equal(StaffRefusal.InvalidCode, (await Verify(code)).Failure!.Code); // replayed within its window
+        Assert.Equal(StaffRefusal.InvalidCode, (await Verify(CodeFor(key, TimeSpan.FromSeconds(-30)))).Failure!.Code); // an earlier step
 
         // A phone a step ahead is accepted (±1 step), and then the step it used is spent too.
         NextStep();
         Assert.True((await Verify(CodeFor(key, TimeSpan.FromSeconds(30)))).Succeeded);
         fixture.App.Clock.Advance(TimeSpan.FromSeconds(30));
-        Assert.Equal(StaffRefusal.InvalidCode, (await Verify(CodeFor(key))).Refusal!.Code);
+        Assert.Equal(StaffRefusal.InvalidCode, (await Verify(CodeFor(key))).Failure!.Code);
         // Two steps off is outside the window.
         NextStep();
-        Assert.Equal(StaffRefusal.InvalidCode, (await Verify(CodeFor(key, TimeSpan.FromSeconds(60)))).Refusal!.Code);
+        Assert.Equal(StaffRefusal.InvalidCode, (await Verify(CodeFor(key, TimeSpan.FromSeconds(60)))).Failure!.Code);
         Assert.True((await Verify(CodeFor(key))).Succeeded);
     }
 
@@ -202,7 +203,7 @@ public sealed class StaffAccountsTests(PostgresAppFixture fixture) : IClassFixtu
         var (staff, key, recovery) = await EnrolledAsync();
         await using var other = IdunoxApp.OnPostgres(fixture.Database);
         other.Clock.SetUtcNow(fixture.App.Clock.GetUtcNow());
-        async Task<StaffCheck> VerifyOn(IdunoxApp app, string code)
+        async Task<Outcome<StaffCheck>> VerifyOn(IdunoxApp app, string code)
         {
             await using var scope = app.Services.CreateAsyncScope();
             return await scope.ServiceProvider.GetRequiredService<IStaffAccounts>().VerifySecondFactorAsync(staff.User.Id, code, CancellationToken.None);
@@ -212,7 +213,7 @@ public sealed class StaffAccountsTests(PostgresAppFixture fixture) : IClassFixtu
         other.Clock.SetUtcNow(fixture.App.Clock.GetUtcNow());
         var code = CodeFor(key);
         Assert.True((await VerifyOn(fixture.App, code)).Succeeded);
-        Assert.Equal(StaffRefusal.InvalidCode, (await VerifyOn(other, code)).Refusal!.Code);
+        Assert.Equal(StaffRefusal.InvalidCode, (await VerifyOn(other, code)).Failure!.Code);
 
         NextStep();
         other.Clock.SetUtcNow(fixture.App.Clock.GetUtcNow());
@@ -221,7 +222,7 @@ public sealed class StaffAccountsTests(PostgresAppFixture fixture) : IClassFixtu
         Assert.Single(both, c => c.Succeeded);
 
         var twice = await Task.WhenAll(VerifyOn(fixture.App, recovery[3]), VerifyOn(other, recovery[3]));
-        Assert.Single(twice, c => c.Succeeded && c.UsedRecoveryCode);
+        Assert.Single(twice, c => c.Value is { UsedRecoveryCode: true });
     }
 
     private async Task<long> CountTokensAsync(Guid userId)
@@ -236,7 +237,7 @@ public sealed class StaffAccountsTests(PostgresAppFixture fixture) : IClassFixtu
     public async Task A_session_ends_when_the_security_stamp_changes()
     {
         var staff = await fixture.App.StaffAsync();
-        var member = (await PasswordAsync(staff.Email, staff.Password)).Member!;
+        var member = (await PasswordAsync(staff.Email, staff.Password)).Value?.Member!;
         Assert.NotNull(await WithAccountsAsync(a => a.FindSessionMemberAsync(member.Id, member.SecurityStamp, CancellationToken.None)));
         Assert.Null(await WithAccountsAsync(a => a.FindSessionMemberAsync(member.Id, "another stamp", CancellationToken.None)));
         Assert.Null(await WithAccountsAsync(a => a.FindSessionMemberAsync(Guid.NewGuid(), member.SecurityStamp, CancellationToken.None)));

@@ -20,6 +20,17 @@ public sealed class CommandGate : DbCommandInterceptor
         return new Disarm(this, gate);
     }
 
+    /// <summary>
+    /// Runs <paramref name="meanwhile"/> when the first command containing <paramref name="marker"/> is about to run, and
+    /// only then lets it run: what another writer could do between a use case's checks (under its lock) and its write.
+    /// </summary>
+    public IDisposable ArmBefore(string marker, Func<Task> meanwhile)
+    {
+        var gate = new Gate(marker, parties: 1, TimeSpan.FromSeconds(15), meanwhile);
+        _armed = gate;
+        return new Disarm(this, gate);
+    }
+
     /// <summary>How many commands reached the gate while it was armed.</summary>
     public int Arrived => _armed?.Arrived ?? 0;
 
@@ -47,8 +58,10 @@ public sealed class CommandGate : DbCommandInterceptor
     private Task WaitAsync(DbCommand command, CancellationToken cancellationToken) =>
         _armed is { } gate && command.CommandText.Contains(gate.Marker, StringComparison.Ordinal) ? gate.ArriveAsync(cancellationToken) : Task.CompletedTask;
 
-    private sealed class Gate(string marker, int parties, TimeSpan timeout)
+    private sealed class Gate(string marker, int parties, TimeSpan timeout, Func<Task>? meanwhile = null)
     {
+        private int _acted;
+
         private readonly TaskCompletionSource _allIn = new(TaskCreationOptions.RunContinuationsAsynchronously);
         private int _arrived;
 
@@ -58,6 +71,11 @@ public sealed class CommandGate : DbCommandInterceptor
 
         public async Task ArriveAsync(CancellationToken cancellationToken)
         {
+            if (meanwhile is not null && Interlocked.Exchange(ref _acted, 1) == 0)
+            {
+                await meanwhile();
+            }
+
             if (Interlocked.Increment(ref _arrived) >= parties)
             {
                 _allIn.TrySetResult();

@@ -1,4 +1,5 @@
 using Idunox.Shared.Errors;
+
 namespace Idunox.Identity.Contracts;
 
 /// <summary>
@@ -9,7 +10,7 @@ namespace Idunox.Identity.Contracts;
 public interface IStaffAccounts
 {
     /// <summary>The first step: e-mail and password. A member whose password is right, or one refusal for everything else.</summary>
-    Task<StaffCheck> CheckPasswordAsync(string? email, string? password, string? clientAddress, CancellationToken cancellationToken);
+    Task<Outcome<StaffCheck>> CheckPasswordAsync(string? email, string? password, string? clientAddress, CancellationToken cancellationToken);
 
     /// <summary>
     /// The authenticator to enrol in this attempt: a new shared key (or <paramref name="keyInProgress"/>, the one this
@@ -23,13 +24,13 @@ public interface IStaffAccounts
     /// Checks a first code made with the attempt's key; on success that key becomes the member's (replacing any other),
     /// two-factor is on, every other session ends and ten recovery codes are issued (shown once).
     /// </summary>
-    Task<StaffCheck> CompleteEnrolmentAsync(Guid staffUserId, string? keyInProgress, string? code, CancellationToken cancellationToken);
+    Task<Outcome<StaffCheck>> CompleteEnrolmentAsync(Guid staffUserId, string? keyInProgress, string? code, CancellationToken cancellationToken);
 
     /// <summary>
     /// The second step of a later sign-in: a code from the authenticator (each time step is accepted once, on every server),
     /// or one of the recovery codes (each works once).
     /// </summary>
-    Task<StaffCheck> VerifySecondFactorAsync(Guid staffUserId, string? code, CancellationToken cancellationToken);
+    Task<Outcome<StaffCheck>> VerifySecondFactorAsync(Guid staffUserId, string? code, CancellationToken cancellationToken);
 
     /// <summary>
     /// The check every request of a staff session runs: the member exists, is enabled, and its security stamp is the one
@@ -47,23 +48,20 @@ public sealed record StaffMember(Guid Id, string Email, IReadOnlyList<string> Ro
 /// <summary>An enrolment attempt's key: <see cref="Key"/> to keep for the attempt, <see cref="SharedKey"/> to show (grouped for typing).</summary>
 public sealed record AuthenticatorEnrolment(string Key, string SharedKey, string AuthenticatorUri);
 
-/// <summary>Why a staff sign-in step was refused: a stable code, words for people, and how long to wait when it is a limit.</summary>
-public sealed record StaffRefusal(string Code, string Title, string Detail, TimeSpan? RetryAfter = null)
+/// <summary>
+/// The codes of a refused staff sign-in step (a <see cref="UseCaseFailure"/>: 401 for credentials and codes, 429 with
+/// how long to wait for a limit, 400 for a missing field).
+/// </summary>
+public static class StaffRefusal
 {
     public const string InvalidCredentials = "invalid_credentials";
     public const string InvalidCode = "invalid_code";
     public const string TooManyAttempts = "too_many_attempts";
-    public const string Invalid = "validation_failed";
+    public const string Invalid = UseCaseFailure.ValidationFailed;
 }
 
-/// <summary>The answer of one sign-in step: the member, or a refusal. Enrolment adds the recovery codes, shown once.</summary>
-public sealed record StaffCheck(StaffMember? Member, StaffRefusal? Refusal, IReadOnlyList<string>? RecoveryCodes = null, bool UsedRecoveryCode = false,
-    int RecoveryCodesLeft = 0)
-{
-    public bool Succeeded => Member is not null;
-
-    public static StaffCheck Refused(StaffRefusal refusal) => new(null, refusal);
-}
+/// <summary>A step that passed: the member. Enrolment adds the recovery codes (shown once); a recovery code says how many are left.</summary>
+public sealed record StaffCheck(StaffMember Member, IReadOnlyList<string>? RecoveryCodes = null, bool UsedRecoveryCode = false, int RecoveryCodesLeft = 0);
 
 /// <summary>Where the staff sign-in lives (Identity owns it; the staff area links to it).</summary>
 public static class StaffPaths

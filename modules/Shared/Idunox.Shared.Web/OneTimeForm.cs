@@ -21,6 +21,16 @@ public static class OneTimeForm
     }
 
     /// <summary>True once for the token the form was shown with; the cookie is deleted either way.</summary>
+    /// <summary>
+    /// The answer to a form sent again (a reload, a double click): 409, nothing done; a fresh token for the form shown
+    /// again. The page says so in its own words.
+    /// </summary>
+    public static string AlreadySent(HttpContext http, string form)
+    {
+        http.Response.StatusCode = StatusCodes.Status409Conflict;
+        return Issue(http, form);
+    }
+
     public static bool Redeem(HttpContext http, string form, string? presented)
     {
         var expected = http.Request.Cookies[CookieName(http, form)];

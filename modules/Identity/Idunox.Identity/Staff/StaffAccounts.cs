@@ -32,38 +32,38 @@ internal sealed class StaffAccounts(
     IAccountEmails emails,
     ILogger<StaffAccounts> logger) : IStaffAccounts
 {
-    private static readonly StaffRefusal Refused = new(StaffRefusal.InvalidCredentials, "Invalid e-mail or password.",
+    private static readonly UseCaseFailure Refused = new(FailureKind.Unauthorized, StaffRefusal.InvalidCredentials, "Invalid e-mail or password.",
         "Check the e-mail address and password. Staff accounts are added with the 'staff add' command.");
 
-    private static readonly StaffRefusal WrongCode = new(StaffRefusal.InvalidCode, "That code did not work.",
+    private static readonly UseCaseFailure WrongCode = new(FailureKind.Unauthorized, StaffRefusal.InvalidCode, "That code did not work.",
         "Enter the 6-digit code your authenticator app shows now, or one of your recovery codes.");
 
-    public async Task<StaffCheck> CheckPasswordAsync(string? email, string? password, string? clientAddress, CancellationToken cancellationToken)
+    public async Task<Outcome<StaffCheck>> CheckPasswordAsync(string? email, string? password, string? clientAddress, CancellationToken cancellationToken)
     {
         var check = await PasswordStepAsync(email, password, clientAddress, cancellationToken);
-        metrics.SignIn("staff", check.Refusal?.Code ?? IdentityMetrics.Succeeded);
+        metrics.SignIn("staff", check.Failure?.Code ?? IdentityMetrics.Succeeded);
         return check;
     }
 
-    private async Task<StaffCheck> PasswordStepAsync(string? email, string? password, string? clientAddress, CancellationToken cancellationToken)
+    private async Task<Outcome<StaffCheck>> PasswordStepAsync(string? email, string? password, string? clientAddress, CancellationToken cancellationToken)
     {
         if (string.IsNullOrWhiteSpace(email) || string.IsNullOrEmpty(password) || email.Length > UserRules.MaxEmailLength ||
             password.Length > UserRules.MaxPasswordLength)
         {
-            return StaffCheck.Refused(new StaffRefusal(StaffRefusal.Invalid, "Enter your e-mail address and password.",
-                $"Both are required; each is at most {UserRules.MaxEmailLength} characters."));
+            return new UseCaseFailure(FailureKind.Invalid, StaffRefusal.Invalid, "Enter your e-mail address and password.",
+                $"Both are required; each is at most {UserRules.MaxEmailLength} characters.");
         }
 
         if (await rateLimiter.TryAcquireAsync(clientAddress, cancellationToken) is { } wait)
         {
-            return StaffCheck.Refused(TooMany(wait, "Too many sign-in attempts from this address."));
+            return TooMany(wait, "Too many sign-in attempts from this address.");
         }
 
         var normalized = users.NormalizeEmail(email.Trim()) ?? string.Empty;
         var lockKey = LoginLockout.AtAddress($"staff:{normalized}", clientAddress);
         if (await lockout.ReserveAttemptAsync(lockKey, cancellationToken) is { } locked)
         {
-            return StaffCheck.Refused(TooMany(locked, "Too many failed sign-ins for this e-mail address."));
+            return TooMany(locked, "Too many failed sign-ins for this e-mail address.");
         }
 
         var user = await db.StaffUsers.FirstOrDefaultAsync(u => u.NormalizedEmail == normalized, cancellationToken);
@@ -72,7 +72,7 @@ internal sealed class StaffAccounts(
         {
             await lockout.RecordFailureAsync(lockKey, cancellationToken);
             logger.LogInformation("Refused a staff sign-in from {ClientAddress}", clientAddress);
-            return StaffCheck.Refused(Refused);
+            return Refused;
         }
 
         await lockout.ResetAsync(lockKey, cancellationToken);
@@ -82,7 +82,7 @@ internal sealed class StaffAccounts(
         }
 
         logger.LogInformation("Staff user {UserId} passed the password step", user.Id);
-        return new StaffCheck(await MemberAsync(user), null);
+        return Outcome<StaffCheck>.Ok(new StaffCheck(await MemberAsync(user)));
     }
 
     public async Task<AuthenticatorEnrolment?> BeginEnrolmentAsync(Guid staffUserId, string? keyInProgress, CancellationToken cancellationToken)
@@ -102,24 +102,24 @@ internal sealed class StaffAccounts(
         return new AuthenticatorEnrolment(key, Authenticator.Grouped(key), uri);
     }
 
-    public async Task<StaffCheck> CompleteEnrolmentAsync(Guid staffUserId, string? keyInProgress, string? code, CancellationToken cancellationToken)
+    public async Task<Outcome<StaffCheck>> CompleteEnrolmentAsync(Guid staffUserId, string? keyInProgress, string? code, CancellationToken cancellationToken)
     {
         var user = await ActiveUserAsync(staffUserId);
         if (user is null || user.TwoFactorEnabled || Authenticator.Decode(keyInProgress) is not { } keyBytes)
         {
-            return StaffCheck.Refused(Refused);
+            return Refused;
         }
 
         var lockKey = $"staff-code:{user.Id:N}";
         if (await lockout.ReserveAttemptAsync(lockKey, cancellationToken) is { } locked)
         {
-            return StaffCheck.Refused(TooMany(locked, "Too many wrong codes."));
+            return TooMany(locked, "Too many wrong codes.");
         }
 
         if (Authenticator.Digits(code) is not { } digits || Authenticator.MatchStep(keyBytes, digits, clock.GetUtcNow()) is not { } step)
         {
             await lockout.RecordFailureAsync(lockKey, cancellationToken);
-            return StaffCheck.Refused(WrongCode with { Detail = "Enter the 6-digit code your authenticator app shows for this account now." });
+            return WrongCode with { Detail = "Enter the 6-digit code your authenticator app shows for this account now." };
         }
 
         // One save: the key of this attempt replaces any other, two-factor is on, the code's step is used, the recovery
@@ -140,26 +140,26 @@ internal sealed class StaffAccounts(
         {
             // A concurrency conflict on the member, or the other attempt's token rows already there.
             logger.LogWarning("Staff user {UserId} finished two enrolments at once; the other one won", user.Id);
-            return StaffCheck.Refused(Refused);
+            return Refused;
         }
 
         await lockout.ResetAsync(lockKey, cancellationToken);
         logger.LogInformation("Staff user {UserId} enrolled an authenticator", user.Id);
-        return new StaffCheck(await MemberAsync(user), null, codes, RecoveryCodesLeft: codes.Count);
+        return Outcome<StaffCheck>.Ok(new StaffCheck(await MemberAsync(user), codes, RecoveryCodesLeft: codes.Count));
     }
 
-    public async Task<StaffCheck> VerifySecondFactorAsync(Guid staffUserId, string? code, CancellationToken cancellationToken)
+    public async Task<Outcome<StaffCheck>> VerifySecondFactorAsync(Guid staffUserId, string? code, CancellationToken cancellationToken)
     {
         var user = await ActiveUserAsync(staffUserId);
         if (user is null || !user.TwoFactorEnabled)
         {
-            return StaffCheck.Refused(Refused);
+            return Refused;
         }
 
         var lockKey = $"staff-code:{user.Id:N}";
         if (await lockout.ReserveAttemptAsync(lockKey, cancellationToken) is { } locked)
         {
-            return StaffCheck.Refused(TooMany(locked, "Too many wrong codes."));
+            return TooMany(locked, "Too many wrong codes.");
         }
 
         var text = (code ?? string.Empty).Trim();
@@ -171,19 +171,19 @@ internal sealed class StaffAccounts(
             {
                 await lockout.ResetAsync(lockKey, cancellationToken);
                 logger.LogInformation("Staff user {UserId} signed in with an authenticator code", user.Id);
-                return new StaffCheck(await MemberAsync(user), null, RecoveryCodesLeft: RecoveryCodes.CountLeft(await TokenAsync(user.Id, RecoveryCodesName, cancellationToken)));
+                return Outcome<StaffCheck>.Ok(new StaffCheck(await MemberAsync(user), RecoveryCodesLeft: RecoveryCodes.CountLeft(await TokenAsync(user.Id, RecoveryCodesName, cancellationToken))));
             }
         }
         else if (text.Length is > 0 and <= 64 && await RedeemRecoveryCodeAsync(user.Id, text, cancellationToken) is { } left)
         {
             await lockout.ResetAsync(lockKey, cancellationToken);
             logger.LogWarning("Staff user {UserId} signed in with a recovery code ({Left} left)", user.Id, left);
-            return new StaffCheck(await MemberAsync(user), null, UsedRecoveryCode: true, RecoveryCodesLeft: left);
+            return Outcome<StaffCheck>.Ok(new StaffCheck(await MemberAsync(user), UsedRecoveryCode: true, RecoveryCodesLeft: left));
         }
 
         await lockout.RecordFailureAsync(lockKey, cancellationToken);
         logger.LogInformation("Refused a second-factor code of staff user {UserId}", user.Id);
-        return StaffCheck.Refused(WrongCode);
+        return WrongCode;
     }
 
     /// <summary>
@@ -278,10 +278,10 @@ internal sealed class StaffAccounts(
     private async Task<StaffMember> MemberAsync(StaffUser user) =>
         new(user.Id, user.Email!, (await users.GetRolesAsync(user)).Order(StringComparer.Ordinal).ToList(), user.SecurityStamp!, user.TwoFactorEnabled);
 
-    private static StaffRefusal TooMany(TimeSpan wait, string title)
+    private static UseCaseFailure TooMany(TimeSpan wait, string title)
     {
         var seconds = Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds));
-        return new StaffRefusal(StaffRefusal.TooManyAttempts, title, $"Try again in {SignInPartner.WaitText(seconds)}.", wait);
+        return new UseCaseFailure(FailureKind.TooManyAttempts, StaffRefusal.TooManyAttempts, title, $"Try again in {SignInPartner.WaitText(seconds)}.") { RetryAfter = wait };
     }
 
     private static class TimingDecoy

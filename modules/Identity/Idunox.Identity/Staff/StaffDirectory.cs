@@ -264,7 +264,7 @@ internal sealed class StaffDirectory(
         var user = await InvitedUserAsync(token);
         if (user is null)
         {
-            return ProvisioningError.Of(AccountLinks.LinkNotValid, AccountLinks.NotValid.Detail!);
+            return AccountLinks.NotValid;
         }
 
         var errors = new Dictionary<string, string[]>();
@@ -291,7 +291,7 @@ internal sealed class StaffDirectory(
         // The new stamp uses the link up; the concurrency stamp lets only one of two simultaneous uses win.
         if (!(await users.UpdateSecurityStampAsync(user)).Succeeded)
         {
-            return ProvisioningError.Of(AccountLinks.LinkNotValid, AccountLinks.NotValid.Detail!);
+            return AccountLinks.NotValid;
         }
 
         logger.LogInformation("Staff member {UserId} chose a password with an invitation link", user.Id);

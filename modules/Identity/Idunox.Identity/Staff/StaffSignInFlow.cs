@@ -1,4 +1,3 @@
-using System.Globalization;
 using Idunox.Identity.Contracts;
 using Idunox.Identity.Authentication;
 using Idunox.Shared.Web;
@@ -30,21 +29,5 @@ internal static class StaffSignInFlow
 
         await StaffSession.SignInAsync(http, member, secondFactor: false);
         return Destination(returnUrl);
-    }
-
-    /// <summary>A refused step answers with its status (and Retry-After when it is a limit), for the page to explain.</summary>
-    public static void Refuse(HttpContext http, StaffRefusal refusal)
-    {
-        if (refusal.RetryAfter is { } wait)
-        {
-            http.Response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
-        }
-
-        http.Response.StatusCode = refusal.Code switch
-        {
-            StaffRefusal.TooManyAttempts => StatusCodes.Status429TooManyRequests,
-            StaffRefusal.Invalid => StatusCodes.Status400BadRequest,
-            _ => StatusCodes.Status401Unauthorized,
-        };
     }
 }
