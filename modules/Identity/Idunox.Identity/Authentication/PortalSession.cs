@@ -34,8 +34,6 @@ internal static class PortalSession
     /// <summary>When the person signed in: the absolute limit counts from here, whatever sliding renewals happened.</summary>
     public const string SignedInAtClaim = "signed_in_at";
 
-    /// <summary>The id of the session's row.</summary>
-    public const string SessionIdClaim = "sid";
 
     public static void AddPortalSession(this IHostApplicationBuilder builder)
     {
@@ -73,27 +71,15 @@ internal static class PortalSession
             new Claim(PartnerTokens.SecurityStampClaim, signedIn.User.SecurityStamp ?? string.Empty),
             new Claim(PartnerTokens.OrganisationStampClaim, signedIn.Organisation.SessionStamp),
             new Claim(SignedInAtClaim, now.ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture)),
-            new Claim(SessionIdClaim, sessionId.ToString()),
+            new Claim(SessionCookies.SessionIdClaim, sessionId.ToString()),
         ], IdunoxAuthentication.PortalCookieScheme, IdunoxClaimTypes.Email, null);
         await http.SignInAsync(IdunoxAuthentication.PortalCookieScheme, new ClaimsPrincipal(identity),
             new AuthenticationProperties { IsPersistent = false, IssuedUtc = now });
     }
 
     /// <summary>Ends this browser's session: its row (so a copy of the cookie opens nothing) and its cookie.</summary>
-    public static async Task SignOutAsync(HttpContext http)
-    {
-        var result = await http.AuthenticateAsync(IdunoxAuthentication.PortalCookieScheme);
-        if (SessionIdOf(result.Principal) is { } sessionId)
-        {
-            await http.RequestServices.GetRequiredService<IUserSessions>().EndAsync(sessionId, UserSessions.SignedOut, http.RequestAborted);
-        }
+    public static Task SignOutAsync(HttpContext http) => SessionCookies.SignOutAsync(http, IdunoxAuthentication.PortalCookieScheme);
 
-        await http.SignOutAsync(IdunoxAuthentication.PortalCookieScheme);
-    }
-
-    /// <summary>The session id a portal principal carries, if any.</summary>
-    public static Guid? SessionIdOf(ClaimsPrincipal? principal) =>
-        Guid.TryParse(principal?.FindFirst(SessionIdClaim)?.Value, out var id) ? id : null;
 
     private static async Task ValidateAsync(CookieValidatePrincipalContext context)
     {
@@ -101,7 +87,7 @@ internal static class PortalSession
         var services = context.HttpContext.RequestServices;
         var valid = Guid.TryParse(principal?.FindFirst(IdunoxClaimTypes.UserId)?.Value, out var userId) &
                     Guid.TryParse(principal?.FindFirst(IdunoxClaimTypes.Tenant)?.Value, out var tenantId);
-        valid = valid && SessionIdOf(principal) is { } sessionId &&
+        valid = valid && SessionCookies.SessionIdOf(principal) is { } sessionId &&
                 await services.GetRequiredService<IUserSessions>().CheckAsync(sessionId, userId, SessionKinds.Portal, activity: true,
                     context.HttpContext.RequestAborted);
         valid = valid && await PartnerAuthentication.SessionCheck.IsStillValidAsync(

@@ -33,7 +33,6 @@ internal static class StaffSession
     public const string SignedInAtClaim = "signed_in_at";
     public const string SecurityStampClaim = "stamp";
     private const string EnrolmentKeyClaim = "enrol_key";
-    public const string SessionIdClaim = "sid";
 
     /// <summary>How the session was opened: <c>pwd</c>, or <c>pwd mfa</c> after the second factor.</summary>
     public const string MethodsClaim = "amr";
@@ -171,17 +170,7 @@ internal static class StaffSession
             : null;
     }
 
-    public static async Task SignOutAsync(HttpContext http)
-    {
-        var result = await http.AuthenticateAsync(IdunoxAuthentication.StaffCookieScheme);
-        if (SessionIdOf(result.Principal) is { } sessionId)
-        {
-            await http.RequestServices.GetRequiredService<IUserSessions>().EndAsync(sessionId, "signed out", http.RequestAborted);
-        }
-
-        await http.SignOutAsync(IdunoxAuthentication.StaffPendingScheme);
-        await http.SignOutAsync(IdunoxAuthentication.StaffCookieScheme);
-    }
+    public static Task SignOutAsync(HttpContext http) => SessionCookies.SignOutAsync(http, IdunoxAuthentication.StaffCookieScheme, IdunoxAuthentication.StaffPendingScheme);
 
     /// <summary>The signed-in staff member of this request (the staff cookie's principal), if any.</summary>
     public static async Task<ClaimsPrincipal?> MemberAsync(HttpContext http)
@@ -195,8 +184,6 @@ internal static class StaffSession
         return result.Succeeded ? result.Principal : null;
     }
 
-    public static Guid? SessionIdOf(ClaimsPrincipal? principal) =>
-        Guid.TryParse(principal?.FindFirst(SessionIdClaim)?.Value, out var id) ? id : null;
 
     private static List<Claim> IdentityClaims(StaffMember member, bool secondFactor, long signedInAt, Guid sessionId)
     {
@@ -207,7 +194,7 @@ internal static class StaffSession
             new(SecurityStampClaim, member.SecurityStamp),
             new(SignedInAtClaim, signedInAt.ToString(CultureInfo.InvariantCulture)),
             new(MethodsClaim, secondFactor ? "pwd mfa" : "pwd"),
-            new(SessionIdClaim, sessionId.ToString()),
+            new(SessionCookies.SessionIdClaim, sessionId.ToString()),
         };
         claims.AddRange(member.Roles.Select(r => new Claim(IdunoxAuthentication.RoleClaim, r)));
         return claims;
@@ -228,7 +215,7 @@ internal static class StaffSession
         var valid = Guid.TryParse(principal.FindFirst(IdunoxClaimTypes.UserId)?.Value, out var userId) &
                     long.TryParse(principal.FindFirst(SignedInAtClaim)?.Value, NumberStyles.None, CultureInfo.InvariantCulture, out var signedInAt);
         var mfa = principal.FindFirst(MethodsClaim)?.Value == "pwd mfa";
-        var sessionId = SessionIdOf(principal);
+        var sessionId = SessionCookies.SessionIdOf(principal);
         valid = valid && sessionId is not null && (mfa || !requireTwoFactor) &&
                 await services.GetRequiredService<IUserSessions>().CheckAsync(sessionId.Value, userId, SessionKinds.Staff,
                     activity: !IsBackgroundPolling(context.Request), context.HttpContext.RequestAborted);

@@ -39,7 +39,7 @@ internal static class SessionEndpoints
         // Only the user's own sessions: another user's id (of this organisation or any other) is "not found".
         var ended = Guid.TryParse(id, out var sessionId) &&
                     await sessions.EndOwnAsync(userId, SessionKinds.Portal, sessionId, UserSessions.EndedByOwner, http.RequestAborted);
-        if (ended && sessionId == PortalSession.SessionIdOf(http.User))
+        if (ended && sessionId == SessionCookies.SessionIdOf(http.User))
         {
             await http.SignOutAsync(IdunoxAuthentication.PortalCookieScheme);
             return TypedResults.Redirect($"{PortalSession.SignInPath}?signedOut=1");
