@@ -53,7 +53,17 @@ public sealed class TelemetryTests
 
         // Changes: a rotation (its successor is not counted as created), then the successor revoked (evicted from the cache).
         var (successor, successorCredential, _) = await session.RotateAsync(id, graceHours: 24);
-        Assert.Equal(HttpStatusCode.OK, (await session.ProbeAsync(successor)).StatusCode);
+        // The rotation's notice may reach this host's listener while the successor's first sight is being looked up; that
+        // lookup then is not cached (a change happened meanwhile), and a second sight caches it.
+        var cache = app.Services.GetRequiredService<Idunox.Credentials.Verification.KeyVerificationCache>();
+        var successorProbes = 0;
+        do
+        {
+            Assert.Equal(HttpStatusCode.OK, (await session.ProbeAsync(successor)).StatusCode);
+            successorProbes++;
+        }
+        while (!cache.Holds(successorCredential.GetProperty("id").GetGuid()) && successorProbes < 5);
+        Assert.True(cache.Holds(successorCredential.GetProperty("id").GetGuid()), "the successor is cached before it is revoked");
         Assert.Equal(HttpStatusCode.OK, (await session.PostRevokeAsync(successorCredential.GetProperty("id").GetGuid())).StatusCode);
 
         // Jobs: the old key's grace ends and is recorded. No job server runs here, so the outbox has waited since the
@@ -71,13 +81,13 @@ public sealed class TelemetryTests
         app.Clock.Advance(TimeSpan.FromSeconds(11)); // past the backlog reading's 10 seconds
         Flush(app);
 
-        Assert.Equal(3, Sum(metrics, "idunox.api_key.verifications", ("outcome", "accepted"))); // the key twice, the successor once
+        Assert.Equal(2 + successorProbes, Sum(metrics, "idunox.api_key.verifications", ("outcome", "accepted"))); // the key twice, the successor until cached
         Assert.Equal(1, Sum(metrics, "idunox.api_key.verifications", ("outcome", "api_key_invalid")));
         Assert.Equal(1, Sum(metrics, "idunox.api_key.verifications", ("outcome", "api_key_malformed")));
         Assert.Equal(1, Sum(metrics, "idunox.api_key.changes", ("change", "created")));
         Assert.Equal(1, Sum(metrics, "idunox.api_key.changes", ("change", "rotated")));
         Assert.Equal(1, Sum(metrics, "idunox.api_key.changes", ("change", "revoked")));
-        Assert.Equal(1, Sum(metrics, "idunox.api_key.cache.lookups", ("result", "hit")));
+        Assert.Equal(1, Sum(metrics, "idunox.api_key.cache.lookups", ("result", "hit"))); // the key's second sight
         Assert.True(Sum(metrics, "idunox.api_key.cache.lookups", ("result", "miss")) >= 3, "first sights of two keys and a never-issued one");
         Assert.True(Sum(metrics, "idunox.api_key.cache.evictions", ("reason", "changed")) >= 2, "the rotated key and the revoked successor");
         Assert.Equal(1, Sum(metrics, "idunox.sign_ins", ("who", "partner"), ("outcome", "invalid_credentials")));

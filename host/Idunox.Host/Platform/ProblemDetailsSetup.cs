@@ -56,7 +56,9 @@ internal static class ProblemDetailsSetup
             api.UseExceptionHandler();
             api.UseStatusCodePages();
         });
-        app.UseMiddleware<RequestBodyLimitMiddleware>();
+        // The gateway's proxied routes stream bodies of any size to the data API: the platform's small-body rule is for its own endpoints.
+        app.UseWhen(http => Idunox.Shared.Web.Surfaces.Of(http).Surface != Idunox.Shared.Web.Surface.Gateway,
+            own => own.UseMiddleware<RequestBodyLimitMiddleware>());
         return app;
     }
 }

@@ -69,7 +69,7 @@ internal sealed class SurfaceHosts
         };
         if (owner is not null && !Is(owner))
         {
-            if (!surface.Pages && surface.Surface == Surface.Api)
+            if (Surfaces.IsApi(surface.Surface))
             {
                 await ApiProblems.WriteAsync(context, StatusCodes.Status404NotFound, ProblemCodes.NotFound, "Not found.", null);
             }

@@ -1,5 +1,6 @@
 using Idunox.Credentials.Audit;
 using Idunox.Credentials.Contracts;
+using Idunox.Credentials.Gateway;
 using Idunox.Credentials.Jobs;
 using Idunox.Credentials.Keys;
 using Idunox.Credentials.Keys.Create;
@@ -75,6 +76,7 @@ public sealed class CredentialsModule : IModule
         builder.Services.AddSingleton<KeyRefusalLimiter>();
         builder.Services.AddSingleton<ApiKeyGate>();
         builder.Services.AddSingleton<ApiKeyRefusals>();
+        builder.AddGateway();
     }
 
     /// <summary>The partner portal's key and audit pages.</summary>
@@ -85,5 +87,6 @@ public sealed class CredentialsModule : IModule
         KeyEndpoints.Map(routes);
         ListAudit.Map(routes);
         Probe.Map(routes);
+        GatewaySetup.MapGateway(routes);
     }
 }

@@ -14,8 +14,11 @@ public enum Surface
     /// <summary>The job dashboard (<c>/hangfire</c>, Hangfire's own UI): staff with the ops role.</summary>
     Jobs,
 
-    /// <summary>The API (<c>/v1</c>): partners' systems and the portal's API clients.</summary>
+    /// <summary>The platform's own API (<c>/v1/partner…</c>, the probe): the portal's API clients and partners' first call.</summary>
     Api,
+
+    /// <summary>The data API behind the gateway (every other path under <c>/v1</c>): partners' systems, proxied with their key checked.</summary>
+    Gateway,
 
     /// <summary>The API reference and its document (<c>/docs</c>, <c>/openapi</c>; Scalar's own UI).</summary>
     Docs,
@@ -49,7 +52,8 @@ public static class Surfaces
         new(Surface.Portal, ["/partner"], Pages: true, HostKey: "Portal", ThirdPartyUi: false),
         new(Surface.Admin, ["/admin"], Pages: true, HostKey: "Admin", ThirdPartyUi: false),
         new(Surface.Jobs, ["/hangfire"], Pages: false, HostKey: "Admin", ThirdPartyUi: true),
-        new(Surface.Api, ["/v1"], Pages: false, HostKey: "Api", ThirdPartyUi: false),
+        new(Surface.Api, ["/v1/partner", "/v1/partner-auth-probe"], Pages: false, HostKey: "Api", ThirdPartyUi: false),
+        new(Surface.Gateway, ["/v1"], Pages: false, HostKey: "Api", ThirdPartyUi: false),
         new(Surface.Docs, ["/docs", "/openapi"], Pages: false, HostKey: null, ThirdPartyUi: true),
         new(Surface.Health, ["/health"], Pages: false, HostKey: SurfaceMap.AnyHostName, ThirdPartyUi: false),
         new(Surface.Common, ["/error", "/not-found", "/theme"], Pages: true, HostKey: null, ThirdPartyUi: false),
@@ -57,6 +61,9 @@ public static class Surfaces
 
     private static readonly SurfaceMap PortalMap = All[0];
     private static readonly SurfaceMap CommonMap = All[^1] with { Pages = false };
+
+    /// <summary>Whether requests to a surface answer with problem documents of the API (the platform's and the data API's).</summary>
+    public static bool IsApi(Surface surface) => surface is Surface.Api or Surface.Gateway;
 
     /// <summary>The surface a path belongs to: <c>/</c> is the portal's home; anything unlisted is common ground (no pages).</summary>
     public static SurfaceMap Of(PathString path)

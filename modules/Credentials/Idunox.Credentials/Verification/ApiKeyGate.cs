@@ -44,20 +44,54 @@ internal sealed partial class ApiKeyGate(
     /// <summary>The verification metric's outcome for a key that was let in.</summary>
     public const string Accepted = "accepted";
 
+    /// <summary>The data API's own endpoints (the probe): an endpoint filter.</summary>
     public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext invocation, EndpointFilterDelegate next)
     {
-        var http = invocation.HttpContext;
+        if (await AdmitAsync(invocation.HttpContext) is not { } key)
+        {
+            return EmptyResult;
+        }
+
+        // Whatever the endpoint logs names the tenant and the key (its id, never the key).
+        using (logger.BeginScope(new TenantLogScope(key.TenantId, key.Id)))
+        {
+            return await next(invocation);
+        }
+    }
+
+    /// <summary>The gateway's proxied routes: the same gate as a step of the proxy pipeline.</summary>
+    public async Task InvokeAsync(HttpContext http, Func<Task> next)
+    {
+        if (await AdmitAsync(http) is not { } key)
+        {
+            return;
+        }
+
+        using (logger.BeginScope(new TenantLogScope(key.TenantId, key.Id)))
+        {
+            await next();
+        }
+    }
+
+    /// <summary>
+    /// Reads and verifies <c>X-Api-Key</c>: the key let in (its <see cref="Verification"/> set as a request feature, its
+    /// tenant as the request's), or null when the refusal was answered here.
+    /// </summary>
+    private async ValueTask<Keys.ApiKey?> AdmitAsync(HttpContext http)
+    {
         var headers = http.Request.Headers[IdunoxAuthentication.ApiKeyHeader];
         if (headers.Count > 1)
         {
-            return await RefuseAsync(http, VerificationCodes.Malformed);
+            await refusals.WriteAsync(http, VerificationCodes.Malformed);
+            return null;
         }
 
         // HTTP allows spaces and tabs around a field value, and nothing else: any other whitespace is part of the value.
         var presented = headers.Count == 1 ? headers[0].AsSpan().Trim(" \t") : default;
         if (presented.IsEmpty)
         {
-            return await RefuseAsync(http, VerificationCodes.Missing);
+            await refusals.WriteAsync(http, VerificationCodes.Missing);
+            return null;
         }
 
         // An address that keeps presenting keys nobody issued is guessing: past its limit, keys this server would have to
@@ -74,7 +108,7 @@ internal sealed partial class ApiKeyGate(
             http.Response.Headers.RetryAfter = seconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
             await ApiProblems.WriteAsync(http, StatusCodes.Status429TooManyRequests, TooManyAttempts,
                 "Too many unknown API keys from this address.", $"Check the key your system sends, then try again in {seconds} seconds.");
-            return EmptyResult;
+            return null;
         }
 
         metrics.Verified(verification.Code ?? Accepted);
@@ -87,30 +121,21 @@ internal sealed partial class ApiKeyGate(
             }
 
             LogRefused(logger, verification.Code!);
-            return await RefuseAsync(http, verification.Code!);
+            await refusals.WriteAsync(http, verification.Code!);
+            return null;
         }
 
         // What the endpoint needs of the key is the verification itself; no principal is made (nothing here reads one).
         http.Features.Set(verification);
         var key = verification.Key!;
         http.RequestServices.GetRequiredService<TenantContext>().Set(key.TenantId, TenantSources.ApiKey);
-        // Whatever the endpoint logs names the tenant and the key (its id, never the key).
-        using (logger.BeginScope(new TenantLogScope(key.TenantId, key.Id)))
-        {
-            return await next(invocation);
-        }
+        return key;
     }
 
     private static readonly IResult EmptyResult = Results.Empty;
 
     [LoggerMessage(LogLevel.Debug, "Refused an API key: {Code}")]
     private static partial void LogRefused(ILogger logger, string code);
-
-    private async ValueTask<object?> RefuseAsync(HttpContext http, string code)
-    {
-        await refusals.WriteAsync(http, code);
-        return EmptyResult;
-    }
 }
 
 /// <summary>

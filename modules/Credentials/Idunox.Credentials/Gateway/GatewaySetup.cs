@@ -1,0 +1,168 @@
+using System.Diagnostics;
+using Idunox.Credentials.Verification;
+using Idunox.Shared.Errors;
+using Idunox.Shared.Persistence;
+using Idunox.Shared.Security;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Yarp.ReverseProxy.Configuration;
+using Yarp.ReverseProxy.Forwarder;
+using Yarp.ReverseProxy.Transforms;
+
+namespace Idunox.Credentials.Gateway;
+
+/// <summary>
+/// The data API's front door: YARP proxies the routes and clusters configured under <c>Gateway</c> (YARP's own shape,
+/// reloaded when the configuration changes). Every proxied request first passes the one key gate the probe uses; then
+/// <c>X-Api-Key</c> and any <c>Idunox-Identity</c> the client sent are removed, and the signed statement of the caller is
+/// added. Upstream faults are answered as problems (502 <c>upstream_unavailable</c>, 504 <c>upstream_timeout</c>); what
+/// the upstream answers passes through unchanged, and bodies stream both ways.
+/// </summary>
+internal static class GatewaySetup
+{
+    public const string SectionName = "Gateway";
+    public const string UpstreamUnavailable = "upstream_unavailable";
+    public const string UpstreamTimeout = "upstream_timeout";
+
+    /// <summary>The paths gateway routes live under, and the platform's own paths there that no route may take.</summary>
+    public const string RoutePrefix = "/v1/";
+
+    private static readonly string[] PlatformPaths = ["/v1/partner", "/v1/partner-auth-probe"];
+
+    public static void AddGateway(this IHostApplicationBuilder builder)
+    {
+        var section = builder.Configuration.GetSection(SectionName);
+        foreach (var route in section.GetSection("Routes").GetChildren())
+        {
+            if (Refusal(route.Key, route["Match:Path"]) is { } refusal)
+            {
+                throw new StartupConfigurationException(refusal);
+            }
+        }
+
+        var keys = GatewayKeys.From(builder.Configuration, builder.Environment);
+        if (keys.All.Count == 0 && section.GetSection("Routes").GetChildren().Any())
+        {
+            throw new StartupConfigurationException(
+                "Gateway:SigningKeys is required when Gateway:Routes has routes: the gateway signs every forwarded request (ES256). " +
+                "Make a key with: openssl ecparam -name prime256v1 -genkey -noout | openssl pkcs8 -topk8 -nocrypt");
+        }
+
+        builder.Services.AddSingleton(keys);
+        builder.Services.AddSingleton<IdentityTokens>();
+        builder.Services.AddReverseProxy()
+            .LoadFromConfig(section)
+            .AddConfigFilter<GatewayRouteFilter>()
+            .AddTransforms(context =>
+            {
+                var audience = context.Cluster?.ClusterId ?? context.Route.ClusterId ?? "";
+                context.AddRequestHeaderRemove(IdunoxAuthentication.ApiKeyHeader);
+                context.AddRequestTransform(transform =>
+                {
+                    var headers = transform.ProxyRequest.Headers;
+                    headers.Remove(IdentityTokens.HeaderName); // whatever the client claimed
+                    if (transform.HttpContext.Features.Get<Verification.Verification>() is { } verification)
+                    {
+                        var tokens = transform.HttpContext.RequestServices.GetRequiredService<IdentityTokens>();
+                        var traceId = Activity.Current?.TraceId.ToString() ?? transform.HttpContext.TraceIdentifier;
+                        headers.TryAddWithoutValidation(IdentityTokens.HeaderName, tokens.Create(verification, audience, traceId));
+                    }
+
+                    return ValueTask.CompletedTask;
+                });
+            });
+    }
+
+    public static void MapGateway(IEndpointRouteBuilder routes)
+    {
+        var tokens = routes.ServiceProvider.GetRequiredService<IdentityTokens>();
+        routes.MapGet("/.well-known/jwks.json", (HttpContext http) =>
+            {
+                http.Response.Headers.CacheControl = "public, max-age=300";
+                return Results.Bytes(tokens.Jwks, "application/json");
+            })
+            .AllowAnonymous().ExcludeFromDescription();
+
+        var gate = routes.ServiceProvider.GetRequiredService<ApiKeyGate>();
+        routes.MapReverseProxy(proxy =>
+        {
+            proxy.Use(StreamBodies);
+            proxy.Use((context, next) => gate.InvokeAsync(context, () => next()));
+            proxy.Use(AnswerUpstreamFaults);
+            proxy.UseSessionAffinity();
+            proxy.UseLoadBalancing();
+            proxy.UsePassiveHealthChecks();
+        }).ShortCircuit();
+    }
+
+    /// <summary>Why a route may not be served (it is not under /v1/, or it takes a path of the platform's own), or null.</summary>
+    public static string? Refusal(string routeId, string? path)
+    {
+        if (string.IsNullOrEmpty(path) || !path.StartsWith(RoutePrefix, StringComparison.OrdinalIgnoreCase))
+        {
+            return $"Gateway route '{routeId}' must match a path under {RoutePrefix} (Gateway:Routes:{routeId}:Match:Path is '{path}').";
+        }
+
+        var literal = path.Split('{')[0];
+        foreach (var platform in PlatformPaths)
+        {
+            if (literal.StartsWith(platform, StringComparison.OrdinalIgnoreCase) || platform.StartsWith(literal.TrimEnd('/'), StringComparison.OrdinalIgnoreCase))
+            {
+                return $"Gateway route '{routeId}' ({path}) would take the platform's own {platform}: choose another path.";
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>Proxied bodies are streamed, at any size: the platform's own small-body limit does not apply to them.</summary>
+    private static Task StreamBodies(HttpContext http, Func<Task> next)
+    {
+        if (http.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } size)
+        {
+            size.MaxRequestBodySize = null;
+        }
+
+        return next();
+    }
+
+    /// <summary>An upstream that cannot be reached or does not answer in time: a problem document, never its address.</summary>
+    private static async Task AnswerUpstreamFaults(HttpContext http, Func<Task> next)
+    {
+        await next();
+        if (http.GetForwarderErrorFeature() is not { } fault || http.Response.HasStarted)
+        {
+            return;
+        }
+
+        switch (fault.Error)
+        {
+            case ForwarderError.RequestTimedOut:
+                await ApiProblems.WriteAsync(http, StatusCodes.Status504GatewayTimeout, UpstreamTimeout, "The data API did not answer in time.",
+                    "Try again later; if it keeps happening, tell Idunox support the trace id.");
+                break;
+            case ForwarderError.RequestCanceled or ForwarderError.RequestBodyCanceled or ForwarderError.ResponseBodyCanceled:
+                break; // the client went away
+            default:
+                await ApiProblems.WriteAsync(http, StatusCodes.Status502BadGateway, UpstreamUnavailable, "The data API is not available.",
+                    "Try again in a moment; if it keeps happening, tell Idunox support the trace id.");
+                break;
+        }
+    }
+}
+
+/// <summary>A reloaded configuration is checked as at start: a route that breaks the rules is refused (the last good one stays).</summary>
+internal sealed class GatewayRouteFilter : IProxyConfigFilter
+{
+    public ValueTask<ClusterConfig> ConfigureClusterAsync(ClusterConfig cluster, CancellationToken cancel) => ValueTask.FromResult(cluster);
+
+    public ValueTask<RouteConfig> ConfigureRouteAsync(RouteConfig route, ClusterConfig? cluster, CancellationToken cancel) =>
+        GatewaySetup.Refusal(route.RouteId, route.Match.Path) is { } refusal
+            ? throw new InvalidOperationException(refusal)
+            : ValueTask.FromResult(route);
+}
