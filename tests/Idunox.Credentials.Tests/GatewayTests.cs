@@ -53,6 +53,7 @@ public sealed class GatewayTests : IAsyncLifetime
             key = http.User.FindFirst("sub")?.Value,
             env = http.User.FindFirst("env")?.Value,
         })).RequireAuthorization();
+        _upstream.MapGet("/v1/added/{**rest}", (HttpContext http) => Results.Json(new { path = http.Request.Path.Value }));
         _upstream.MapGet("/v1/broken/{**rest}", () => Results.Text("the data API broke", statusCode: 500));
         _upstream.MapGet("/v1/slow/{**rest}", async (CancellationToken ct) => { await Task.Delay(TimeSpan.FromSeconds(30), ct); return Results.Ok(); });
         await _upstream.StartAsync();
@@ -153,6 +154,52 @@ public sealed class GatewayTests : IAsyncLifetime
 
         var slow = await (await GetAsync("/v1/slow/x", key)).AssertProblemAsync(HttpStatusCode.GatewayTimeout, "upstream_timeout");
         Assert.DoesNotContain(_upstreamAddress, slow.GetRawText(), StringComparison.Ordinal);
+    }
+
+    /// <summary>
+    /// The configuration is read again when it changes: a new route serves without a restart; a reload that brings a
+    /// route taking a platform path is refused as a whole, and the last good configuration keeps serving.
+    /// </summary>
+    [Fact]
+    public async Task A_configuration_reload_adds_a_route_without_a_restart_and_a_bad_one_is_refused_keeping_the_last_good()
+    {
+        var (_, key, _) = await PartnerWithKeyAsync();
+        Assert.Equal(HttpStatusCode.NotFound, (await GetAsync("/v1/added/1", key)).StatusCode);
+
+        var endpointsChanged = EndpointsChange();
+        Reload(("Gateway:Routes:added:ClusterId", "data"), ("Gateway:Routes:added:Match:Path", "/v1/added/{**rest}"));
+        await endpointsChanged.WaitAsync(TimeSpan.FromSeconds(10));
+        var added = await GetAsync("/v1/added/1", key);
+        Assert.Equal(HttpStatusCode.OK, added.StatusCode);
+        Assert.Equal("/v1/added/1", (await added.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("path").GetString());
+
+        Reload(("Gateway:Routes:sneaky:ClusterId", "data"), ("Gateway:Routes:sneaky:Match:Path", "/v1/partner/{**rest}"));
+        await _app.Logs.WaitForAsync(l => l.Contains("Gateway route 'sneaky'", StringComparison.Ordinal), TimeSpan.FromSeconds(10));
+        Assert.Equal(HttpStatusCode.OK, (await GetAsync("/v1/added/2", key)).StatusCode); // the last good configuration
+        Assert.Equal(HttpStatusCode.Unauthorized, (await GetAsync("/v1/partner/me", key)).StatusCode); // still the platform's own (a bearer token is needed)
+    }
+
+    /// <summary>Completes when the host's endpoints change next (the proxy applied a new configuration).</summary>
+    private Task EndpointsChange()
+    {
+        var changed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        _app.Services.GetRequiredService<Microsoft.AspNetCore.Routing.EndpointDataSource>().GetChangeToken()
+            .RegisterChangeCallback(_ => changed.TrySetResult(), null);
+        return changed.Task;
+    }
+
+    /// <summary>Changes the host's configuration as a changed settings file would, and tells its readers.</summary>
+    private void Reload(params (string Key, string Value)[] settings)
+    {
+        var root = (Microsoft.Extensions.Configuration.IConfigurationRoot)_app.Services.GetRequiredService<Microsoft.Extensions.Configuration.IConfiguration>();
+        // A settings source of its own kind; no later source names these keys, so they take effect as written.
+        var provider = root.Providers.OfType<Microsoft.Extensions.Configuration.Memory.MemoryConfigurationProvider>().Last();
+        foreach (var (key, value) in settings)
+        {
+            provider.Set(key, value);
+        }
+
+        root.Reload();
     }
 
     [Theory]

@@ -16,6 +16,43 @@ public sealed class CapturedLogs : ILoggerProvider, ISupportExternalScope
 
     public ILogger CreateLogger(string categoryName) => new Logger(categoryName, _lines, this);
 
+    private readonly ConcurrentDictionary<TaskCompletionSource, Func<string, bool>> _waiters = new();
+
+    /// <summary>The first line (already written or still to come) that <paramref name="match"/> accepts; fails after <paramref name="timeout"/>.</summary>
+    public async Task<string> WaitForAsync(Func<string, bool> match, TimeSpan timeout)
+    {
+        var arrived = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        _waiters[arrived] = match;
+        try
+        {
+            if (_lines.FirstOrDefault(match) is null)
+            {
+                await arrived.Task.WaitAsync(timeout);
+            }
+
+            return _lines.First(match);
+        }
+        catch (TimeoutException)
+        {
+            throw new TimeoutException($"No log line as expected within {timeout.TotalSeconds:0} s.");
+        }
+        finally
+        {
+            _waiters.TryRemove(arrived, out _);
+        }
+    }
+
+    private void Written(string line)
+    {
+        foreach (var (waiter, match) in _waiters)
+        {
+            if (match(line))
+            {
+                waiter.TrySetResult();
+            }
+        }
+    }
+
     public void SetScopeProvider(IExternalScopeProvider scopeProvider) => _scopes = scopeProvider;
 
     public void Dispose()
@@ -46,7 +83,9 @@ public sealed class CapturedLogs : ILoggerProvider, ISupportExternalScope
             var structured = state is IEnumerable<KeyValuePair<string, object?>> pairs
                 ? string.Join(' ', pairs.Select(p => $"{p.Key}={p.Value}"))
                 : string.Empty;
-            lines.Enqueue($"{logLevel} {category}: {formatter(state, exception)} {structured} {owner.Scopes()} {exception}");
+            var line = $"{logLevel} {category}: {formatter(state, exception)} {structured} {owner.Scopes()} {exception}";
+            lines.Enqueue(line);
+            owner.Written(line);
         }
     }
 }
