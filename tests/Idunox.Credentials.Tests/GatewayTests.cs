@@ -157,6 +157,58 @@ public sealed class GatewayTests : IAsyncLifetime
     }
 
     /// <summary>
+    /// Every host serves the gateway, with one cache promise: a key revoked through host A is refused by host B's gateway
+    /// within seconds (its listener hears the change), and the data API hears nothing more from that key.
+    /// </summary>
+    [Fact]
+    public async Task A_key_revoked_on_one_host_is_refused_by_the_other_hosts_gateway_within_seconds()
+    {
+        await using var database = await TestPostgres.CreateDatabaseAsync();
+        var routes = new Dictionary<string, string?>
+        {
+            ["Gateway:Routes:orders:ClusterId"] = "data",
+            ["Gateway:Routes:orders:Match:Path"] = "/v1/orders/{**rest}",
+            ["Gateway:Clusters:data:Destinations:one:Address"] = _upstreamAddress,
+        };
+        await using var hostA = IdunoxApp.OnPostgres(database, extra: routes);
+        await using var hostB = IdunoxApp.OnPostgres(database, extra: routes);
+        var cacheB = hostB.Services.GetRequiredService<Idunox.Credentials.Verification.KeyVerificationCache>();
+        for (var i = 0; i < 200 && !cacheB.Enabled; i++)
+        {
+            await Task.Delay(25); // host B's listener connects
+        }
+
+        Assert.True(cacheB.Enabled, "host B never started listening for key changes");
+        var partner = await hostA.PartnerAsync();
+        var portal = hostA.ClientWithToken(await hostA.SignInAsync(partner));
+        var (key, credential) = await PartnerApi.CreateAsync(portal, "two hosts");
+        Assert.Equal(HttpStatusCode.OK, (await GatewayGetAsync(hostB, key)).StatusCode); // cached on B
+        Assert.True(cacheB.Holds(credential.GetProperty("id").GetGuid()));
+
+        await PartnerApi.RevokeAsync(portal, credential.GetProperty("id").GetGuid());
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        HttpResponseMessage answer;
+        do
+        {
+            answer = await GatewayGetAsync(hostB, key);
+        }
+        while (answer.StatusCode == HttpStatusCode.OK && clock.Elapsed < TimeSpan.FromSeconds(10));
+
+        await answer.AssertProblemAsync(HttpStatusCode.Unauthorized, "api_key_revoked");
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(5), $"took {clock.Elapsed}");
+        var calls = Volatile.Read(ref _upstreamCalls);
+        await (await GatewayGetAsync(hostB, key)).AssertProblemAsync(HttpStatusCode.Unauthorized, "api_key_revoked");
+        Assert.Equal(calls, Volatile.Read(ref _upstreamCalls));
+    }
+
+    private static Task<HttpResponseMessage> GatewayGetAsync(IdunoxApp host, string key)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Get, "/v1/orders/7");
+        request.Headers.Add("X-Api-Key", key);
+        return host.CreateClient().SendAsync(request);
+    }
+
+    /// <summary>
     /// The configuration is read again when it changes: a new route serves without a restart; a reload that brings a
     /// route taking a platform path is refused as a whole, and the last good configuration keeps serving.
     /// </summary>
