@@ -61,6 +61,7 @@ internal static class GatewaySetup
             .AddTransforms(context =>
             {
                 var audience = context.Cluster?.ClusterId ?? context.Route.ClusterId ?? "";
+                var tokens = context.Services.GetRequiredService<IdentityTokens>();
                 context.AddRequestHeaderRemove(IdunoxAuthentication.ApiKeyHeader);
                 context.AddRequestTransform(transform =>
                 {
@@ -68,7 +69,6 @@ internal static class GatewaySetup
                     headers.Remove(IdentityTokens.HeaderName); // whatever the client claimed
                     if (transform.HttpContext.Features.Get<Verification.Verification>() is { } verification)
                     {
-                        var tokens = transform.HttpContext.RequestServices.GetRequiredService<IdentityTokens>();
                         var traceId = Activity.Current?.TraceId.ToString() ?? transform.HttpContext.TraceIdentifier;
                         headers.TryAddWithoutValidation(IdentityTokens.HeaderName, tokens.Create(verification, audience, traceId));
                     }
@@ -91,8 +91,8 @@ internal static class GatewaySetup
         var gate = routes.ServiceProvider.GetRequiredService<ApiKeyGate>();
         routes.MapReverseProxy(proxy =>
         {
-            proxy.Use(StreamBodies);
             proxy.Use((context, next) => gate.InvokeAsync(context, () => next()));
+            proxy.Use(StreamBodies); // only for a caller the gate let in
             proxy.Use(AnswerUpstreamFaults);
             proxy.UseSessionAffinity();
             proxy.UseLoadBalancing();
