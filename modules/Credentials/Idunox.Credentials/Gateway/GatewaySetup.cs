@@ -29,17 +29,13 @@ internal static class GatewaySetup
     public const string UpstreamUnavailable = "upstream_unavailable";
     public const string UpstreamTimeout = "upstream_timeout";
 
-    /// <summary>The paths gateway routes live under, and the platform's own paths there that no route may take.</summary>
-    public const string RoutePrefix = "/v1/";
-
-    private static readonly string[] PlatformPaths = ["/v1/partner", "/v1/partner-auth-probe"];
-
     public static void AddGateway(this IHostApplicationBuilder builder)
     {
         var section = builder.Configuration.GetSection(SectionName);
         foreach (var route in section.GetSection("Routes").GetChildren())
         {
-            if (Refusal(route.Key, route["Match:Path"]) is { } refusal)
+            var metadata = route.GetSection("Metadata").GetChildren().Where(m => m.Value is not null).ToDictionary(m => m.Key, m => m.Value!);
+            if (GatewayRoutes.Refusal(route.Key, route["Match:Path"], metadata, builder.Environment) is { } refusal)
             {
                 throw new StartupConfigurationException(refusal);
             }
@@ -91,33 +87,25 @@ internal static class GatewaySetup
         var gate = routes.ServiceProvider.GetRequiredService<ApiKeyGate>();
         routes.MapReverseProxy(proxy =>
         {
-            proxy.Use((context, next) => gate.InvokeAsync(context, () => next()));
+            proxy.Use((context, next) =>
+            {
+                var metadata = context.GetReverseProxyFeature().Route.Config.Metadata;
+                if (metadata is null)
+                {
+                    return gate.InvokeAsync(context, requiredScope: null, () => next());
+                }
+
+                // KeyCheck is refused by the route rules anywhere but the benchmark's environment.
+                return metadata.ContainsKey(GatewayRoutes.KeyCheckMetadata)
+                    ? next()
+                    : gate.InvokeAsync(context, metadata.GetValueOrDefault(GatewayRoutes.ScopeMetadata), () => next());
+            });
             proxy.Use(StreamBodies); // only for a caller the gate let in
             proxy.Use(AnswerUpstreamFaults);
             proxy.UseSessionAffinity();
             proxy.UseLoadBalancing();
             proxy.UsePassiveHealthChecks();
         }).ShortCircuit();
-    }
-
-    /// <summary>Why a route may not be served (it is not under /v1/, or it takes a path of the platform's own), or null.</summary>
-    public static string? Refusal(string routeId, string? path)
-    {
-        if (string.IsNullOrEmpty(path) || !path.StartsWith(RoutePrefix, StringComparison.OrdinalIgnoreCase))
-        {
-            return $"Gateway route '{routeId}' must match a path under {RoutePrefix} (Gateway:Routes:{routeId}:Match:Path is '{path}').";
-        }
-
-        var literal = path.Split('{')[0];
-        foreach (var platform in PlatformPaths)
-        {
-            if (literal.StartsWith(platform, StringComparison.OrdinalIgnoreCase) || platform.StartsWith(literal.TrimEnd('/'), StringComparison.OrdinalIgnoreCase))
-            {
-                return $"Gateway route '{routeId}' ({path}) would take the platform's own {platform}: choose another path.";
-            }
-        }
-
-        return null;
     }
 
     /// <summary>Proxied bodies are streamed, at any size: the platform's own small-body limit does not apply to them.</summary>
@@ -157,12 +145,12 @@ internal static class GatewaySetup
 }
 
 /// <summary>A reloaded configuration is checked as at start: a route that breaks the rules is refused (the last good one stays).</summary>
-internal sealed class GatewayRouteFilter : IProxyConfigFilter
+internal sealed class GatewayRouteFilter(IHostEnvironment environment) : IProxyConfigFilter
 {
     public ValueTask<ClusterConfig> ConfigureClusterAsync(ClusterConfig cluster, CancellationToken cancel) => ValueTask.FromResult(cluster);
 
     public ValueTask<RouteConfig> ConfigureRouteAsync(RouteConfig route, ClusterConfig? cluster, CancellationToken cancel) =>
-        GatewaySetup.Refusal(route.RouteId, route.Match.Path) is { } refusal
+        GatewayRoutes.Refusal(route.RouteId, route.Match.Path, route.Metadata, environment) is { } refusal
             ? throw new InvalidOperationException(refusal)
             : ValueTask.FromResult(route);
 }

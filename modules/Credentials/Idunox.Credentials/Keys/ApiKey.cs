@@ -42,4 +42,40 @@ internal sealed class ApiKey : ITenantOwned
     public Guid? RotatedFromId { get; init; }
 
     public Guid? ReplacedById { get; set; }
+
+    /// <summary>
+    /// What the key may call: null for full access (every scope), or the scopes it is restricted to, separated by spaces
+    /// (as OAuth writes them). Fixed when the key is issued; a rotation may give its successor others.
+    /// </summary>
+    public string? Scopes { get; init; }
+
+    public const int MaxScopesLength = 2000;
+
+    private string[]? _scopeList;
+
+    /// <summary>The scopes the key is restricted to, or null for full access.</summary>
+    public IReadOnlyList<string>? ScopeList => Scopes is null ? null : _scopeList ??= Scopes.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+
+    /// <summary>Whether the key may call a route that needs <paramref name="scope"/>.</summary>
+    public bool Allows(string scope)
+    {
+        if (ScopeList is not { } scopes)
+        {
+            return true;
+        }
+
+        foreach (var held in scopes)
+        {
+            if (string.Equals(held, scope, StringComparison.Ordinal))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>The stored form of a choice of scopes: null for full access, else sorted and separated by spaces.</summary>
+    public static string? StoredScopes(IReadOnlyCollection<string>? scopes) =>
+        scopes is null ? null : string.Join(' ', scopes.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal));
 }

@@ -36,6 +36,8 @@ internal abstract class CredentialsDbContext(DbContextOptions options, ITenantCo
             k.HasIndex(x => x.Hash).IsUnique();
             k.Property(x => x.CreatedBy).HasMaxLength(320);
             k.Property(x => x.RevokedBy).HasMaxLength(320);
+            k.Property(x => x.Scopes).HasMaxLength(ApiKey.MaxScopesLength);
+            k.Ignore(x => x.ScopeList);
             // The database itself refuses a second successor of one key: concurrent rotations cannot both win.
             k.HasIndex(x => x.RotatedFromId).IsUnique().HasFilter("\"rotated_from_id\" IS NOT NULL"); // partial: most keys have no predecessor
             k.HasIndex(x => new { x.TenantId, x.CreatedAt });
@@ -61,6 +63,7 @@ internal abstract class CredentialsDbContext(DbContextOptions options, ITenantCo
             h.Property(x => x.Name).HasMaxLength(ApiKey.MaxNameLength);
             h.Property(x => x.Reason).HasMaxLength(KeyHandover.MaxReasonLength);
             h.Property(x => x.CollectedBy).HasMaxLength(320);
+            h.Property(x => x.Scopes).HasMaxLength(ApiKey.MaxScopesLength);
             // One offer per replaced key: a second staff rotation of the same key cannot slip in beside the first.
             h.HasIndex(x => x.PredecessorId).IsUnique().HasFilter("\"predecessor_id\" IS NOT NULL");
             h.HasIndex(x => new { x.TenantId, x.OfferedAt });

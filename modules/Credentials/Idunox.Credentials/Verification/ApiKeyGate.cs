@@ -44,10 +44,16 @@ internal sealed partial class ApiKeyGate(
     /// <summary>The verification metric's outcome for a key that was let in.</summary>
     public const string Accepted = "accepted";
 
+    /// <summary>A valid key on a gateway route whose scope it does not hold: 403, never forwarded.</summary>
+    public const string ScopeMissing = "api_key_scope_missing";
+
+    /// <summary>The problem's extension member naming the scope the route needs.</summary>
+    public const string RequiredScopeMember = "requiredScope";
+
     /// <summary>The data API's own endpoints (the probe): an endpoint filter.</summary>
     public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext invocation, EndpointFilterDelegate next)
     {
-        if (await AdmitAsync(invocation.HttpContext) is not { } key)
+        if (await AdmitAsync(invocation.HttpContext, requiredScope: null) is not { } key)
         {
             return EmptyResult;
         }
@@ -59,10 +65,13 @@ internal sealed partial class ApiKeyGate(
         }
     }
 
-    /// <summary>The gateway's proxied routes: the same gate as a step of the proxy pipeline.</summary>
-    public async Task InvokeAsync(HttpContext http, Func<Task> next)
+    /// <summary>
+    /// The gateway's proxied routes: the same gate as a step of the proxy pipeline, with the scope the route needs (none:
+    /// any valid key).
+    /// </summary>
+    public async Task InvokeAsync(HttpContext http, string? requiredScope, Func<Task> next)
     {
-        if (await AdmitAsync(http) is not { } key)
+        if (await AdmitAsync(http, requiredScope) is not { } key)
         {
             return;
         }
@@ -74,10 +83,11 @@ internal sealed partial class ApiKeyGate(
     }
 
     /// <summary>
-    /// Reads and verifies <c>X-Api-Key</c>: the key let in (its <see cref="Verification"/> set as a request feature, its
-    /// tenant as the request's), or null when the refusal was answered here.
+    /// Reads and verifies <c>X-Api-Key</c> (and that the key holds <paramref name="requiredScope"/>, when one is named): the
+    /// key let in (its <see cref="Verification"/> set as a request feature, its tenant as the request's), or null when the
+    /// refusal was answered here.
     /// </summary>
-    private async ValueTask<Keys.ApiKey?> AdmitAsync(HttpContext http)
+    private async ValueTask<Keys.ApiKey?> AdmitAsync(HttpContext http, string? requiredScope)
     {
         var headers = http.Request.Headers[IdunoxAuthentication.ApiKeyHeader];
         if (headers.Count > 1)
@@ -108,6 +118,16 @@ internal sealed partial class ApiKeyGate(
             http.Response.Headers.RetryAfter = seconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
             await ApiProblems.WriteAsync(http, StatusCodes.Status429TooManyRequests, TooManyAttempts,
                 "Too many unknown API keys from this address.", $"Check the key your system sends, then try again in {seconds} seconds.");
+            return null;
+        }
+
+        if (verification.Succeeded && requiredScope is not null && !verification.Key!.Allows(requiredScope))
+        {
+            metrics.Verified(ScopeMissing);
+            LogRefused(logger, ScopeMissing);
+            await ApiProblems.WriteAsync(http, StatusCodes.Status403Forbidden, ScopeMissing, "The API key may not use this part of the API.",
+                $"This request needs the scope {requiredScope}, which the key does not have. Rotate the key with that scope, or use a key that has it.",
+                [new(RequiredScopeMember, requiredScope)]);
             return null;
         }
 

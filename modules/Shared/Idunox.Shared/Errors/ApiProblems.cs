@@ -36,11 +36,17 @@ public static class ApiProblems
             extensions: new Dictionary<string, object?> { [CodeKey] = ProblemCodes.ValidationFailed });
 
     /// <summary>Writes a problem outside an endpoint (middleware, authentication challenges), through the host's problem details service.</summary>
-    public static Task WriteAsync(HttpContext http, int status, string code, string title, string? detail)
+    public static Task WriteAsync(HttpContext http, int status, string code, string title, string? detail,
+        IEnumerable<KeyValuePair<string, object?>>? extensions = null)
     {
         http.Response.StatusCode = status;
         var problem = new ProblemDetails { Status = status, Title = title, Detail = detail, Type = TypeFor(status) };
         problem.Extensions[CodeKey] = code;
+        foreach (var (name, value) in extensions ?? [])
+        {
+            problem.Extensions[name] = value;
+        }
+
         return http.RequestServices.GetRequiredService<IProblemDetailsService>()
             .WriteAsync(new ProblemDetailsContext { HttpContext = http, ProblemDetails = problem })
             .AsTask();

@@ -27,6 +27,9 @@ internal sealed class KeyHandover : ITenantOwned
 
     public int ValidityDays { get; init; }
 
+    /// <summary>The scopes the key will have (as <see cref="ApiKey.Scopes"/>: null for full access).</summary>
+    public string? Scopes { get; init; }
+
     public DateTime OfferedAt { get; init; }
 
     /// <summary>The staff member who made it (for the staff log; the organisation sees "Idunox staff").</summary>

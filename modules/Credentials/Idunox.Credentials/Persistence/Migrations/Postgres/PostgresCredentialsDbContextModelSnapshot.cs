@@ -163,6 +163,11 @@ namespace Idunox.Credentials.Persistence.Migrations.Postgres
                         .HasColumnType("uuid")
                         .HasColumnName("rotated_from_id");
 
+                    b.Property<string>("Scopes")
+                        .HasMaxLength(2000)
+                        .HasColumnType("character varying(2000)")
+                        .HasColumnName("scopes");
+
                     b.Property<Guid>("TenantId")
                         .HasColumnType("uuid")
                         .HasColumnName("tenant_id");
@@ -189,7 +194,7 @@ namespace Idunox.Credentials.Persistence.Migrations.Postgres
                     b.ToTable("api_keys", "credentials");
                 });
 
-            modelBuilder.Entity("Idunox.Credentials.Keys.KeyHandover", b =>
+            modelBuilder.Entity("Idunox.Credentials.Keys.Handover.KeyHandover", b =>
                 {
                     b.Property<Guid>("Id")
                         .ValueGeneratedOnAdd()
@@ -236,6 +241,11 @@ namespace Idunox.Credentials.Persistence.Migrations.Postgres
                         .HasMaxLength(500)
                         .HasColumnType("character varying(500)")
                         .HasColumnName("reason");
+
+                    b.Property<string>("Scopes")
+                        .HasMaxLength(2000)
+                        .HasColumnType("character varying(2000)")
+                        .HasColumnName("scopes");
 
                     b.Property<Guid>("TenantId")
                         .HasColumnType("uuid")

@@ -157,6 +157,11 @@ namespace Idunox.Credentials.Persistence.Migrations.Sqlite
                         .HasColumnType("TEXT")
                         .HasColumnName("rotated_from_id");
 
+                    b.Property<string>("Scopes")
+                        .HasMaxLength(2000)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("scopes");
+
                     b.Property<Guid>("TenantId")
                         .HasColumnType("TEXT")
                         .HasColumnName("tenant_id");
@@ -183,7 +188,7 @@ namespace Idunox.Credentials.Persistence.Migrations.Sqlite
                     b.ToTable("credentials_api_keys", (string)null);
                 });
 
-            modelBuilder.Entity("Idunox.Credentials.Keys.KeyHandover", b =>
+            modelBuilder.Entity("Idunox.Credentials.Keys.Handover.KeyHandover", b =>
                 {
                     b.Property<Guid>("Id")
                         .ValueGeneratedOnAdd()
@@ -230,6 +235,11 @@ namespace Idunox.Credentials.Persistence.Migrations.Sqlite
                         .HasMaxLength(500)
                         .HasColumnType("TEXT")
                         .HasColumnName("reason");
+
+                    b.Property<string>("Scopes")
+                        .HasMaxLength(2000)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("scopes");
 
                     b.Property<Guid>("TenantId")
                         .HasColumnType("TEXT")
