@@ -53,6 +53,12 @@ public sealed class GatewayTests : IAsyncLifetime
             key = http.User.FindFirst("sub")?.Value,
             env = http.User.FindFirst("env")?.Value,
         })).RequireAuthorization();
+        _upstream.MapGet("/v1/invoices/{**rest}", (HttpContext http) => Results.Json(new { path = http.Request.Path.Value }));
+        _upstream.MapGet("/v1/scoped/{**rest}", (HttpContext http) => Results.Json(new
+        {
+            access = http.User.FindFirst("access")?.Value,
+            scope = http.User.FindFirst("scope")?.Value,
+        })).RequireAuthorization();
         _upstream.MapGet("/v1/added/{**rest}", (HttpContext http) => Results.Json(new { path = http.Request.Path.Value }));
         _upstream.MapGet("/v1/broken/{**rest}", () => Results.Text("the data API broke", statusCode: 500));
         _upstream.MapGet("/v1/slow/{**rest}", async (CancellationToken ct) => { await Task.Delay(TimeSpan.FromSeconds(30), ct); return Results.Ok(); });
@@ -64,6 +70,14 @@ public sealed class GatewayTests : IAsyncLifetime
         {
             ["Gateway:Routes:orders:ClusterId"] = "data",
             ["Gateway:Routes:orders:Match:Path"] = "/v1/orders/{**rest}",
+            ["Gateway:Routes:orders:Metadata:Scope"] = "orders:read",
+            ["Gateway:Routes:invoices:ClusterId"] = "data",
+            ["Gateway:Routes:invoices:Match:Path"] = "/v1/invoices/{**rest}",
+            ["Gateway:Routes:invoices:Metadata:Scope"] = "invoices:write",
+            ["Gateway:Routes:scoped:ClusterId"] = "data",
+            ["Gateway:Routes:scoped:Match:Path"] = "/v1/scoped/{**rest}",
+            ["Gateway:Routes:scoped:Metadata:Scope"] = "orders:read",
+            ["Gateway:Scopes:orders:read:Description"] = "Read orders and their lines.",
             ["Gateway:Routes:verified:ClusterId"] = "data",
             ["Gateway:Routes:verified:Match:Path"] = "/v1/verified/{**rest}",
             ["Gateway:Routes:broken:ClusterId"] = "data",
@@ -126,6 +140,89 @@ public sealed class GatewayTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_key_restricted_to_scopes_reaches_only_their_routes_is_refused_403_elsewhere_and_its_identity_and_probe_say_so()
+    {
+        var partner = await _app.PartnerAsync();
+        var portal = _app.ClientWithToken(await _app.SignInAsync(partner));
+        var created = await PartnerApi.ExpectAsync(
+            await PartnerApi.PostCreateAsync(portal, new { name = "orders only", scopes = new[] { "orders:read" } }), HttpStatusCode.Created);
+        var restricted = created.GetProperty("apiKey").GetString()!;
+        Assert.Equal("restricted", created.GetProperty("credential").GetProperty("access").GetString());
+        Assert.Equal(["orders:read"], created.GetProperty("credential").GetProperty("scopes").EnumerateArray().Select(e => e.GetString()));
+        var (full, fullCredential) = await PartnerApi.CreateAsync(portal, "everything");
+        Assert.Equal("full", fullCredential.GetProperty("access").GetString());
+        Assert.Empty(fullCredential.GetProperty("scopes").EnumerateArray());
+
+        Assert.Equal(HttpStatusCode.OK, (await GetAsync("/v1/orders/1", restricted)).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await GetAsync("/v1/verified/me", restricted)).StatusCode); // a route with no scope: any valid key
+        var before = Volatile.Read(ref _upstreamCalls);
+        var refused = await GetAsync("/v1/invoices/7", restricted);
+        var problem = await refused.AssertProblemAsync(HttpStatusCode.Forbidden, "api_key_scope_missing");
+        Assert.Equal("invoices:write", problem.GetProperty("requiredScope").GetString());
+        Assert.Contains("invoices:write", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        Assert.Equal(before, Volatile.Read(ref _upstreamCalls)); // never forwarded
+        Assert.Equal(HttpStatusCode.OK, (await GetAsync("/v1/invoices/7", full)).StatusCode);
+
+        // The signed statement carries the scopes (OAuth's space-separated "scope"), verified by the upstream's JwtBearer.
+        var scoped = await (await GetAsync("/v1/scoped/x", restricted)).Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal("restricted", scoped.GetProperty("access").GetString());
+        Assert.Equal("orders:read", scoped.GetProperty("scope").GetString());
+        var fullScoped = await (await GetAsync("/v1/scoped/x", full)).Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal("full", fullScoped.GetProperty("access").GetString());
+
+        var probe = await PartnerApi.ExpectAsync(await PartnerApi.ProbeAsync(_app, restricted), HttpStatusCode.OK);
+        Assert.Equal("restricted", probe.GetProperty("credential").GetProperty("access").GetString());
+        Assert.Equal(["orders:read"], probe.GetProperty("credential").GetProperty("scopes").EnumerateArray().Select(e => e.GetString()));
+    }
+
+    [Fact]
+    public async Task Scopes_are_checked_against_the_routes_when_a_key_is_made_and_a_rotation_keeps_or_changes_them_in_the_audit_trail()
+    {
+        var partner = await _app.PartnerAsync();
+        var portal = _app.ClientWithToken(await _app.SignInAsync(partner));
+        var unknown = await PartnerApi.PostCreateAsync(portal, new { name = "typo", scopes = new[] { "orders:raed" } });
+        var invalid = await unknown.AssertProblemAsync(HttpStatusCode.BadRequest, "validation_failed");
+        Assert.Contains("'orders:raed'", invalid.GetProperty("errors").GetProperty("scopes")[0].GetString(), StringComparison.Ordinal);
+        await (await PartnerApi.PostCreateAsync(portal, new { name = "none", scopes = Array.Empty<string>() }))
+            .AssertProblemAsync(HttpStatusCode.BadRequest, "validation_failed");
+        await (await PartnerApi.PostCreateAsync(portal, new { name = "both", access = "full", scopes = new[] { "orders:read" } }))
+            .AssertProblemAsync(HttpStatusCode.BadRequest, "validation_failed");
+        await (await PartnerApi.PostCreateAsync(portal, new { name = "odd", access = "some" })).AssertProblemAsync(HttpStatusCode.BadRequest, "validation_failed");
+        Assert.Empty(await PartnerApi.ListAsync(portal)); // nothing was made
+
+        var created = await PartnerApi.ExpectAsync(
+            await PartnerApi.PostCreateAsync(portal, new { name = "billing", scopes = new[] { "orders:read", "invoices:write", "orders:read" } }), HttpStatusCode.Created);
+        Assert.Equal(["invoices:write", "orders:read"], created.GetProperty("credential").GetProperty("scopes").EnumerateArray().Select(e => e.GetString()));
+        var (_, kept, _) = await PartnerApi.RotateAsync(portal, created.GetProperty("credential").GetProperty("id").GetGuid(), 24);
+        Assert.Equal(["invoices:write", "orders:read"], kept.GetProperty("scopes").EnumerateArray().Select(e => e.GetString()));
+        var narrow = await PartnerApi.ExpectAsync(
+            await PartnerApi.PostCreateAsync(portal, new { name = "widen me", access = "restricted", scopes = new[] { "orders:read" } }), HttpStatusCode.Created);
+        var widened = await PartnerApi.ExpectAsync(
+            await PartnerApi.PostRotateAsync(portal, narrow.GetProperty("credential").GetProperty("id").GetGuid(), new { graceHours = 24, access = "full" }),
+            HttpStatusCode.Created);
+        Assert.Equal("full", widened.GetProperty("credential").GetProperty("access").GetString());
+
+        // Staff rotate on the partner's behalf and narrow the new key; the partner collects it with those scopes.
+        var other = await PartnerApi.ExpectAsync(
+            await PartnerApi.PostCreateAsync(portal, new { name = "reports", access = "full" }), HttpStatusCode.Created);
+        await using (var scope = _app.Services.CreateAsyncScope())
+        {
+            var rotated = await scope.ServiceProvider.GetRequiredService<Idunox.Credentials.Contracts.ITenantKeyAdministration>().RotateAsync(
+                partner.Organisation.Id, other.GetProperty("credential").GetProperty("id").GetGuid(), 24, new Idunox.Credentials.Contracts.KeyAccess(["orders:read"]),
+                new Idunox.Credentials.Contracts.StaffKeyAction(Guid.NewGuid(), "narrowing at the partner's request", null), CancellationToken.None);
+            Assert.True(rotated.Succeeded, rotated.Failure?.Message);
+            var collected = await PartnerApi.ExpectAsync(
+                await portal.PostAsync(new Uri($"/v1/partner/credentials/handovers/{rotated.Value!.Offer.Id}/collect", UriKind.Relative), null), HttpStatusCode.Created);
+            Assert.Equal(["orders:read"], collected.GetProperty("credential").GetProperty("scopes").EnumerateArray().Select(e => e.GetString()));
+        }
+
+        var audit = await portal.GetStringAsync(new Uri("/v1/partner/audit", UriKind.Relative));
+        Assert.Contains("scopes invoices:write, orders:read", audit, StringComparison.Ordinal); // the key made with them
+        Assert.Contains("scopes changed from scopes orders:read to full access", audit, StringComparison.Ordinal); // the partner's rotation
+        Assert.Contains("scopes changed from full access to scopes orders:read", audit, StringComparison.Ordinal); // staff's rotation
+    }
+
+    [Fact]
     public async Task Refused_keys_are_answered_by_the_gate_and_never_reach_the_data_API()
     {
         var (partner, key, keyId) = await PartnerWithKeyAsync();
@@ -168,6 +265,14 @@ public sealed class GatewayTests : IAsyncLifetime
         {
             ["Gateway:Routes:orders:ClusterId"] = "data",
             ["Gateway:Routes:orders:Match:Path"] = "/v1/orders/{**rest}",
+            ["Gateway:Routes:orders:Metadata:Scope"] = "orders:read",
+            ["Gateway:Routes:invoices:ClusterId"] = "data",
+            ["Gateway:Routes:invoices:Match:Path"] = "/v1/invoices/{**rest}",
+            ["Gateway:Routes:invoices:Metadata:Scope"] = "invoices:write",
+            ["Gateway:Routes:scoped:ClusterId"] = "data",
+            ["Gateway:Routes:scoped:Match:Path"] = "/v1/scoped/{**rest}",
+            ["Gateway:Routes:scoped:Metadata:Scope"] = "orders:read",
+            ["Gateway:Scopes:orders:read:Description"] = "Read orders and their lines.",
             ["Gateway:Clusters:data:Destinations:one:Address"] = _upstreamAddress,
         };
         await using var hostA = IdunoxApp.OnPostgres(database, extra: routes);
@@ -215,15 +320,21 @@ public sealed class GatewayTests : IAsyncLifetime
     [Fact]
     public async Task A_configuration_reload_adds_a_route_without_a_restart_and_a_bad_one_is_refused_keeping_the_last_good()
     {
-        var (_, key, _) = await PartnerWithKeyAsync();
+        var (partner, key, _) = await PartnerWithKeyAsync();
+        var portal = _app.ClientWithToken(await _app.SignInAsync(partner));
         Assert.Equal(HttpStatusCode.NotFound, (await GetAsync("/v1/added/1", key)).StatusCode);
+        await (await PartnerApi.PostCreateAsync(portal, new { name = "too early", scopes = new[] { "added:read" } }))
+            .AssertProblemAsync(HttpStatusCode.BadRequest, "validation_failed");
 
         var endpointsChanged = EndpointsChange();
-        Reload(("Gateway:Routes:added:ClusterId", "data"), ("Gateway:Routes:added:Match:Path", "/v1/added/{**rest}"));
+        Reload(("Gateway:Routes:added:ClusterId", "data"), ("Gateway:Routes:added:Match:Path", "/v1/added/{**rest}"),
+            ("Gateway:Routes:added:Metadata:Scope", "added:read"));
         await endpointsChanged.WaitAsync(TimeSpan.FromSeconds(10));
         var added = await GetAsync("/v1/added/1", key);
         Assert.Equal(HttpStatusCode.OK, added.StatusCode);
         Assert.Equal("/v1/added/1", (await added.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("path").GetString());
+        // The new route's scope is in the catalogue at once: a key can be restricted to it.
+        await PartnerApi.ExpectAsync(await PartnerApi.PostCreateAsync(portal, new { name = "added", scopes = new[] { "added:read" } }), HttpStatusCode.Created);
 
         Reload(("Gateway:Routes:sneaky:ClusterId", "data"), ("Gateway:Routes:sneaky:Match:Path", "/v1/partner/{**rest}"));
         await _app.Logs.WaitForAsync(l => l.Contains("Gateway route 'sneaky'", StringComparison.Ordinal), TimeSpan.FromSeconds(10));
@@ -259,16 +370,33 @@ public sealed class GatewayTests : IAsyncLifetime
     [InlineData("/v1/partner-auth-probe")]
     [InlineData("/v1/{**everything}")]
     [InlineData("/admin/{**rest}")]
-    public async Task A_route_that_would_take_a_platform_path_is_refused_at_start_naming_the_route(string path)
+    public Task A_route_that_would_take_a_platform_path_is_refused_at_start_naming_the_route(string path) =>
+        AssertRefusedAtStartAsync(path, null, null);
+
+    /// <summary>A scope the catalogue could not show, or a route without the key check outside the benchmark's environment.</summary>
+    [Theory]
+    [InlineData("Scope", "Orders Read")]
+    [InlineData("Scope", "orders:")]
+    [InlineData("KeyCheck", "none")]
+    public Task A_route_with_a_malformed_scope_or_no_key_check_is_refused_at_start_naming_the_route(string metadata, string value) =>
+        AssertRefusedAtStartAsync("/v1/orders/{**rest}", metadata, value);
+
+    private static async Task AssertRefusedAtStartAsync(string path, string? metadata, string? value)
     {
-        var (exitCode, _, error) = await HostProcess.RunAsync(["migrate"], new Dictionary<string, string?>
+        var settings = new Dictionary<string, string?>
         {
             ["ASPNETCORE_ENVIRONMENT"] = "Development",
             ["ConnectionStrings__Idunox"] = $"Data Source={Path.Combine(Path.GetTempPath(), $"idunox-shadow-{Guid.NewGuid():N}.db")}",
             ["Gateway__Routes__sneaky__ClusterId"] = "data",
             ["Gateway__Routes__sneaky__Match__Path"] = path,
             ["Gateway__Clusters__data__Destinations__one__Address"] = "http://127.0.0.1:9/",
-        });
+        };
+        if (metadata is not null)
+        {
+            settings[$"Gateway__Routes__sneaky__Metadata__{metadata}"] = value;
+        }
+
+        var (exitCode, _, error) = await HostProcess.RunAsync(["migrate"], settings);
 
         Assert.NotEqual(0, exitCode);
         Assert.Contains("Gateway route 'sneaky'", error, StringComparison.Ordinal);

@@ -133,7 +133,7 @@ public sealed class HandoverTests(PostgresAppFixture fixture) : IClassFixture<Po
     private async Task<Outcome<StaffRotation>> StaffRotateAsync(PartnerSession session, Guid keyId, int graceHours, string reason)
     {
         await using var scope = App.Services.CreateAsyncScope();
-        return await scope.ServiceProvider.GetRequiredService<ITenantKeyAdministration>().RotateAsync(session.Partner.Organisation.Id, keyId, graceHours,
+        return await scope.ServiceProvider.GetRequiredService<ITenantKeyAdministration>().RotateAsync(session.Partner.Organisation.Id, keyId, graceHours, null,
             new StaffKeyAction(Guid.NewGuid(), reason, "198.51.100.7"), CancellationToken.None);
     }
 

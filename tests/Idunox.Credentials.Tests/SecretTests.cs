@@ -28,7 +28,7 @@ public sealed class SecretTests(PostgresAppFixture fixture) : IClassFixture<Post
         await using (var scope = App.Services.CreateAsyncScope())
         {
             var staffRotation = await scope.ServiceProvider.GetRequiredService<Idunox.Credentials.Contracts.ITenantKeyAdministration>().RotateAsync(
-                session.Partner.Organisation.Id, forStaff.Id(), 24, new Idunox.Credentials.Contracts.StaffKeyAction(Guid.NewGuid(), "vault lost", null),
+                session.Partner.Organisation.Id, forStaff.Id(), 24, null, new Idunox.Credentials.Contracts.StaffKeyAction(Guid.NewGuid(), "vault lost", null),
                 CancellationToken.None);
             Assert.True(staffRotation.Succeeded, staffRotation.Failure?.Message);
         }

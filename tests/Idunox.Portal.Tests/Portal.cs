@@ -87,7 +87,7 @@ public static class Portal
         var keyId = await fixture.ScalarAsync<Guid>(
             $"SELECT id FROM credentials.api_keys WHERE tenant_id = '{partner.Organisation.Id}' AND name = '{name}' ORDER BY created_at DESC LIMIT 1");
         await using var scope = fixture.App.Services.CreateAsyncScope();
-        var result = await scope.ServiceProvider.GetRequiredService<ITenantKeyAdministration>().RotateAsync(partner.Organisation.Id, keyId, 48,
+        var result = await scope.ServiceProvider.GetRequiredService<ITenantKeyAdministration>().RotateAsync(partner.Organisation.Id, keyId, 48, null,
             new StaffKeyAction(Guid.NewGuid(), "Rotated at your request (ticket 4711)", null), CancellationToken.None);
         Assert.True(result.Succeeded, result.Failure?.Message);
         return result.Value!.Offer.Id;

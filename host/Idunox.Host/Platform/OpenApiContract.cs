@@ -29,7 +29,10 @@ internal static class OpenApiContract
         ["Portal"] = "Public facts about the partner portal: environment, brand, addresses, key policy. No sign-in needed.",
         ["Portal authentication"] = "Signing in with e-mail and password for a bearer access token, the signed-in user, and changing the password.",
         ["API keys"] = "Your organisation's API keys (create, list, rotate, revoke) and their audit trail. Bearer access token.",
-        ["Data API"] = "What partner systems call with an API key in X-Api-Key.",
+        ["Data API"] = "What partner systems call with an API key in X-Api-Key. The data API's own routes (under /v1, through the gateway) " +
+            "answer as the probe does for a key that is refused (401 with the same codes, 429 too_many_attempts), and also 403 " +
+            "api_key_scope_missing (with requiredScope) for a key restricted to other scopes, 502 upstream_unavailable and 504 upstream_timeout; " +
+            "everything else is the data API's own answer.",
     };
 
     public static void Configure(OpenApiOptions options)
@@ -246,6 +249,7 @@ internal static class OpenApiContract
             ["detail"] = new OpenApiSchema { Type = JsonSchemaType.String, Description = "What happened and what to do, for people." },
             ["instance"] = new OpenApiSchema { Type = JsonSchemaType.String, Description = "The request the problem is about." },
             ["traceId"] = new OpenApiSchema { Type = JsonSchemaType.String, Description = "Quote it to support: it finds the request in the logs." },
+            ["requiredScope"] = new OpenApiSchema { Type = JsonSchemaType.String, Description = "With `api_key_scope_missing`: the scope the route needs." },
             ["errors"] = new OpenApiSchema
             {
                 Type = JsonSchemaType.Object,

@@ -21,7 +21,12 @@ public interface ITenantKeyAdministration
     /// organisation's users to collect it in the portal (they are told by e-mail). Staff never see the new key: it has
     /// no secret until a partner collects it, and it works only from then on.
     /// </summary>
-    Task<Outcome<StaffRotation>> RotateAsync(Guid tenantId, Guid keyId, int graceHours, StaffKeyAction action, CancellationToken cancellationToken);
+    /// <remarks><paramref name="access"/>: what the successor may call (null: what the old key may).</remarks>
+    Task<Outcome<StaffRotation>> RotateAsync(Guid tenantId, Guid keyId, int graceHours, KeyAccess? access, StaffKeyAction action,
+        CancellationToken cancellationToken);
+
+    /// <summary>The scopes a key can be restricted to now (those the gateway's routes name), with their descriptions.</summary>
+    IReadOnlyList<ScopeDescription> Scopes();
 
     /// <summary>Keys staff made for the organisation and whether they were collected (the last 30 days, newest first).</summary>
     Task<IReadOnlyList<KeyHandoverOverview>> ListHandoversAsync(Guid tenantId, CancellationToken cancellationToken);
@@ -37,7 +42,70 @@ public sealed record StaffKeyAction(Guid StaffUserId, string Reason, string? Cli
 /// </summary>
 public sealed record KeyOverview(
     Guid Id, string Name, string Prefix, string Status, DateTime CreatedAt, string CreatedBy, DateTime ExpiresAt, int? ExpiresInDays,
-    DateTime? GraceEndsAt, DateTime? RevokedAt, DateTime? LastUsedAt, bool Rotatable, bool Usable, Guid? ReplacedById, DateTime EndsAt);
+    DateTime? GraceEndsAt, DateTime? RevokedAt, DateTime? LastUsedAt, bool Rotatable, bool Usable, Guid? ReplacedById, DateTime EndsAt,
+    IReadOnlyList<string>? Scopes)
+{
+    /// <summary>Whether the key may call every route (no scopes chosen).</summary>
+    public bool FullAccess => Scopes is null;
+}
+
+/// <summary>What a key may call: every route (<see cref="Scopes"/> null, full access) or the routes of the scopes named.</summary>
+public sealed record KeyAccess(IReadOnlyList<string>? Scopes)
+{
+    public const string FullName = "full";
+    public const string RestrictedName = "restricted";
+    public const string AccessField = "access";
+    public const string ScopesField = "scopes";
+
+    public static readonly KeyAccess Full = new((IReadOnlyList<string>?)null);
+
+    public bool IsFull => Scopes is null;
+
+    /// <summary>
+    /// The choice in a request or form: <c>access</c> (<c>full</c> or <c>restricted</c>) and/or <c>scopes</c>; scopes alone
+    /// mean restricted to them, neither means the default (null: a new key has full access, a rotation keeps the old
+    /// key's). What does not add up is added to <paramref name="errors"/>. The scopes are checked against the catalogue
+    /// where the key is made.
+    /// </summary>
+    public static KeyAccess? Parse(string? access, IReadOnlyList<string>? scopes, ValidationErrors errors)
+    {
+        switch (access)
+        {
+            case null or "" when scopes is null:
+                return null;
+            case FullName when scopes is null or { Count: 0 }:
+                return Full;
+            case FullName:
+                errors.Add(ScopesField, "A key with full access may call every scope: untick the scopes, or choose “only the scopes ticked”.");
+                return null;
+            case null or "" or RestrictedName:
+                return new KeyAccess(scopes ?? []);
+            default:
+                errors.Add(AccessField, $"Access is either '{FullName}' (every scope) or '{RestrictedName}' (the scopes named).");
+                return null;
+        }
+    }
+
+    /// <summary>The messages about a key's access in a failure (its fields <c>access</c> and <c>scopes</c>), or null.</summary>
+    public static IReadOnlyList<string>? Messages(UseCaseFailure? failure) =>
+        failure is null ? null
+            : (failure.MessagesFor(AccessField) ?? []).Concat(failure.MessagesFor(ScopesField) ?? []).ToList() is { Count: > 0 } all ? all : null;
+}
+
+/// <summary>A form's access choice: what it asks for (null: the default), what does not add up, and what was ticked (to show again).</summary>
+public sealed record KeyAccessChoice(KeyAccess? Access, ValidationErrors Errors, bool Restricted, IReadOnlyList<string> Ticked)
+{
+    /// <summary>From the form's radio <c>access</c> and boxes <c>scopes</c>.</summary>
+    public static KeyAccessChoice Of(string? access, IReadOnlyList<string> ticked)
+    {
+        var errors = new ValidationErrors();
+        var parsed = KeyAccess.Parse(access, ticked.Count == 0 ? null : ticked, errors);
+        return new KeyAccessChoice(parsed, errors, access == KeyAccess.RestrictedName, ticked);
+    }
+}
+
+/// <summary>A scope of the data API, as the pages offer it: <c>orders:read</c>, its resource (<c>orders</c>) and what it opens.</summary>
+public sealed record ScopeDescription(string Name, string Resource, string? Description);
 
 /// <summary>A staff rotation: the old key (now in grace) and the offer of its successor, which has no secret.</summary>
 public sealed record StaffRotation(KeyOverview Previous, KeyHandoverOverview Offer);

@@ -51,6 +51,7 @@ internal static class GatewaySetup
 
         builder.Services.AddSingleton(keys);
         builder.Services.AddSingleton<IdentityTokens>();
+        builder.Services.AddSingleton<ScopeCatalogue>();
         builder.Services.AddReverseProxy()
             .LoadFromConfig(section)
             .AddConfigFilter<GatewayRouteFilter>()

@@ -58,6 +58,21 @@ internal sealed class IdentityTokens
         var now = _clock.GetUtcNow().UtcDateTime;
         var key = verification.Key!;
         var organisation = verification.Organisation!;
+        var claims = new Dictionary<string, object>
+        {
+            ["sub"] = key.Id.ToString(),
+            ["key_prefix"] = key.Prefix + Keys.ApiKeyFormat.Ellipsis,
+            ["org_id"] = organisation.Id.ToString(),
+            ["org_slug"] = organisation.Slug,
+            ["access"] = key.Scopes is null ? Keys.KeyScopes.Full : Keys.KeyScopes.Restricted,
+            ["env"] = _environment,
+            ["jti"] = traceId,
+        };
+        if (key.Scopes is { } scopes)
+        {
+            claims["scope"] = scopes; // space-separated, as OAuth's access tokens carry it
+        }
+
         return _handler.CreateToken(new SecurityTokenDescriptor
         {
             Issuer = Issuer,
@@ -66,16 +81,7 @@ internal sealed class IdentityTokens
             NotBefore = now,
             Expires = now + Lifetime,
             SigningCredentials = _signing ?? throw new InvalidOperationException("The gateway has no signing key (Gateway:SigningKeys)."),
-            Claims = new Dictionary<string, object>
-            {
-                ["sub"] = key.Id.ToString(),
-                ["key_prefix"] = key.Prefix + Keys.ApiKeyFormat.Ellipsis,
-                ["org_id"] = organisation.Id.ToString(),
-                ["org_slug"] = organisation.Slug,
-                ["access"] = "full",
-                ["env"] = _environment,
-                ["jti"] = traceId,
-            },
+            Claims = claims,
         });
     }
 }

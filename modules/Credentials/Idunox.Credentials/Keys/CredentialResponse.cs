@@ -1,6 +1,9 @@
 namespace Idunox.Credentials.Keys;
 
-/// <summary>A key as the API shows it: masked prefix, status and expiry computed at the time of the request.</summary>
+/// <summary>
+/// A key as the API shows it: masked prefix, status and expiry computed at the time of the request, and what it may call
+/// (<c>access</c> <c>full</c>, or <c>restricted</c> to <c>scopes</c>).
+/// </summary>
 internal sealed record CredentialResponse(
     Guid Id,
     string Name,
@@ -14,7 +17,9 @@ internal sealed record CredentialResponse(
     DateTime? RevokedAt,
     DateTime? LastUsedAt,
     Guid? RotatedFromId,
-    Guid? ReplacedById)
+    Guid? ReplacedById,
+    string Access,
+    IReadOnlyList<string> Scopes)
 {
     public static CredentialResponse From(ApiKey key, DateTime now, int expiringThresholdDays)
     {
@@ -32,7 +37,9 @@ internal sealed record CredentialResponse(
             key.RevokedAt,
             key.LastUsedAt,
             key.RotatedFromId,
-            key.ReplacedById);
+            key.ReplacedById,
+            key.Scopes is null ? KeyScopes.Full : KeyScopes.Restricted,
+            key.ScopeList ?? []);
     }
 }
 

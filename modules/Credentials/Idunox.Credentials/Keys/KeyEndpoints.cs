@@ -46,13 +46,15 @@ internal static class KeyEndpoints
             .ProducesProblems(StatusCodes.Status404NotFound, KeyFailures.KeyNotFoundCode)
             .WithExamples(null, new { Credential = KeyExamples.Credential });
         keys.MapPost("", CreateKey.Handle).WithName("CreateCredential")
-            .WithSummary("Create a key. The answer carries the plaintext key, once; it is never shown again.")
+            .WithSummary("Create a key, with full access (the default) or restricted to some scopes of the data API (an unknown scope is a 400 naming it). " +
+                "The answer carries the plaintext key, once; it is never shown again.")
             .ProducesProblems(StatusCodes.Status400BadRequest, ProblemCodes.ValidationFailed)
             .ProducesProblems(StatusCodes.Status409Conflict, CreateKey.KeyLimitReached)
-            .WithExamples(new CreateCredentialRequest("orders feed", 90), new { ApiKey = KeyExamples.PlaintextKey, Credential = KeyExamples.Credential });
+            .WithExamples(new CreateCredentialRequest("orders feed", 90, Scopes: ["orders:read"]), new { ApiKey = KeyExamples.PlaintextKey, Credential = KeyExamples.Credential });
         keys.MapPost("/{id}/rotate", RotateKey.Handle).WithName("RotateCredential")
             .WithSummary("Issue a successor; the old key keeps working for 24, 48 or 72 hours (never past its own expiry). " +
-                "A key whose predecessor is still in its grace period cannot be rotated until that one is revoked or its grace ends.")
+                "A key whose predecessor is still in its grace period cannot be rotated until that one is revoked or its grace ends. " +
+                "The successor may call what the old key may, unless access or scopes say otherwise.")
             .ProducesProblems(StatusCodes.Status400BadRequest, ProblemCodes.ValidationFailed)
             .ProducesProblems(StatusCodes.Status404NotFound, KeyFailures.KeyNotFoundCode)
             .ProducesProblems(StatusCodes.Status409Conflict, KeyRotation.KeyNotRotatable)
@@ -82,7 +84,7 @@ internal static class KeyExamples
 
     public static readonly CredentialResponse Credential = new(
         Guid.Parse("0193a1b2-7c4d-7e5f-8a9b-0c1d2e3f4a5b"), "orders feed", "idx_live_Ab12Cd34…", ApiKeyStatus.Active, Created,
-        "it@partner.example", Created.AddDays(90), 90, null, null, null, null, null);
+        "it@partner.example", Created.AddDays(90), 90, null, null, null, null, null, KeyScopes.Restricted, ["orders:read"]);
 
     public static readonly CredentialResponse InGrace = Credential with
     {

@@ -39,7 +39,7 @@ internal sealed class KeyStore(CredentialsDbContext db, ITenantContext tenant, I
     public async Task<KeyChange> BeginChangeAsync(CancellationToken cancellationToken) =>
         new(this, cache, await BeginTenantTransactionAsync(cancellationToken));
 
-    public (ApiKey Key, string Plaintext) NewKey(string name, DateTime now, int validityDays, Actor actor, Guid? rotatedFrom)
+    public (ApiKey Key, string Plaintext) NewKey(string name, DateTime now, int validityDays, Actor actor, Guid? rotatedFrom, string? scopes)
     {
         var plaintext = ApiKeyFormat.Generate(Policy.Environment);
         var key = new ApiKey
@@ -53,6 +53,7 @@ internal sealed class KeyStore(CredentialsDbContext db, ITenantContext tenant, I
             CreatedBy = actor.Name,
             ExpiresAt = now.AddDays(validityDays),
             RotatedFromId = rotatedFrom,
+            Scopes = scopes,
         };
         return (key, plaintext);
     }

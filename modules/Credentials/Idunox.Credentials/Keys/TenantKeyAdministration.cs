@@ -12,7 +12,8 @@ namespace Idunox.Credentials.Keys;
 /// The staff area's way to an organisation's keys: each call acts explicitly for the organisation it names (never a
 /// session-wide "current tenant"), through the same use cases as the partner's pages and API.
 /// </summary>
-internal sealed class TenantKeyAdministration(TenantContext tenant, KeyStore store, KeyQueries keys, ListKeys list, RevokeKey revoke, HandOverKey handOver)
+internal sealed class TenantKeyAdministration(
+    TenantContext tenant, KeyStore store, KeyQueries keys, ListKeys list, RevokeKey revoke, HandOverKey handOver, Gateway.ScopeCatalogue scopes)
     : ITenantKeyAdministration
 {
     public const string StaffActorName = "Idunox staff";
@@ -37,14 +38,17 @@ internal sealed class TenantKeyAdministration(TenantContext tenant, KeyStore sto
         return outcome.Value is { } key ? Outcome<KeyOverview>.Ok(Overview(key, store.Now)) : outcome.Failure!;
     }
 
-    public async Task<Outcome<StaffRotation>> RotateAsync(Guid tenantId, Guid keyId, int graceHours, StaffKeyAction action, CancellationToken cancellationToken)
+    public async Task<Outcome<StaffRotation>> RotateAsync(Guid tenantId, Guid keyId, int graceHours, KeyAccess? access, StaffKeyAction action,
+        CancellationToken cancellationToken)
     {
         using var _ = tenant.Use(tenantId);
-        var outcome = await handOver.RotateAsync(keyId, graceHours, ActorOf(action), action.ClientAddress, action.Reason, cancellationToken);
+        var outcome = await handOver.RotateAsync(keyId, graceHours, access, ActorOf(action), action.ClientAddress, action.Reason, cancellationToken);
         return outcome.Value is { } offered
             ? Outcome<StaffRotation>.Ok(new StaffRotation(Overview(offered.Previous, store.Now), Overview(offered.Offer, offered.Previous.Prefix + ApiKeyFormat.Ellipsis)))
             : outcome.Failure!;
     }
+
+    public IReadOnlyList<ScopeDescription> Scopes() => scopes.All();
 
     public async Task<IReadOnlyList<KeyHandoverOverview>> ListHandoversAsync(Guid tenantId, CancellationToken cancellationToken)
     {

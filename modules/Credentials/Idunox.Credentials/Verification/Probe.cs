@@ -23,7 +23,8 @@ internal static class Probe
             .WithTags("Data API")
             .WithSummary("Answers who you are with the key in X-Api-Key; the first call of every integration.")
             .WithExamples(null, new ProbeResponse(true, "live", new ProbeTenant(Guid.Parse("0193a1b2-7c4d-7e5f-8a9b-0c1d2e3f4a22"), "Acme Logistics"),
-                new ProbeCredential(Guid.Parse("0193a1b2-7c4d-7e5f-8a9b-0c1d2e3f4a5b"), "idx_live_Ab12Cd34…", Keys.ApiKeyStatus.Active, new DateTime(2027, 1, 31, 9, 30, 0, DateTimeKind.Utc))))
+                new ProbeCredential(Guid.Parse("0193a1b2-7c4d-7e5f-8a9b-0c1d2e3f4a5b"), "idx_live_Ab12Cd34…", Keys.ApiKeyStatus.Active,
+                    new DateTime(2027, 1, 31, 9, 30, 0, DateTimeKind.Utc), Keys.KeyScopes.Restricted, ["orders:read"])))
             .RequireApiKey();
     }
 
@@ -35,7 +36,8 @@ internal static class Probe
             true,
             policy.Value.Environment,
             new ProbeTenant(verification.Organisation!.Id, verification.Organisation.Name),
-            new ProbeCredential(key.Id, key.Prefix + Keys.ApiKeyFormat.Ellipsis, verification.Status!.Value, key.ExpiresAt)));
+            new ProbeCredential(key.Id, key.Prefix + Keys.ApiKeyFormat.Ellipsis, verification.Status!.Value, key.ExpiresAt,
+                key.Scopes is null ? Keys.KeyScopes.Full : Keys.KeyScopes.Restricted, key.ScopeList ?? [])));
     }
 }
 
@@ -43,4 +45,5 @@ internal sealed record ProbeResponse(bool Authenticated, string Environment, Pro
 
 internal sealed record ProbeTenant(Guid Id, string Name);
 
-internal sealed record ProbeCredential(Guid Id, string Prefix, Keys.ApiKeyStatus Status, DateTime ExpiresAt);
+/// <summary>The key: masked, its status, expiry, and what it may call (<c>access</c> full, or restricted to <c>scopes</c>).</summary>
+internal sealed record ProbeCredential(Guid Id, string Prefix, Keys.ApiKeyStatus Status, DateTime ExpiresAt, string Access, IReadOnlyList<string> Scopes);

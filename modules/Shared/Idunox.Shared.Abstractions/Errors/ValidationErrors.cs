@@ -18,6 +18,20 @@ public sealed class ValidationErrors
         return this;
     }
 
+    /// <summary>Adds every error of <paramref name="other"/>.</summary>
+    public ValidationErrors Merge(ValidationErrors other)
+    {
+        foreach (var (field, messages) in other._errors)
+        {
+            foreach (var message in messages)
+            {
+                Add(field, message);
+            }
+        }
+
+        return this;
+    }
+
     public ValidationErrors When(bool invalid, string field, string message) => invalid ? Add(field, message) : this;
 
     public IDictionary<string, string[]> ToDictionary() => _errors.ToDictionary(e => e.Key, e => e.Value.ToArray(), StringComparer.Ordinal);

@@ -33,21 +33,35 @@ internal sealed class StaffKeyActions(ITenantKeyAdministration keys, StaffAction
         return result;
     }
 
-    public async Task<Outcome<StaffRotation>> RotateAsync(StaffActor actor, OrganisationInfo organisation, KeyOverview key, int? graceHours, string? reason,
-        CancellationToken cancellationToken)
+    /// <summary>The scopes a key can be restricted to, for the rotate form.</summary>
+    public IReadOnlyList<ScopeDescription> Scopes() => keys.Scopes();
+
+    /// <remarks><paramref name="access"/>: what the new key may call (null: what the old key may).</remarks>
+    public async Task<Outcome<StaffRotation>> RotateAsync(StaffActor actor, OrganisationInfo organisation, KeyOverview key, int? graceHours,
+        KeyAccessChoice? access, string? reason, CancellationToken cancellationToken)
     {
-        if (StaffActionLog.CheckReason(reason) is { IsValid: false } invalid)
+        var invalid = StaffActionLog.CheckReason(reason).Merge(access?.Errors ?? new ValidationErrors());
+        if (!invalid.IsValid)
         {
             return UseCaseFailure.Invalid(invalid);
         }
 
-        var result = await keys.RotateAsync(organisation.Id, key.Id, graceHours ?? KeyPolicyOptions.DefaultGraceHours, Action(actor, reason!), cancellationToken);
+        var result = await keys.RotateAsync(organisation.Id, key.Id, graceHours ?? KeyPolicyOptions.DefaultGraceHours, access?.Access, Action(actor, reason!),
+            cancellationToken);
         if (result.Succeeded)
         {
-            await log.RecordAsync(actor, StaffActions.KeyRotated, organisation.Id, $"{key.Prefix} ({key.Name})", reason!.Trim(), cancellationToken);
+            await log.RecordAsync(actor, StaffActions.KeyRotated, organisation.Id, $"{key.Prefix} ({key.Name}){AccessChange(key, access?.Access)}", reason!.Trim(), cancellationToken);
         }
 
         return result;
+    }
+
+    /// <summary>For the staff log: "; new key: …" when the new key may call other scopes than the old one, else nothing.</summary>
+    private static string AccessChange(KeyOverview key, KeyAccess? chosen)
+    {
+        static string? Text(IEnumerable<string>? scopes) => scopes is null ? null : string.Join(", ", scopes.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal));
+        var (before, after) = (Text(key.Scopes), Text(chosen?.Scopes));
+        return chosen is null || before == after ? "" : $"; new key: {(after is null ? "full access" : "scopes " + after)}";
     }
 
     private static StaffKeyAction Action(StaffActor actor, string reason) => new(actor.Id, reason.Trim(), actor.ClientAddress);

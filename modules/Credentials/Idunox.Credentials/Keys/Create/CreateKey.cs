@@ -1,5 +1,6 @@
 using Idunox.Credentials.Audit;
 using Idunox.Credentials.Contracts;
+using Idunox.Credentials.Gateway;
 using Idunox.Shared.Errors;
 using Idunox.Shared.Text;
 using Microsoft.AspNetCore.Http;
@@ -10,9 +11,12 @@ using Microsoft.Extensions.Logging;
 namespace Idunox.Credentials.Keys.Create;
 
 /// <summary>Creating a key: a name, a validity, and the organisation's key cap. The plaintext is answered once.</summary>
-internal sealed class CreateKey(KeyStore store, CredentialsMetrics metrics, ILogger<CreateKey> logger)
+internal sealed class CreateKey(KeyStore store, ScopeCatalogue scopes, CredentialsMetrics metrics, ILogger<CreateKey> logger)
 {
     public KeyPolicyOptions Policy => store.Policy;
+
+    /// <summary>The scopes a key can be restricted to, for the form.</summary>
+    public ScopeCatalogue Scopes => scopes;
 
     public const string KeyLimitReached = "key_limit_reached";
 
@@ -22,7 +26,8 @@ internal sealed class CreateKey(KeyStore store, CredentialsMetrics metrics, ILog
         var name = command.Name?.Trim();
         var days = command.ExpiresInDays ?? policy.DefaultValidityDays;
         var errors = KeyNames.Validate(name)
-            .When(days < 1 || days > policy.MaxValidityDays, "expiresInDays", $"Give a whole number of days from 1 to {policy.MaxValidityDays}.");
+            .When(days < 1 || days > policy.MaxValidityDays, "expiresInDays", $"Give a whole number of days from 1 to {policy.MaxValidityDays}.")
+            .Merge(scopes.Check(command.Access));
         if (!errors.IsValid)
         {
             return UseCaseFailure.Invalid(errors);
@@ -36,9 +41,9 @@ internal sealed class CreateKey(KeyStore store, CredentialsMetrics metrics, ILog
                 $"An organisation may hold {policy.MaxActiveKeysPerTenant} usable keys. Revoke one you no longer need, then create a new one.");
         }
 
-        var (key, plaintext) = store.NewKey(name!, now, days, actor, rotatedFrom: null);
+        var (key, plaintext) = store.NewKey(name!, now, days, actor, rotatedFrom: null, KeyScopes.Stored(command.Access ?? KeyAccess.Full));
         store.Db.ApiKeys.Add(key);
-        store.Audit(AuditActions.KeyCreated, key, now, actor, clientAddress, $"valid {days} days");
+        store.Audit(AuditActions.KeyCreated, key, now, actor, clientAddress, $"valid {days} days; {KeyScopes.Describe(key.Scopes)}");
         store.Db.Publish(new ApiKeyCreated(Guid.CreateVersion7(), key.TenantId, now, KeyStore.Reference(key), actor));
         await change.CommitAsync(cancellationToken);
         metrics.Changed("created");
@@ -51,8 +56,12 @@ internal sealed class CreateKey(KeyStore store, CredentialsMetrics metrics, ILog
     internal static async Task<Results<Created<CreatedCredentialResponse>, ProblemHttpResult>> Handle(
         CreateCredentialRequest request, HttpContext http, CreateKey createKey, KeyStore store, CancellationToken ct)
     {
-        var outcome = await createKey.RunAsync(new CreateKeyCommand(request.Name, request.ExpiresInDays), PartnerCaller.ActorOf(http),
-            PartnerCaller.AddressOf(http), ct);
+        var errors = new ValidationErrors();
+        var access = KeyAccess.Parse(request.Access, request.Scopes, errors);
+        var outcome = errors.IsValid
+            ? await createKey.RunAsync(new CreateKeyCommand(request.Name, request.ExpiresInDays, access), PartnerCaller.ActorOf(http),
+                PartnerCaller.AddressOf(http), ct)
+            : UseCaseFailure.Invalid(errors);
         if (outcome.Value is not { } issued)
         {
             return outcome.Failure!.ToProblem();
@@ -63,12 +72,18 @@ internal sealed class CreateKey(KeyStore store, CredentialsMetrics metrics, ILog
     }
 }
 
-internal sealed record CreateKeyCommand(string? Name, int? ExpiresInDays);
+/// <summary>A new key: its name, validity, and access (null: full access).</summary>
+internal sealed record CreateKeyCommand(string? Name, int? ExpiresInDays, KeyAccess? Access = null);
 
-/// <summary>The body of POST /v1/partner/credentials: a name (required) and a validity in days (optional, default 365).</summary>
+/// <summary>
+/// The body of POST /v1/partner/credentials: a name (required), a validity in days (optional, default 365), and what the
+/// key may call (optional, default full access): <c>scopes</c> restricts it to those scopes of the data API.
+/// </summary>
 internal sealed record CreateCredentialRequest(
     [property: System.ComponentModel.DataAnnotations.Required, System.ComponentModel.DataAnnotations.StringLength(ApiKey.MaxNameLength, MinimumLength = 1)] string? Name,
-    [property: System.ComponentModel.DataAnnotations.Range(1, 365)] int? ExpiresInDays = null) : IApiRequest;
+    [property: System.ComponentModel.DataAnnotations.Range(1, 365)] int? ExpiresInDays = null,
+    [property: System.ComponentModel.DataAnnotations.AllowedValues(KeyScopes.Full, KeyScopes.Restricted, null)] string? Access = null,
+    [property: System.ComponentModel.DataAnnotations.MaxLength(100)] IReadOnlyList<string>? Scopes = null) : IApiRequest;
 
 /// <summary>The rule for key names, shared by every surface that names a key.</summary>
 internal static class KeyNames

@@ -26,10 +26,10 @@ internal sealed class HandOverKey(KeyStore store, KeyRotation rotation, Credenti
         "Your organisation has no key from Idunox staff with this id, or its offer lapsed. Create or rotate a key yourself instead.");
 
     /// <summary>Staff rotate <paramref name="id"/>: its grace starts now, and its successor waits to be collected.</summary>
-    public async Task<Outcome<OfferedKey>> RotateAsync(Guid id, int? graceHours, Actor actor, string? clientAddress, string reason,
+    public async Task<Outcome<OfferedKey>> RotateAsync(Guid id, int? graceHours, KeyAccess? access, Actor actor, string? clientAddress, string reason,
         CancellationToken cancellationToken)
     {
-        var started = await rotation.StartAsync(id, graceHours, cancellationToken);
+        var started = await rotation.StartAsync(id, graceHours, access, cancellationToken);
         if (started.Value is not { } rotating)
         {
             return started.Failure!;
@@ -44,6 +44,7 @@ internal sealed class HandOverKey(KeyStore store, KeyRotation rotation, Credenti
             Name = previous.Name,
             PredecessorId = previous.Id,
             ValidityDays = store.Policy.DefaultValidityDays,
+            Scopes = rotating.SuccessorScopes,
             OfferedAt = now,
             OfferedByStaffId = actor.Id,
             Reason = reason,
@@ -51,7 +52,7 @@ internal sealed class HandOverKey(KeyStore store, KeyRotation rotation, Credenti
         };
         store.Db.KeyHandovers.Add(offer);
         store.Audit(AuditActions.KeyRotated, previous, now, actor, clientAddress,
-            $"grace {rotating.GraceHours}h until {previous.GraceEndsAt:yyyy-MM-dd HH:mm} UTC; the new key waits for your organisation to collect it; reason: {reason}");
+            $"grace {rotating.GraceHours}h until {previous.GraceEndsAt:yyyy-MM-dd HH:mm} UTC; the new key waits for your organisation to collect it{rotating.ScopeChange}; reason: {reason}");
         store.Db.Publish(new ApiKeyHandoverOffered(Guid.CreateVersion7(), previous.TenantId, now, offer.Id, KeyStore.Reference(previous),
             previous.GraceEndsAt!.Value, offer.CollectBy, reason, actor));
         if (await rotation.CommitAsync(rotating, cancellationToken) is { } lost)
@@ -101,7 +102,7 @@ internal sealed class HandOverKey(KeyStore store, KeyRotation rotation, Credenti
             ? await change.FindAsync(predecessorId, cancellationToken)
             : null;
         var (key, plaintext) = store.NewKey(offer.Name, now, offer.ValidityDays, new Actor(Actor.Staff, offer.OfferedByStaffId, TenantKeyAdministration.StaffActorName),
-            rotatedFrom: previous?.Id);
+            rotatedFrom: previous?.Id, offer.Scopes);
         store.Db.ApiKeys.Add(key);
         if (previous is not null)
         {

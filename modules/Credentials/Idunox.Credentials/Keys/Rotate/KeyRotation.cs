@@ -1,5 +1,6 @@
 using System.Globalization;
 using Idunox.Credentials.Contracts;
+using Idunox.Credentials.Gateway;
 using Idunox.Credentials.Keys.Handover;
 using Idunox.Shared.Errors;
 using Idunox.Shared.Persistence;
@@ -13,19 +14,26 @@ namespace Idunox.Credentials.Keys.Rotate;
 /// verification. Only active and expiring keys rotate, and a key whose own predecessor is still in grace does not: a
 /// rotation chain never holds more than two usable keys, so rotation is no way around the key cap.
 /// </summary>
-internal sealed class KeyRotation(KeyStore store)
+internal sealed class KeyRotation(KeyStore store, ScopeCatalogue scopes)
 {
+    public ScopeCatalogue Scopes => scopes;
+
     public const string KeyNotRotatable = "key_not_rotatable";
 
     /// <summary>
     /// The head: checks the grace choice, takes the tenant's key lock, finds the key, refuses what may not rotate, and
     /// starts the old key's grace window. The caller adds the successor (or its offer) and ends with <see cref="CommitAsync"/>.
     /// </summary>
-    public async Task<Outcome<StartedRotation>> StartAsync(Guid id, int? graceHours, CancellationToken cancellationToken)
+    public async Task<Outcome<StartedRotation>> StartAsync(Guid id, int? graceHours, KeyAccess? access, CancellationToken cancellationToken)
     {
         if (CheckGrace(graceHours) is { } invalid)
         {
             return invalid;
+        }
+
+        if (scopes.Check(access) is { IsValid: false } wrongScopes)
+        {
+            return UseCaseFailure.Invalid(wrongScopes);
         }
 
         var change = await store.BeginChangeAsync(cancellationToken);
@@ -43,7 +51,8 @@ internal sealed class KeyRotation(KeyStore store)
         previous!.GraceEndsAt = graceEnds < previous.ExpiresAt ? graceEnds : previous.ExpiresAt; // never past its own expiry
         store.Db.PendingGraceEnds.Add(new PendingGraceEnd { KeyId = previous.Id, GraceEndsAt = previous.GraceEndsAt.Value }); // for grace-sweep
         change.Changed(previous); // its grace end is news to verification
-        return Outcome<StartedRotation>.Ok(new StartedRotation(change, previous, grace, now));
+        var successorScopes = access is null ? previous.Scopes : KeyScopes.Stored(access);
+        return Outcome<StartedRotation>.Ok(new StartedRotation(change, previous, grace, now, successorScopes));
     }
 
     /// <summary>The tail: saves and tells verification; of two rotations of one key at once, the second changes nothing.</summary>
@@ -95,7 +104,11 @@ internal sealed class KeyRotation(KeyStore store)
 }
 
 /// <summary>A rotation under way: its key-change unit (holding the tenant's key lock), the old key in grace, the grace chosen.</summary>
-internal sealed record StartedRotation(KeyChange Change, ApiKey Previous, int GraceHours, DateTime Now) : IAsyncDisposable
+internal sealed record StartedRotation(KeyChange Change, ApiKey Previous, int GraceHours, DateTime Now, string? SuccessorScopes) : IAsyncDisposable
 {
+    /// <summary>For the audit trail: "; scopes changed from … to …" when the successor may call other scopes, else nothing.</summary>
+    public string ScopeChange => SuccessorScopes == Previous.Scopes ? ""
+        : $"; scopes changed from {KeyScopes.Describe(Previous.Scopes)} to {KeyScopes.Describe(SuccessorScopes)}";
+
     public ValueTask DisposeAsync() => Change.DisposeAsync();
 }

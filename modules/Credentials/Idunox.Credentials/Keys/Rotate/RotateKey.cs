@@ -1,5 +1,6 @@
 using Idunox.Credentials.Audit;
 using Idunox.Credentials.Contracts;
+using Idunox.Credentials.Gateway;
 using Idunox.Shared.Errors;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -15,9 +16,14 @@ internal sealed class RotateKey(KeyStore store, KeyRotation rotation, Credential
 {
     public KeyPolicyOptions Policy => store.Policy;
 
-    public async Task<Outcome<RotatedKey>> RunAsync(Guid id, int? graceHours, Actor actor, string? clientAddress, CancellationToken cancellationToken)
+    /// <summary>The scopes a key can be restricted to, for the form.</summary>
+    public ScopeCatalogue Scopes => rotation.Scopes;
+
+    /// <remarks><paramref name="access"/>: what the successor may call (null: what the old key may).</remarks>
+    public async Task<Outcome<RotatedKey>> RunAsync(Guid id, int? graceHours, KeyAccess? access, Actor actor, string? clientAddress,
+        CancellationToken cancellationToken)
     {
-        var started = await rotation.StartAsync(id, graceHours, cancellationToken);
+        var started = await rotation.StartAsync(id, graceHours, access, cancellationToken);
         if (started.Value is not { } rotating)
         {
             return started.Failure!;
@@ -25,11 +31,12 @@ internal sealed class RotateKey(KeyStore store, KeyRotation rotation, Credential
 
         await using var _ = rotating;
         var (previous, now) = (rotating.Previous, rotating.Now);
-        var (successor, plaintext) = store.NewKey(previous.Name, now, store.Policy.DefaultValidityDays, actor, rotatedFrom: previous.Id);
+        var (successor, plaintext) = store.NewKey(previous.Name, now, store.Policy.DefaultValidityDays, actor, rotatedFrom: previous.Id, rotating.SuccessorScopes);
         previous.ReplacedById = successor.Id;
         store.Db.ApiKeys.Add(successor);
         store.Audit(AuditActions.KeyRotated, previous, now, actor, clientAddress,
-            $"grace {rotating.GraceHours}h until {previous.GraceEndsAt:yyyy-MM-dd HH:mm} UTC, successor {successor.Prefix}{ApiKeyFormat.Ellipsis}");
+            $"grace {rotating.GraceHours}h until {previous.GraceEndsAt:yyyy-MM-dd HH:mm} UTC, successor {successor.Prefix}{ApiKeyFormat.Ellipsis}" +
+            rotating.ScopeChange);
         store.Audit(AuditActions.KeyCreated, successor, now, actor, clientAddress, $"successor of {previous.Prefix}{ApiKeyFormat.Ellipsis}", position: 1);
         store.Db.Publish(new ApiKeyRotated(Guid.CreateVersion7(), previous.TenantId, now, KeyStore.Reference(previous), KeyStore.Reference(successor),
             previous.GraceEndsAt!.Value, actor));
@@ -49,8 +56,11 @@ internal sealed class RotateKey(KeyStore store, KeyRotation rotation, Credential
         string id, RotateCredentialRequest? request, HttpContext http, RotateKey rotateKey, KeyStore store, CancellationToken ct)
     {
         var grace = request?.GraceHours;
-        var outcome = Guid.TryParse(id, out var keyId)
-            ? await rotateKey.RunAsync(keyId, grace, PartnerCaller.ActorOf(http), PartnerCaller.AddressOf(http), ct)
+        var errors = new ValidationErrors();
+        var access = KeyAccess.Parse(request?.Access, request?.Scopes, errors);
+        var outcome = !errors.IsValid ? UseCaseFailure.Invalid(errors)
+            : Guid.TryParse(id, out var keyId)
+            ? await rotateKey.RunAsync(keyId, grace, access, PartnerCaller.ActorOf(http), PartnerCaller.AddressOf(http), ct)
             : KeyRotation.CheckGrace(grace) ?? KeyFailures.NotFound; // a wrong grace is a 400 for any id
         if (outcome.Value is not { } rotated)
         {
@@ -68,5 +78,11 @@ internal sealed class RotateKey(KeyStore store, KeyRotation rotation, Credential
 
 internal sealed record RotatedKey(IssuedKey Successor, ApiKey Previous);
 
-/// <summary>The body of POST …/rotate (optional): how long the old key keeps working, 24 (default), 48 or 72 hours.</summary>
-internal sealed record RotateCredentialRequest([property: System.ComponentModel.DataAnnotations.AllowedValues(24, 48, 72)] int? GraceHours = null) : IApiRequest;
+/// <summary>
+/// The body of POST …/rotate (optional): how long the old key keeps working, 24 (default), 48 or 72 hours, and what the
+/// new key may call (default: what the old key may; <c>access: full</c> or <c>scopes</c> to change it).
+/// </summary>
+internal sealed record RotateCredentialRequest(
+    [property: System.ComponentModel.DataAnnotations.AllowedValues(24, 48, 72)] int? GraceHours = null,
+    [property: System.ComponentModel.DataAnnotations.AllowedValues(KeyScopes.Full, KeyScopes.Restricted, null)] string? Access = null,
+    [property: System.ComponentModel.DataAnnotations.MaxLength(100)] IReadOnlyList<string>? Scopes = null) : IApiRequest;
