@@ -61,6 +61,12 @@ public sealed class GatewayTests : IAsyncLifetime
         })).RequireAuthorization();
         _upstream.MapGet("/v1/added/{**rest}", (HttpContext http) => Results.Json(new { path = http.Request.Path.Value }));
         _upstream.MapGet("/v1/broken/{**rest}", () => Results.Text("the data API broke", statusCode: 500));
+        _upstream.MapGet("/v1/broken/json", async (HttpContext http) =>
+        {
+            http.Response.StatusCode = 422; // JSON written as a stream (chunked, no length): the platform adds nothing to it
+            http.Response.ContentType = "application/json";
+            await http.Response.WriteAsync("""{"theirs":true}""");
+        });
         _upstream.MapGet("/v1/slow/{**rest}", async (CancellationToken ct) => { await Task.Delay(TimeSpan.FromSeconds(30), ct); return Results.Ok(); });
         await _upstream.StartAsync();
         _upstreamAddress = _upstream.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single();
@@ -244,8 +250,13 @@ public sealed class GatewayTests : IAsyncLifetime
         var broken = await GetAsync("/v1/broken/x", key);
         Assert.Equal(HttpStatusCode.InternalServerError, broken.StatusCode);
         Assert.Equal("the data API broke", await broken.Content.ReadAsStringAsync());
+        var theirs = await GetAsync("/v1/broken/json", key);
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, theirs.StatusCode);
+        Assert.Equal("""{"theirs":true}""", await theirs.Content.ReadAsStringAsync()); // byte for byte
 
-        var down = await (await GetAsync("/v1/down/x", key)).AssertProblemAsync(HttpStatusCode.BadGateway, "upstream_unavailable");
+        var downAnswer = await GetAsync("/v1/down/x", key);
+        Assert.EndsWith("}\n", await downAnswer.Content.ReadAsStringAsync(), StringComparison.Ordinal); // the platform's own answer, as every one
+        var down = await downAnswer.AssertProblemAsync(HttpStatusCode.BadGateway, "upstream_unavailable");
         Assert.DoesNotContain("127.0.0.1", down.GetRawText(), StringComparison.Ordinal);
         Assert.True(down.TryGetProperty("traceId", out _));
 

@@ -171,7 +171,24 @@ public sealed class GraceSweepTests
             CreatedAt = now.AddDays(-30), CreatedBy = "old@example.com", ExpiresAt = now.AddDays(300), GraceEndsAt = graceEndsAt, RevokedAt = revokedAt,
         };
         var old = new[] { Key("recorded", now.AddHours(-2)), Key("unrecorded", now.AddHours(-1)), Key("revoked", now.AddHours(-1), now.AddHours(-3)), Key("plain", null) };
-        await db.InsertAsync(old, CancellationToken.None);
+        foreach (var key in old)
+        {
+            // Written as the old release wrote them: only the columns its schema has (the model of today has more).
+            object Id(Guid id) => db.Database.IsSqlite() ? id.ToString().ToUpperInvariant() : id;
+            var insert = $"INSERT INTO {keys} (id, tenant_id, name, prefix, hash, created_at, created_by, expires_at, grace_ends_at, revoked_at) " +
+                "VALUES ({0}, {1}, {2}, {3}, {4}, {5}, {6}, {7}, {8}, {9})"; // the table's name from the model; values as parameters
+            object[] values = [Id(key.Id), Id(key.TenantId), key.Name, key.Prefix, key.Hash, key.CreatedAt, key.CreatedBy, key.ExpiresAt,
+                (object?)key.GraceEndsAt ?? DBNull.Value, (object?)key.RevokedAt ?? DBNull.Value];
+            await using var command = db.Database.GetDbConnection().CreateCommand();
+            var parameters = values.Select((value, i) =>
+            {
+                var parameter = command.CreateParameter();
+                (parameter.ParameterName, parameter.Value) = ($"p{i}", value);
+                return (object)parameter;
+            }).ToArray();
+            await db.Database.ExecuteSqlRawAsync(insert, parameters);
+        }
+
         var markRecorded = $"UPDATE {keys} SET expiry_recorded_at = grace_ends_at WHERE name = 'recorded'"; // the old sweep's mark
         await db.Database.ExecuteSqlRawAsync(markRecorded);
 

@@ -46,6 +46,53 @@ public sealed class KeyFlowTests(PortalFixture fixture)
     }
 
     [Fact]
+    public async Task A_partner_restricts_a_new_key_to_scopes_sees_them_in_the_list_and_the_rotation_offers_the_same()
+    {
+        var partner = await fixture.App.PartnerAsync();
+        var page = await fixture.NewPageAsync();
+        await page.SignInAsync(partner);
+        await page.GotoAsync("/partner/keys/new");
+        await Expect(page.GetByLabel("Full access: every part of the data API, including parts added later")).ToBeCheckedAsync(); // the default
+        await Expect(page.GetByRole(AriaRole.Group, new() { Name = "invoices" })).ToContainTextAsync("See invoices and download them as PDF.");
+
+        // Restricted with nothing ticked: said beside the choice, nothing made.
+        await page.GetByLabel("Name").FillAsync("orders feed");
+        await page.GetByLabel("Only the scopes ticked below").CheckAsync();
+        await page.GetByRole(AriaRole.Button, new() { Name = "Create key" }).ClickAsync();
+        await Expect(page.Locator("#scopes-error")).ToContainTextAsync("Choose at least one scope");
+        await Axe.AssertAccessibleAsync(page, "create key: access choice with an error");
+
+        await page.GetByLabel("orders:read").CheckAsync();
+        await page.GetByLabel("orders:write").CheckAsync();
+        await page.GetByRole(AriaRole.Button, new() { Name = "Create key" }).ClickAsync();
+        await page.GetByRole(AriaRole.Heading, new() { Name = "Key created" }).WaitForAsync();
+        var key = await page.GetByLabel("New API key").InputValueAsync();
+        var probe = JsonDocument.Parse(await (await fixture.ProbeAsync(key)).Content.ReadAsStringAsync()).RootElement.GetProperty("credential");
+        Assert.Equal(["orders:read", "orders:write"], probe.GetProperty("scopes").EnumerateArray().Select(e => e.GetString()));
+
+        // The list: a "Restricted" badge whose scopes show on keyboard focus, and are its description for screen readers.
+        await page.GotoAsync("/partner/keys");
+        var badge = page.KeyRow("orders feed").GetByText("Restricted", new() { Exact = true });
+        await Expect(badge).ToHaveAccessibleDescriptionAsync("Scopes: orders:read, orders:write");
+        await badge.FocusAsync();
+        await Expect(page.KeyRow("orders feed").GetByRole(AriaRole.Tooltip)).ToBeVisibleAsync();
+        await Screens.SaveAsync(page, "keys-restricted-badge-focused");
+
+        // Rotating offers what the key may call now, ticked.
+        await page.KeyRow("orders feed").GetByRole(AriaRole.Link, new() { Name = "Rotate orders feed" }).ClickAsync();
+        await Expect(page.GetByLabel("Only the scopes ticked below")).ToBeCheckedAsync();
+        await Expect(page.GetByLabel("orders:write")).ToBeCheckedAsync();
+        await Expect(page.GetByLabel("invoices:read")).Not.ToBeCheckedAsync();
+        foreach (var (theme, width) in new[] { ("light", 1280), ("dark", 375) })
+        {
+            await page.SetViewportSizeAsync(width, 900);
+            await page.EvaluateAsync($"() => document.documentElement.setAttribute('data-theme', '{theme}')");
+            await Axe.AssertAccessibleAsync(page, $"rotate key with scopes ({theme}, {width} px)");
+            await Screens.SaveAsync(page, $"rotate-key-scopes-{theme}-{width}");
+        }
+    }
+
+    [Fact]
     public async Task Every_step_works_with_JavaScript_switched_off()
     {
         var partner = await fixture.App.PartnerAsync();

@@ -25,7 +25,27 @@ public class PortalFixture : IAsyncLifetime
     public Uri BaseAddress { get; private set; } = default!;
 
     /// <summary>The test host speaks plain HTTP on loopback, so its cookies cannot be HTTPS-only (a test checks the flag itself).</summary>
-    public static readonly IReadOnlyDictionary<string, string?> BrowserSettings = new Dictionary<string, string?> { ["Http:SecureCookies"] = "false" };
+    /// <remarks>
+    /// The data API's gateway has routes naming three scopes (their upstream is not there: the pages only offer the scopes),
+    /// so the key pages show the access choice as an installation with scopes does.
+    /// </remarks>
+    public static readonly IReadOnlyDictionary<string, string?> BrowserSettings = new Dictionary<string, string?>
+    {
+        ["Http:SecureCookies"] = "false",
+        ["Gateway:Routes:orders:ClusterId"] = "data",
+        ["Gateway:Routes:orders:Match:Path"] = "/v1/orders/{**rest}",
+        ["Gateway:Routes:orders:Metadata:Scope"] = "orders:read",
+        ["Gateway:Routes:order-changes:ClusterId"] = "data",
+        ["Gateway:Routes:order-changes:Match:Path"] = "/v1/order-changes/{**rest}",
+        ["Gateway:Routes:order-changes:Metadata:Scope"] = "orders:write",
+        ["Gateway:Routes:invoices:ClusterId"] = "data",
+        ["Gateway:Routes:invoices:Match:Path"] = "/v1/invoices/{**rest}",
+        ["Gateway:Routes:invoices:Metadata:Scope"] = "invoices:read",
+        ["Gateway:Clusters:data:Destinations:one:Address"] = "http://127.0.0.1:9/",
+        ["Gateway:Scopes:orders:read:Description"] = "See orders, their lines and their delivery status.",
+        ["Gateway:Scopes:orders:write:Description"] = "Place, change and cancel orders.",
+        ["Gateway:Scopes:invoices:read:Description"] = "See invoices and download them as PDF.",
+    };
 
     protected virtual Task<IdunoxApp> CreateAppAsync() => CreatePostgresAppAsync();
 

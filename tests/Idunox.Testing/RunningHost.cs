@@ -18,6 +18,20 @@ public sealed class RunningHost : IAsyncDisposable
 
     public int Port => Address.Port;
 
+    /// <summary>The host's resident memory now (VmRSS), in bytes.</summary>
+    public long ResidentBytes()
+    {
+        foreach (var line in File.ReadLines($"/proc/{_process.Id}/status"))
+        {
+            if (line.StartsWith("VmRSS:", StringComparison.Ordinal))
+            {
+                return long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], System.Globalization.CultureInfo.InvariantCulture) * 1024;
+            }
+        }
+
+        throw new InvalidOperationException("No VmRSS in /proc/<pid>/status.");
+    }
+
     /// <summary>Everything the host wrote so far, stdout and stderr, a line each.</summary>
     public IReadOnlyCollection<string> Output => _output.ToArray();
 
@@ -91,7 +105,6 @@ public sealed class RunningHost : IAsyncDisposable
         return _process.ExitCode;
     }
 
-    /// <summary>Waits until the host has written a line containing <paramref name="text"/>.</summary>
     /// <summary>Waits for a line containing <paramref name="text"/> among the lines written from line <paramref name="from"/> on (0: any).</summary>
     public async Task WaitForOutputAsync(string text, TimeSpan timeout, int from = 0)
     {

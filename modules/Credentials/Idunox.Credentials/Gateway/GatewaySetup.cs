@@ -66,8 +66,7 @@ internal static class GatewaySetup
                     headers.Remove(IdentityTokens.HeaderName); // whatever the client claimed
                     if (transform.HttpContext.Features.Get<Verification.Verification>() is { } verification)
                     {
-                        var traceId = Activity.Current?.TraceId.ToString() ?? transform.HttpContext.TraceIdentifier;
-                        headers.TryAddWithoutValidation(IdentityTokens.HeaderName, tokens.Create(verification, audience, traceId));
+                        headers.TryAddWithoutValidation(IdentityTokens.HeaderName, tokens.For(verification, audience));
                     }
 
                     return ValueTask.CompletedTask;
@@ -109,9 +108,13 @@ internal static class GatewaySetup
         }).ShortCircuit();
     }
 
-    /// <summary>Proxied bodies are streamed, at any size: the platform's own small-body limit does not apply to them.</summary>
+    /// <summary>
+    /// Proxied bodies are streamed, at any size: the platform's own small-body limit does not apply to them, and the data
+    /// API's answer passes through as it was written (no newline is added to its JSON).
+    /// </summary>
     private static Task StreamBodies(HttpContext http, Func<Task> next)
     {
+        Idunox.Shared.Http.JsonNewline.LeaveUntouched(http);
         if (http.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } size)
         {
             size.MaxRequestBodySize = null;
@@ -128,6 +131,8 @@ internal static class GatewaySetup
         {
             return;
         }
+
+        Idunox.Shared.Http.JsonNewline.LeaveUntouched(http, untouched: false); // the answer is the platform's own problem
 
         switch (fault.Error)
         {

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using System.Text.Json;
 using Idunox.Credentials.Contracts;
@@ -14,16 +15,30 @@ namespace Idunox.Credentials.Gateway;
 /// <summary>
 /// The signed statement of who is calling that a proxied request carries to the data API (<c>Idunox-Identity</c>): a
 /// compact JWS (ES256) valid for 60 seconds, naming the organisation (id, slug), the key (id as <c>sub</c>, prefix), what
-/// it may do, the environment, the request's trace id (<c>jti</c>) and the cluster it is for (<c>aud</c>). Signed with the
+/// it may do, the environment, a token id (<c>jti</c>) and the cluster it is for (<c>aud</c>). Signed with the
 /// first of <c>Gateway:SigningKeys</c> (PEM EC P-256 private keys; the others stay published for rotation); outside
 /// Production a key is generated once and kept beside the embedded database (<c>data/</c>). The public keys are the JWKS at
 /// <c>/.well-known/jwks.json</c>.
+/// An ES256 signature costs about as much as proxying a small request, so a statement is not signed per request: one is
+/// kept per key and cluster and made again once half its lifetime has passed (<see cref="ReuseFor"/>). What it says is
+/// fixed for the key (a key's scopes change only by rotation, which makes another key), and the gate still checks the
+/// key at every request before the statement is attached; the request's own trace id travels in <c>traceparent</c>.
 /// </summary>
 internal sealed class IdentityTokens
 {
     public const string HeaderName = "Idunox-Identity";
     public const string Issuer = "idunox-gateway";
     public static readonly TimeSpan Lifetime = TimeSpan.FromSeconds(60);
+
+    /// <summary>How long one statement is attached to the requests of its key and cluster: half its lifetime.</summary>
+    public static readonly TimeSpan ReuseFor = Lifetime / 2;
+
+    /// <summary>Statements kept at most (one per key and cluster recently proxied); past it, the set starts again.</summary>
+    private const int MaxKept = 10_000;
+
+    private readonly ConcurrentDictionary<(Guid Key, string Audience), Issued> _issued = new();
+
+    private sealed record Issued(string Token, DateTime At);
 
     private readonly JsonWebTokenHandler _handler = new() { SetDefaultTimesOnTokenCreation = false };
     private readonly SigningCredentials? _signing;
@@ -53,9 +68,28 @@ internal sealed class IdentityTokens
     /// <summary>The public keys as a JSON Web Key Set.</summary>
     public byte[] Jwks { get; }
 
-    public string Create(Verification.Verification verification, string audience, string traceId)
+    /// <summary>The statement for a request of the verified key to <paramref name="audience"/>: the one kept, or a new one.</summary>
+    public string For(Verification.Verification verification, string audience)
     {
         var now = _clock.GetUtcNow().UtcDateTime;
+        var id = (verification.Key!.Id, audience);
+        if (_issued.TryGetValue(id, out var issued) && issued.At <= now && now - issued.At < ReuseFor)
+        {
+            return issued.Token;
+        }
+
+        var token = Create(verification, audience, now);
+        if (_issued.Count >= MaxKept)
+        {
+            _issued.Clear();
+        }
+
+        _issued[id] = new Issued(token, now);
+        return token;
+    }
+
+    private string Create(Verification.Verification verification, string audience, DateTime now)
+    {
         var key = verification.Key!;
         var organisation = verification.Organisation!;
         var claims = new Dictionary<string, object>
@@ -66,7 +100,7 @@ internal sealed class IdentityTokens
             ["org_slug"] = organisation.Slug,
             ["access"] = key.Scopes is null ? Keys.KeyScopes.Full : Keys.KeyScopes.Restricted,
             ["env"] = _environment,
-            ["jti"] = traceId,
+            ["jti"] = Guid.CreateVersion7().ToString("N"),
         };
         if (key.Scopes is { } scopes)
         {
