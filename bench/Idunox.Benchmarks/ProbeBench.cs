@@ -51,13 +51,9 @@ internal static class ProbeBench
         var settings = HostSettings(provider, connection);
         try
         {
-            await BenchHost.VerbAsync(options.HostDll, settings, null, "migrate");
-            await BenchHost.VerbAsync(options.HostDll, settings, null, "tenants", "add", "--name", "Bench Partner", "--slug", "bench");
-            await BenchHost.VerbAsync(options.HostDll, settings, Password, "partners", "add", "--tenant", "bench", "--email", Email, "--password-stdin");
-
+            await ArrangePartnerAsync(options.HostDll, settings);
             await using var host = await BenchHost.StartAsync(options.HostDll, settings, core: 0);
-            using var api = new PartnerApi(host.BaseAddress);
-            await api.SignInAsync(Email, Password);
+            using var api = await SignInAsync(host.BaseAddress);
             var valid = (await api.CreateKeyAsync("bench valid")).ApiKey;
             var unknown = ApiKeyFormat.Generate("live");
             const string garbage = "idx_live_this-is-not-a-key";
@@ -202,7 +198,23 @@ internal static class ProbeBench
         return client.SendAsync(request);
     }
 
-    private static Dictionary<string, string> HostSettings(string provider, string connection) => new()
+    /// <summary>A migrated database with one organisation and its partner user (who signs in with <see cref="SignInAsync"/>).</summary>
+    internal static async Task ArrangePartnerAsync(string hostDll, IReadOnlyDictionary<string, string> settings)
+    {
+        await BenchHost.VerbAsync(hostDll, settings, null, "migrate");
+        await BenchHost.VerbAsync(hostDll, settings, null, "tenants", "add", "--name", "Bench Partner", "--slug", "bench");
+        await BenchHost.VerbAsync(hostDll, settings, Password, "partners", "add", "--tenant", "bench", "--email", Email, "--password-stdin");
+    }
+
+    /// <summary>The partner of <see cref="ArrangePartnerAsync"/>, signed in to the running host.</summary>
+    internal static async Task<PartnerApi> SignInAsync(Uri host)
+    {
+        var api = new PartnerApi(host);
+        await api.SignInAsync(Email, Password);
+        return api;
+    }
+
+    internal static Dictionary<string, string> HostSettings(string provider, string connection) => new()
     {
         ["ASPNETCORE_ENVIRONMENT"] = "Staging",
         ["Database__Provider"] = provider == "sqlite" ? "Sqlite" : "Postgres",
@@ -253,11 +265,11 @@ internal static class ProbeBench
     }
 }
 
-internal sealed record BenchOptions(string HostDll, string WrkPath, string? Postgres, int Seconds, int Rounds, int Connections, int Revocations, int WarmUpSeconds)
+internal sealed record BenchOptions(string HostDll, string WrkPath, string? Postgres, int Seconds, int Rounds, int Connections, int Revocations, int WarmUpSeconds, int WrkCore = 1)
 {
     public IEnumerable<string> Providers => Postgres is null ? ["sqlite"] : ["sqlite", "postgres"];
 
-    public static BenchOptions Parse(string[] args)
+    public static BenchOptions Parse(string[] args, int rounds = 5)
     {
         string Value(string name, string fallback) => BenchArgs.Value(args, name, fallback);
 
@@ -266,7 +278,7 @@ internal sealed record BenchOptions(string HostDll, string WrkPath, string? Post
             Value("--wrk", "wrk"),
             BenchArgs.Postgres,
             int.Parse(Value("--seconds", "8"), CultureInfo.InvariantCulture),
-            int.Parse(Value("--rounds", "5"), CultureInfo.InvariantCulture),
+            int.Parse(Value("--rounds", rounds.ToString(CultureInfo.InvariantCulture)), CultureInfo.InvariantCulture),
             int.Parse(Value("--connections", "32"), CultureInfo.InvariantCulture),
             int.Parse(Value("--revocations", "200"), CultureInfo.InvariantCulture),
             int.Parse(Value("--warm-up", "15"), CultureInfo.InvariantCulture));
@@ -283,7 +295,7 @@ internal sealed record WrkResult(long Requests, double Seconds, double P50Ms, do
         $"{RequestsPerSecond,9:N0} req/s  p50 {P50Ms,6:0.00} ms  p99 {P99Ms,6:0.00} ms  non-2xx {Non2xx}  socket errors {SocketErrors}");
 }
 
-/// <summary>Runs wrk (pinned to core 1) with a small Lua script that prints one line of figures.</summary>
+/// <summary>Runs wrk (pinned to <see cref="BenchOptions.WrkCore"/>, core 1 unless a benchmark says otherwise) with a small Lua script that prints one line of figures.</summary>
 internal static class Wrk
 {
     private static readonly string Script = WriteScript();
@@ -312,7 +324,7 @@ internal static class Wrk
 
     private static async Task<WrkResult> RunCoreAsync(BenchOptions options, Uri host, Leg leg, int seconds, int connections, int delayMs)
     {
-        var arguments = new List<string> { "-c", "1", options.WrkPath, "-t", "1", "-c", connections.ToString(CultureInfo.InvariantCulture), "-d", $"{seconds}s", "--timeout", "5s", "-s", Script };
+        var arguments = new List<string> { "-c", options.WrkCore.ToString(CultureInfo.InvariantCulture), options.WrkPath, "-t", "1", "-c", connections.ToString(CultureInfo.InvariantCulture), "-d", $"{seconds}s", "--timeout", "5s", "-s", Script };
         if (leg.Key is not null)
         {
             arguments.AddRange(["-H", $"X-Api-Key: {leg.Key}"]);
@@ -532,7 +544,7 @@ internal sealed class BenchHost : IAsyncDisposable
         return info;
     }
 
-    private static int FreePort()
+    internal static int FreePort()
     {
         var listener = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
         listener.Start();
