@@ -567,9 +567,10 @@ internal sealed class PartnerApi(Uri baseAddress) : IDisposable
         _client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
     }
 
-    public async Task<Created> CreateKeyAsync(string name)
+    /// <summary>A key valid 30 days, with full access or restricted to <paramref name="scopes"/>.</summary>
+    public async Task<Created> CreateKeyAsync(string name, string[]? scopes = null)
     {
-        using var answer = await _client.PostAsJsonAsync("/v1/partner/credentials", new { name, expiresInDays = 30 });
+        using var answer = await _client.PostAsJsonAsync("/v1/partner/credentials", new { name, expiresInDays = 30, scopes });
         answer.EnsureSuccessStatusCode();
         return (await answer.Content.ReadFromJsonAsync<Created>(JsonSerializerOptions.Web))!;
     }
