@@ -25,6 +25,8 @@ public sealed class GatewayTests : IAsyncLifetime
     private string _upstreamAddress = "";
     private int _upstreamCalls;
     private TokenValidationParameters _validation = new();
+    private readonly TaskCompletionSource _slowCalled = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource _slowAborted = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public async Task InitializeAsync()
     {
@@ -68,6 +70,21 @@ public sealed class GatewayTests : IAsyncLifetime
             await http.Response.WriteAsync("""{"theirs":true}""");
         });
         _upstream.MapGet("/v1/slow/{**rest}", async (CancellationToken ct) => { await Task.Delay(TimeSpan.FromSeconds(30), ct); return Results.Ok(); });
+        _upstream.MapGet("/v1/patient/{**rest}", async (CancellationToken ct) =>
+        {
+            _slowCalled.TrySetResult();
+            try
+            {
+                await Task.Delay(TimeSpan.FromSeconds(30), ct);
+            }
+            catch (OperationCanceledException)
+            {
+                _slowAborted.TrySetResult();
+                throw;
+            }
+
+            return Results.Ok();
+        });
         await _upstream.StartAsync();
         _upstreamAddress = _upstream.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single();
 
@@ -88,6 +105,8 @@ public sealed class GatewayTests : IAsyncLifetime
             ["Gateway:Routes:verified:Match:Path"] = "/v1/verified/{**rest}",
             ["Gateway:Routes:broken:ClusterId"] = "data",
             ["Gateway:Routes:broken:Match:Path"] = "/v1/broken/{**rest}",
+            ["Gateway:Routes:patient:ClusterId"] = "data",
+            ["Gateway:Routes:patient:Match:Path"] = "/v1/patient/{**rest}",
             ["Gateway:Routes:slow:ClusterId"] = "impatient",
             ["Gateway:Routes:slow:Match:Path"] = "/v1/slow/{**rest}",
             ["Gateway:Routes:down:ClusterId"] = "gone",
@@ -129,6 +148,12 @@ public sealed class GatewayTests : IAsyncLifetime
         Assert.DoesNotContain(key, headers.GetRawText(), StringComparison.Ordinal);
         var identity = headers.GetProperty("idunox-identity").GetString()!;
         Assert.DoesNotContain("eyJhbGciOiJub25lIn0", identity, StringComparison.Ordinal);
+        // Who is calling travels only in the signed statement: not in the clear (no baggage, no header of its own).
+        Assert.DoesNotContain(keyId.ToString(), headers.GetRawText(), StringComparison.OrdinalIgnoreCase);
+        Assert.DoesNotContain(partner.Organisation.Id.ToString(), headers.GetRawText(), StringComparison.OrdinalIgnoreCase);
+        // YARP's X-Forwarded-* say how the client reached the gateway.
+        Assert.Equal("http", headers.GetProperty("x-forwarded-proto").GetString());
+        Assert.True(headers.TryGetProperty("x-forwarded-host", out _));
 
         // The upstream's JwtBearer, with the platform's JWKS, accepts the statement and reads who is calling; two organisations do not cross.
         foreach (var (who, whoKey, whoKeyId) in new[] { (partner, key, keyId), other })
@@ -262,6 +287,42 @@ public sealed class GatewayTests : IAsyncLifetime
 
         var slow = await (await GetAsync("/v1/slow/x", key)).AssertProblemAsync(HttpStatusCode.GatewayTimeout, "upstream_timeout");
         Assert.DoesNotContain(_upstreamAddress, slow.GetRawText(), StringComparison.Ordinal);
+    }
+
+    /// <summary>A signature per request would cost as much as the proxying: one statement serves a key's requests for 30 seconds.</summary>
+    [Fact]
+    public async Task One_signed_statement_serves_a_keys_requests_for_30_seconds_then_a_new_one_is_made()
+    {
+        var (_, key, _) = await PartnerWithKeyAsync();
+        async Task<string> StatementAsync() =>
+            (await (await GetAsync("/v1/orders/1", key)).Content.ReadFromJsonAsync<JsonElement>()).GetProperty("headers").GetProperty("idunox-identity").GetString()!;
+
+        var first = await StatementAsync();
+        _app.Clock.Advance(TimeSpan.FromSeconds(29));
+        Assert.Equal(first, await StatementAsync());
+        _app.Clock.Advance(TimeSpan.FromSeconds(1));
+        var next = await StatementAsync();
+        Assert.NotEqual(first, next);
+
+        // Each is valid for 60 seconds from when it was made, so the one attached last still has at least 30 to go.
+        var payload = new Microsoft.IdentityModel.JsonWebTokens.JsonWebToken(next);
+        Assert.Equal(_app.Clock.GetUtcNow().UtcDateTime.AddSeconds(60), payload.ValidTo, TimeSpan.FromSeconds(1));
+    }
+
+    [Fact]
+    public async Task A_client_that_goes_away_cancels_the_call_to_the_data_API()
+    {
+        var (_, key, _) = await PartnerWithKeyAsync();
+        using var leaving = new CancellationTokenSource();
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/v1/patient/x"); // a route with YARP's 100 s timeout
+        request.Headers.Add("X-Api-Key", key);
+        var call = _app.CreateClient().SendAsync(request, leaving.Token);
+        await _slowCalled.Task.WaitAsync(TimeSpan.FromSeconds(10)); // the data API is working on it
+
+        await leaving.CancelAsync();
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => call);
+        await _slowAborted.Task.WaitAsync(TimeSpan.FromSeconds(10)); // and hears that nobody is waiting any more
     }
 
     /// <summary>

@@ -145,7 +145,23 @@ public sealed class TelemetryTests
         });
         var session = await PartnerSession.StartAsync(app);
         var (key, _) = await session.CreateKeyAsync();
+        // The request's span ends when the host's pipeline has finished, which may be just after the answer arrived here.
+        var probeSpanEnded = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var listener = new System.Diagnostics.ActivityListener
+        {
+            ShouldListenTo = source => source.Name == "Microsoft.AspNetCore",
+            Sample = (ref System.Diagnostics.ActivityCreationOptions<System.Diagnostics.ActivityContext> _) => System.Diagnostics.ActivitySamplingResult.AllData,
+            ActivityStopped = activity =>
+            {
+                if (activity.GetTagItem("url.path") is "/v1/partner-auth-probe")
+                {
+                    probeSpanEnded.TrySetResult();
+                }
+            },
+        };
+        System.Diagnostics.ActivitySource.AddActivityListener(listener);
         Assert.Equal(HttpStatusCode.OK, (await session.ProbeAsync(key)).StatusCode);
+        await probeSpanEnded.Task.WaitAsync(TimeSpan.FromSeconds(10));
 
         Flush(app);
 

@@ -53,6 +53,7 @@ internal static class TelemetrySetup
                 // Health probes every few seconds would drown the traces that matter.
                 .AddAspNetCoreInstrumentation(o => o.Filter = http => Idunox.Shared.Web.Surfaces.Of(http).Surface != Idunox.Shared.Web.Surface.Health)
                 .AddHttpClientInstrumentation()
+                .AddSource("Yarp.ReverseProxy") // the gateway's forwarding spans
                 .AddSource("Npgsql")
                 .AddSource($"{IdunoxTelemetry.Prefix}.*"));
         if (exporting)

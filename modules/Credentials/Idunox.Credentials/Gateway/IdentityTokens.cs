@@ -20,9 +20,9 @@ namespace Idunox.Credentials.Gateway;
 /// Production a key is generated once and kept beside the embedded database (<c>data/</c>). The public keys are the JWKS at
 /// <c>/.well-known/jwks.json</c>.
 /// An ES256 signature costs about as much as proxying a small request, so a statement is not signed per request: one is
-/// kept per key and cluster and made again once half its lifetime has passed (<see cref="ReuseFor"/>). What it says is
-/// fixed for the key (a key's scopes change only by rotation, which makes another key), and the gate still checks the
-/// key at every request before the statement is attached; the request's own trace id travels in <c>traceparent</c>.
+/// kept per key and cluster and made again once half its lifetime has passed (<see cref="ReuseFor"/>), or at once when
+/// what it says of the key changed; the gate still checks the key at every request before the statement is attached.
+/// The request's own trace id travels in <c>traceparent</c>.
 /// </summary>
 internal sealed class IdentityTokens
 {
@@ -38,7 +38,8 @@ internal sealed class IdentityTokens
 
     private readonly ConcurrentDictionary<(Guid Key, string Audience), Issued> _issued = new();
 
-    private sealed record Issued(string Token, DateTime At);
+    /// <summary>A statement kept, with what it says that could change for its key (so a change means a new statement).</summary>
+    private sealed record Issued(string Token, DateTime At, string? Scopes, string Slug);
 
     private readonly JsonWebTokenHandler _handler = new() { SetDefaultTimesOnTokenCreation = false };
     private readonly SigningCredentials? _signing;
@@ -73,7 +74,9 @@ internal sealed class IdentityTokens
     {
         var now = _clock.GetUtcNow().UtcDateTime;
         var id = (verification.Key!.Id, audience);
-        if (_issued.TryGetValue(id, out var issued) && issued.At <= now && now - issued.At < ReuseFor)
+        var (key, organisation) = (verification.Key!, verification.Organisation!);
+        if (_issued.TryGetValue(id, out var issued) && issued.At <= now && now - issued.At < ReuseFor &&
+            string.Equals(issued.Scopes, key.Scopes, StringComparison.Ordinal) && string.Equals(issued.Slug, organisation.Slug, StringComparison.Ordinal))
         {
             return issued.Token;
         }
@@ -84,7 +87,7 @@ internal sealed class IdentityTokens
             _issued.Clear();
         }
 
-        _issued[id] = new Issued(token, now);
+        _issued[id] = new Issued(token, now, key.Scopes, organisation.Slug);
         return token;
     }
 
