@@ -35,6 +35,12 @@ public sealed class GeneratedClientTests(PostgresAppFixture fixture) : IClassFix
         // Create without and with a validity: the optional field can be left out.
         var standard = await keys.PostAsync(new CreateCredentialRequest { Name = "reporting" });
         Assert.Equal(365, standard!.Credential!.ExpiresInDays);
+        Assert.Equal("full", standard.Credential.Access); // no scopes asked for: full access
+        Assert.Empty(standard.Credential.Scopes!);
+        // This installation's data API names no scopes: restricting a key to one is a typed 400 naming it.
+        var unknownScope = await Assert.ThrowsAsync<Idunox.Client.V1.Partner.Credentials.CreatedCredentialResponse400Error>(
+            () => keys.PostAsync(new CreateCredentialRequest { Name = "orders only", Scopes = ["orders:read"] }));
+        Assert.Equal(Idunox.Client.V1.Partner.Credentials.CreatedCredentialResponse400Error_code.Validation_failed, unknownScope.Code);
         var created = await keys.PostAsync(new CreateCredentialRequest { Name = "orders feed", ExpiresInDays = 90 });
         Assert.Equal(ApiKeyStatus.Active, created!.Credential!.Status);
         Assert.StartsWith("idx_test_", created.ApiKey, StringComparison.Ordinal);

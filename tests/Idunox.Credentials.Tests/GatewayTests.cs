@@ -253,6 +253,28 @@ public sealed class GatewayTests : IAsyncLifetime
         Assert.Contains("scopes changed from full access to scopes orders:read", audit, StringComparison.Ordinal); // staff's rotation
     }
 
+    /// <summary>The statuses by the clock, as for the probe: grace works until it ends, then expired; validity ends the same way.</summary>
+    [Fact]
+    public async Task A_key_in_grace_is_served_until_its_grace_ends_and_an_expired_key_is_refused_before_the_data_API()
+    {
+        var partner = await _app.PartnerAsync();
+        var portal = _app.ClientWithToken(await _app.SignInAsync(partner));
+        var (rotating, credential) = await PartnerApi.CreateAsync(portal, "rotating");
+        var (successor, _, _) = await PartnerApi.RotateAsync(portal, credential.GetProperty("id").GetGuid(), 24);
+        var (shortLived, _) = await PartnerApi.CreateAsync(portal, "short-lived", expiresInDays: 1);
+
+        _app.Clock.Advance(TimeSpan.FromHours(23));
+        Assert.Equal(HttpStatusCode.OK, (await GetAsync("/v1/orders/1", rotating)).StatusCode); // in grace
+        Assert.Equal(HttpStatusCode.OK, (await GetAsync("/v1/orders/1", shortLived)).StatusCode);
+
+        _app.Clock.Advance(TimeSpan.FromHours(1));
+        var before = Volatile.Read(ref _upstreamCalls);
+        await (await GetAsync("/v1/orders/1", rotating)).AssertProblemAsync(HttpStatusCode.Unauthorized, "api_key_expired"); // grace over
+        await (await GetAsync("/v1/orders/1", shortLived)).AssertProblemAsync(HttpStatusCode.Unauthorized, "api_key_expired");
+        Assert.Equal(before, Volatile.Read(ref _upstreamCalls));
+        Assert.Equal(HttpStatusCode.OK, (await GetAsync("/v1/orders/1", successor)).StatusCode);
+    }
+
     [Fact]
     public async Task Refused_keys_are_answered_by_the_gate_and_never_reach_the_data_API()
     {

@@ -20,6 +20,10 @@ if (!standard.data) fail(`create refused: ${standard.error?.code}`);
 const created = await api.POST("/v1/partner/credentials", { headers, body: { name: "ts orders feed", expiresInDays: 90 } });
 if (!created.data) fail(`create refused: ${created.error?.code}`);
 const id: string = created.data.credential.id;
+// What the key may call is typed too: "full", or "restricted" to the scopes listed.
+const access: string = created.data.credential.access;
+const scopes: string[] = created.data.credential.scopes;
+if (access !== "full" || scopes.length !== 0) fail(`a key made without scopes has full access, not ${access} ${scopes.join(",")}`);
 
 const probe = await api.GET("/v1/partner-auth-probe", { headers: { "X-Api-Key": created.data.apiKey } });
 if (!probe.data || probe.data.credential.id !== id) fail("the probe did not recognise the new key");
