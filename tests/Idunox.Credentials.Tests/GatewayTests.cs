@@ -352,7 +352,7 @@ public sealed class GatewayTests : IAsyncLifetime
     /// within seconds (its listener hears the change), and the data API hears nothing more from that key.
     /// </summary>
     [Fact]
-    public async Task A_key_revoked_on_one_host_is_refused_by_the_other_hosts_gateway_within_seconds()
+    public async Task A_key_narrowed_or_revoked_on_one_host_is_refused_by_the_other_hosts_gateway_within_seconds()
     {
         await using var database = await TestPostgres.CreateDatabaseAsync();
         var routes = new Dictionary<string, string?>
@@ -383,6 +383,29 @@ public sealed class GatewayTests : IAsyncLifetime
         var (key, credential) = await PartnerApi.CreateAsync(portal, "two hosts");
         Assert.Equal(HttpStatusCode.OK, (await GatewayGetAsync(hostB, key)).StatusCode); // cached on B
         Assert.True(cacheB.Holds(credential.GetProperty("id").GetGuid()));
+
+        // A key narrowed on A (a change, not a rotation) is narrowed on B's gateway too, from its next request on.
+        var (wide, wideCredential) = await PartnerApi.CreateAsync(portal, "narrowed later");
+        using (var invoices = new HttpRequestMessage(HttpMethod.Get, "/v1/invoices/1"))
+        {
+            invoices.Headers.Add("X-Api-Key", wide);
+            Assert.Equal(HttpStatusCode.OK, (await hostB.CreateClient().SendAsync(invoices)).StatusCode);
+        }
+
+        var narrowed = await portal.PatchAsync(new Uri($"/v1/partner/credentials/{wideCredential.GetProperty("id").GetGuid()}", UriKind.Relative),
+            new StringContent("""{"scopes": ["orders:read"]}""", System.Text.Encoding.UTF8, "application/merge-patch+json"));
+        Assert.Equal(HttpStatusCode.OK, narrowed.StatusCode);
+        var sinceNarrowed = System.Diagnostics.Stopwatch.StartNew();
+        HttpResponseMessage onB;
+        do
+        {
+            using var invoices = new HttpRequestMessage(HttpMethod.Get, "/v1/invoices/1");
+            invoices.Headers.Add("X-Api-Key", wide);
+            onB = await hostB.CreateClient().SendAsync(invoices);
+        }
+        while (onB.StatusCode == HttpStatusCode.OK && sinceNarrowed.Elapsed < TimeSpan.FromSeconds(10));
+
+        await onB.AssertProblemAsync(HttpStatusCode.Forbidden, "api_key_scope_missing");
 
         await PartnerApi.RevokeAsync(portal, credential.GetProperty("id").GetGuid());
         var clock = System.Diagnostics.Stopwatch.StartNew();

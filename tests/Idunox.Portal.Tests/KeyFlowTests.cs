@@ -93,6 +93,37 @@ public sealed class KeyFlowTests(PortalFixture fixture)
     }
 
     [Fact]
+    public async Task A_partner_renames_and_narrows_a_key_in_place_and_the_same_secret_is_narrowed_at_once()
+    {
+        var partner = await fixture.App.PartnerAsync();
+        var page = await fixture.NewPageAsync();
+        await page.SignInAsync(partner);
+        var key = await page.CreateKeyAsync("nightly export");
+        await page.GotoAsync("/partner/keys");
+        await page.KeyRow("nightly export").GetByRole(AriaRole.Link, new() { Name = "Change nightly export" }).ClickAsync();
+
+        await page.GetByLabel("Name").FillAsync("nightly invoices export");
+        await page.GetByLabel("Only the scopes ticked below").CheckAsync();
+        await page.GetByLabel("invoices:read").CheckAsync();
+        await page.GetByRole(AriaRole.Button, new() { Name = "Save changes" }).ClickAsync();
+        await Expect(page.GetByText("Key changed.")).ToBeVisibleAsync();
+        await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Change “nightly invoices export”" })).ToBeVisibleAsync();
+
+        var probe = JsonDocument.Parse(await (await fixture.ProbeAsync(key)).Content.ReadAsStringAsync()).RootElement.GetProperty("credential");
+        Assert.Equal(["invoices:read"], probe.GetProperty("scopes").EnumerateArray().Select(e => e.GetString()));
+        foreach (var (theme, width) in new[] { ("light", 375), ("dark", 1280) })
+        {
+            await page.SetViewportSizeAsync(width, 900);
+            await page.EvaluateAsync($"() => document.documentElement.setAttribute('data-theme', '{theme}')");
+            await Axe.AssertAccessibleAsync(page, $"change key ({theme}, {width} px)");
+            await Screens.SaveAsync(page, $"change-key-{theme}-{width}");
+        }
+
+        await page.GotoAsync("/partner/keys");
+        await Expect(page.KeyRow("nightly invoices export").GetByText("Restricted", new() { Exact = true })).ToBeVisibleAsync();
+    }
+
+    [Fact]
     public async Task Every_step_works_with_JavaScript_switched_off()
     {
         var partner = await fixture.App.PartnerAsync();

@@ -20,6 +20,15 @@ public sealed record ApiKeyCreated(Guid EventId, Guid TenantId, DateTime Occurre
 public sealed record ApiKeyRotated(
     Guid EventId, Guid TenantId, DateTime OccurredAt, KeyReference Previous, KeyReference Successor, DateTime GraceEndsAt, Actor Actor) : IIntegrationEvent;
 
+/// <summary>
+/// A key was changed without rotating it (its name, what it may call, its expiry): <paramref name="Changes"/> says what
+/// changed, before and after, for people. <paramref name="WidensAccess"/>: it may now call more, or for longer.
+/// <paramref name="PreviousExpiresAt"/> is its expiry before the change (the same as the key's when that did not change).
+/// </summary>
+public sealed record ApiKeyChanged(
+    Guid EventId, Guid TenantId, DateTime OccurredAt, KeyReference Key, Actor Actor, string Changes, bool WidensAccess, DateTime PreviousExpiresAt)
+    : IIntegrationEvent;
+
 public sealed record ApiKeyRevoked(Guid EventId, Guid TenantId, DateTime OccurredAt, KeyReference Key, Actor Actor) : IIntegrationEvent;
 
 /// <summary>A rotated key's grace window ended: it no longer works (verification refused it from that instant on).</summary>

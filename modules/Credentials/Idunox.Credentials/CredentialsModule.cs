@@ -53,6 +53,7 @@ public sealed class CredentialsModule : IModule
         builder.Services.AddScoped<CreateKey>();
         builder.Services.AddScoped<RotateKey>();
         builder.Services.AddScoped<RevokeKey>();
+        builder.Services.AddScoped<Keys.Change.ChangeKey>();
         builder.Services.AddScoped<HandOverKey>();
         builder.Services.AddScoped<GraceUsage>();
         builder.Services.AddScoped<ICredentialDirectory, CredentialDirectory>();

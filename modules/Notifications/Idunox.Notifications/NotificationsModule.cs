@@ -47,6 +47,7 @@ public sealed class NotificationsModule : IModule
         builder.Services.AddIntegrationEventHandler<ApiKeyRotated, SecurityNotices>();
         builder.Services.AddIntegrationEventHandler<ApiKeyHandoverOffered, SecurityNotices>();
         builder.Services.AddIntegrationEventHandler<ApiKeyRevoked, SecurityNotices>();
+        builder.Services.AddIntegrationEventHandler<ApiKeyChanged, SecurityNotices>();
         builder.Services.AddIntegrationEventBatchHandler<ApiKeyGraceEnded, SecurityNotices>();
         builder.Services.AddScoped<IRetentionPolicy, HandledEventRetention>();
     }

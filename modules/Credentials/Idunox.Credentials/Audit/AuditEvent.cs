@@ -42,5 +42,6 @@ internal static class AuditActions
     public const string KeyCreated = "key.created";
     public const string KeyRotated = "key.rotated";
     public const string KeyRevoked = "key.revoked";
+    public const string KeyChanged = "key.changed";
     public const string KeyExpired = "key.expired";
 }

@@ -27,7 +27,7 @@ internal sealed class ApiKey : ITenantOwned
     /// <summary>Who created it, as shown to users (an e-mail address).</summary>
     public required string CreatedBy { get; init; }
 
-    public DateTime ExpiresAt { get; init; }
+    public DateTime ExpiresAt { get; set; }
 
     /// <summary>Set when the key was rotated: it keeps working until then (never past <see cref="ExpiresAt"/>).</summary>
     public DateTime? GraceEndsAt { get; set; }
@@ -45,9 +45,16 @@ internal sealed class ApiKey : ITenantOwned
 
     /// <summary>
     /// What the key may call: null for full access (every scope), or the scopes it is restricted to, separated by spaces
-    /// (as OAuth writes them). Fixed when the key is issued; a rotation may give its successor others.
+    /// (as OAuth writes them). Changed in place (the change is announced to every server like a revocation), or given anew
+    /// to a rotation's successor.
     /// </summary>
-    public string? Scopes { get; init; }
+    public string? Scopes
+    {
+        get => _scopes;
+        set => (_scopes, _scopeList) = (value, null);
+    }
+
+    private string? _scopes;
 
     public const int MaxScopesLength = 2000;
 

@@ -59,6 +59,17 @@ internal static class KeyEndpoints
             .ProducesProblems(StatusCodes.Status404NotFound, KeyFailures.KeyNotFoundCode)
             .ProducesProblems(StatusCodes.Status409Conflict, KeyRotation.KeyNotRotatable)
             .WithExamples(new RotateCredentialRequest(48), new { ApiKey = KeyExamples.PlaintextKey, Credential = KeyExamples.Credential, Previous = KeyExamples.InGrace });
+        keys.MapPatch("/{id}", Change.ChangeKey.Handle).WithName("ChangeCredential")
+            .WithSummary("Change a key without rotating it: a JSON merge patch of name, access (full) or scopes (an array; null also means full access) and " +
+                "expiresAt (later, within the longest a key may live from when it was made, or earlier). Members left out stay as they are; " +
+                "an unknown member is a 400. Only active and expiring keys change; every server applies the change from the next request.")
+            .Accepts<Change.CredentialPatchRequest>("application/merge-patch+json", "application/json")
+            .ProducesProblems(StatusCodes.Status400BadRequest, ProblemCodes.ValidationFailed, ProblemCodes.MalformedRequest)
+            .ProducesProblems(StatusCodes.Status404NotFound, KeyFailures.KeyNotFoundCode)
+            .ProducesProblems(StatusCodes.Status409Conflict, Change.ChangeKey.KeyNotChangeable)
+            .ProducesProblems(StatusCodes.Status413PayloadTooLarge, ProblemCodes.PayloadTooLarge)
+            .ProducesProblems(StatusCodes.Status415UnsupportedMediaType, ProblemCodes.UnsupportedMediaType)
+            .WithExamples(new Change.CredentialPatchRequest("billing sync", Scopes: ["orders:read"]), new { Credential = KeyExamples.Credential });
         keys.MapPost("/{id}/revoke", RevokeKey.Handle).WithName("RevokeCredential")
             .WithSummary("Revoke a key: it stops working at once, also during grace. Revoking twice changes nothing.")
             .ProducesProblems(StatusCodes.Status404NotFound, KeyFailures.KeyNotFoundCode)

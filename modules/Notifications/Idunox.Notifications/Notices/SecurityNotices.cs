@@ -20,6 +20,7 @@ internal sealed class SecurityNotices(NotificationsDbContext db, IPartnerUserDir
     : IIntegrationEventHandler<ApiKeyCreated>,
       IIntegrationEventHandler<ApiKeyRotated>,
       IIntegrationEventHandler<ApiKeyRevoked>,
+      IIntegrationEventHandler<ApiKeyChanged>,
       IIntegrationEventHandler<ApiKeyHandoverOffered>,
       IIntegrationEventBatchHandler<ApiKeyGraceEnded>
 {
@@ -36,6 +37,27 @@ internal sealed class SecurityNotices(NotificationsDbContext db, IPartnerUserDir
 
     public Task HandleAsync(ApiKeyRevoked e, CancellationToken ct) => NoticeAsync([e], "key-revoked",
         (_, u) => templates.KeyRevoked(u.DisplayName, e.Key.Prefix, e.Key.Name, e.Actor.Name, e.OccurredAt), ct);
+
+    /// <summary>
+    /// A key changed: when it may now do more (more scopes, full access, a later expiry) its organisation is told. When its
+    /// expiry moved later, the "expires in N days" reminders it had been sent for thresholds now further away go out again
+    /// when those thresholds come.
+    /// </summary>
+    public async Task HandleAsync(ApiKeyChanged e, CancellationToken ct)
+    {
+        if (e.Key.ExpiresAt > e.PreviousExpiresAt)
+        {
+            var daysLeft = (e.Key.ExpiresAt - e.OccurredAt).TotalDays;
+            await db.SentReminders.IgnoreQueryFilters()
+                .Where(r => r.TenantId == e.TenantId && r.ApiKeyId == e.Key.Id && r.ThresholdDays < daysLeft)
+                .ExecuteDeleteAsync(ct);
+        }
+
+        if (e.WidensAccess)
+        {
+            await NoticeAsync([e], "key-changed", (_, u) => templates.KeyChanged(u.DisplayName, e.Key.Prefix, e.Key.Name, e.Actor.Name, e.OccurredAt, e.Changes), ct);
+        }
+    }
 
     /// <summary>Keys of one organisation whose grace ended: one digest per user (sent by the next e-mail run).</summary>
     public Task HandleAsync(IReadOnlyList<ApiKeyGraceEnded> events, CancellationToken ct) => QueueAsync(events, "key-grace-ended",

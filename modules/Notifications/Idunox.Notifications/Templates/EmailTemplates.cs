@@ -69,6 +69,14 @@ internal sealed class EmailTemplates(Brand brand)
             ],
             "Review your keys");
 
+    public RenderedEmail KeyChanged(string recipientName, string prefix, string keyName, string actor, DateTime at, string changes) =>
+        Render($"API key changed: {prefix}… ({keyName}) may now do more", recipientName,
+            [
+                $"{actor} changed the API key {prefix}… ({keyName}) on {Date(at)} at {Time(at)} UTC: {changes}.",
+                SecurityFooter,
+            ],
+            "Review your keys");
+
     public RenderedEmail KeyRotated(string recipientName, string prefix, string keyName, string successorPrefix, string actor, DateTime at, DateTime graceEndsAt) =>
         Render($"API key rotated: {prefix}… ({keyName})", recipientName,
             [
