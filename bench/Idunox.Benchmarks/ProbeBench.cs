@@ -11,7 +11,8 @@ namespace Idunox.Benchmarks;
 
 /// <summary>
 /// <c>build/bench.sh probe</c>: the data API's key check over HTTP, against a bare endpoint in the same run. The built
-/// host (Release) runs pinned to core 0 and wrk to core 1; the legs (<c>/health/live</c>, the probe with a valid key,
+/// host (Release) runs pinned to core 0 and wrk to core 1; the legs (<c>/health/live</c>, the probe with a valid key, with a
+/// valid key whose 50-entry IP allow-list admits the caller last,
 /// with a well-formed never-issued key, with garbage) alternate, several rounds, on SQLite and on PostgreSQL. Then the
 /// probe's latency at about half its peak rate, and how long a key revoked on host A stays accepted by host B.
 /// </summary>
@@ -55,9 +56,16 @@ internal static class ProbeBench
             await using var host = await BenchHost.StartAsync(options.HostDll, settings, core: 0);
             using var api = await SignInAsync(host.BaseAddress);
             var valid = (await api.CreateKeyAsync("bench valid")).ApiKey;
+            // The worst case of the allow-list check: 50 ranges, the caller's (127.0.0.0/8) last.
+            var fenced = (await api.CreateKeyAsync("bench allow-list", ipAllowList: new
+            {
+                mode = "enforce",
+                entries = Enumerable.Range(0, 49).Select(i => $"10.{i}.0.0/16").Append("127.0.0.0/8").ToArray(),
+            })).ApiKey;
             var unknown = ApiKeyFormat.Generate("live");
             const string garbage = "idx_live_this-is-not-a-key";
             await api.ExpectAsync(valid, HttpStatusCode.OK);
+            await api.ExpectAsync(fenced, HttpStatusCode.OK);
             await api.ExpectAsync(unknown, HttpStatusCode.Unauthorized, "api_key_invalid");
             await api.ExpectAsync(garbage, HttpStatusCode.Unauthorized, "api_key_malformed");
 
@@ -65,6 +73,7 @@ internal static class ProbeBench
             {
                 new("/health/live", "/health/live", null, Expect2xx: true),
                 new("probe, valid key", "/v1/partner-auth-probe", valid, Expect2xx: true),
+                new("probe, valid key, 50-entry allow-list", "/v1/partner-auth-probe", fenced, Expect2xx: true),
                 new("probe, never-issued key", "/v1/partner-auth-probe", unknown, Expect2xx: false),
                 new("probe, garbage", "/v1/partner-auth-probe", garbage, Expect2xx: false),
             };
@@ -568,9 +577,9 @@ internal sealed class PartnerApi(Uri baseAddress) : IDisposable
     }
 
     /// <summary>A key valid 30 days, with full access or restricted to <paramref name="scopes"/>.</summary>
-    public async Task<Created> CreateKeyAsync(string name, string[]? scopes = null)
+    public async Task<Created> CreateKeyAsync(string name, string[]? scopes = null, object? ipAllowList = null)
     {
-        using var answer = await _client.PostAsJsonAsync("/v1/partner/credentials", new { name, expiresInDays = 30, scopes });
+        using var answer = await _client.PostAsJsonAsync("/v1/partner/credentials", new { name, expiresInDays = 30, scopes, ipAllowList });
         answer.EnsureSuccessStatusCode();
         return (await answer.Content.ReadFromJsonAsync<Created>(JsonSerializerOptions.Web))!;
     }

@@ -35,9 +35,6 @@ public sealed class KeyChangeTests : IAsyncLifetime
         File.Delete(_database);
     }
 
-    private static Task<HttpResponseMessage> PatchAsync(HttpClient portal, Guid id, string json, string type = "application/merge-patch+json") =>
-        portal.PatchAsync(new Uri($"/v1/partner/credentials/{id}", UriKind.Relative), new StringContent(json, Encoding.UTF8, type));
-
     [Fact]
     public async Task A_key_is_narrowed_widened_renamed_and_extended_in_place_and_the_probe_and_the_audit_trail_follow_at_once()
     {
@@ -49,7 +46,7 @@ public sealed class KeyChangeTests : IAsyncLifetime
         Assert.Equal("full", (await PartnerApi.ExpectAsync(await PartnerApi.ProbeAsync(_app, key), HttpStatusCode.OK)).GetProperty("credential").GetProperty("access").GetString());
 
         // Narrowed: the very next request sees it (the cached key was evicted).
-        var narrowed = await PartnerApi.ExpectAsync(await PatchAsync(portal, id, """{"scopes": ["orders:read"], "name": "billing sync"}"""), HttpStatusCode.OK);
+        var narrowed = await PartnerApi.ExpectAsync(await PartnerApi.PatchAsync(portal, id, """{"scopes": ["orders:read"], "name": "billing sync"}"""), HttpStatusCode.OK);
         Assert.Equal("restricted", narrowed.GetProperty("credential").GetProperty("access").GetString());
         Assert.Equal("billing sync", narrowed.GetProperty("credential").GetProperty("name").GetString());
         var probe = await PartnerApi.ExpectAsync(await PartnerApi.ProbeAsync(_app, key), HttpStatusCode.OK);
@@ -58,7 +55,7 @@ public sealed class KeyChangeTests : IAsyncLifetime
         // Extended within the key's lifetime (365 days from when it was made), and back to full access: a widening, told by e-mail.
         var later = created.AddDays(200);
         var widened = await PartnerApi.ExpectAsync(
-            await PatchAsync(portal, id, $$"""{"scopes": null, "expiresAt": "{{later:yyyy-MM-ddTHH:mm:ss.fffffffZ}}"}""", "application/json"), HttpStatusCode.OK);
+            await PartnerApi.PatchAsync(portal, id, $$"""{"scopes": null, "expiresAt": "{{later:yyyy-MM-ddTHH:mm:ss.fffffffZ}}"}""", "application/json"), HttpStatusCode.OK);
         Assert.Equal("full", widened.GetProperty("credential").GetProperty("access").GetString());
         Assert.Equal(later, widened.GetProperty("credential").GetProperty("expiresAt").GetDateTime(), TimeSpan.FromMilliseconds(1));
         Assert.Equal(later, (await PartnerApi.ExpectAsync(await PartnerApi.ProbeAsync(_app, key), HttpStatusCode.OK))
@@ -70,12 +67,12 @@ public sealed class KeyChangeTests : IAsyncLifetime
         Assert.DoesNotContain(key, notice.TextBody + notice.HtmlBody, StringComparison.Ordinal);
 
         // Past the lifetime, or in the past: refused, naming the rule; nothing changed.
-        var tooLate = await (await PatchAsync(portal, id, $$"""{"expiresAt": "{{created.AddDays(366):O}}"}""")).AssertProblemAsync(HttpStatusCode.BadRequest, "validation_failed");
+        var tooLate = await (await PartnerApi.PatchAsync(portal, id, $$"""{"expiresAt": "{{created.AddDays(366):O}}"}""")).AssertProblemAsync(HttpStatusCode.BadRequest, "validation_failed");
         Assert.Contains("365 days from when it was made", tooLate.GetProperty("errors").GetProperty("expiresAt")[0].GetString(), StringComparison.Ordinal);
-        await (await PatchAsync(portal, id, """{"expiresAt": "2001-01-01T00:00:00Z"}""")).AssertProblemAsync(HttpStatusCode.BadRequest, "validation_failed");
+        await (await PartnerApi.PatchAsync(portal, id, """{"expiresAt": "2001-01-01T00:00:00Z"}""")).AssertProblemAsync(HttpStatusCode.BadRequest, "validation_failed");
 
         // An empty patch changes nothing and records nothing.
-        await PartnerApi.ExpectAsync(await PatchAsync(portal, id, "{}"), HttpStatusCode.OK);
+        await PartnerApi.ExpectAsync(await PartnerApi.PatchAsync(portal, id, "{}"), HttpStatusCode.OK);
         var audit = await portal.GetStringAsync(new Uri("/v1/partner/audit", UriKind.Relative));
         Assert.Equal(2, audit.Split("key.changed").Length - 1);
         Assert.Contains("name “billing” → “billing sync”; full access → scopes orders:read", audit, StringComparison.Ordinal);
@@ -101,7 +98,7 @@ public sealed class KeyChangeTests : IAsyncLifetime
         var portal = _app.ClientWithToken(await _app.SignInAsync(partner));
         var (_, credential) = await PartnerApi.CreateAsync(portal, "unchanged");
 
-        var problem = await (await PatchAsync(portal, credential.GetProperty("id").GetGuid(), json)).AssertProblemAsync(HttpStatusCode.BadRequest, "validation_failed");
+        var problem = await (await PartnerApi.PatchAsync(portal, credential.GetProperty("id").GetGuid(), json)).AssertProblemAsync(HttpStatusCode.BadRequest, "validation_failed");
 
         Assert.True(problem.GetProperty("errors").TryGetProperty(member, out _), problem.GetRawText());
         var after = await PartnerApi.GetAsync(portal, credential.GetProperty("id").GetGuid());
@@ -117,19 +114,19 @@ public sealed class KeyChangeTests : IAsyncLifetime
         var (_, credential) = await PartnerApi.CreateAsync(portal, "mine");
         var id = credential.GetProperty("id").GetGuid();
 
-        await (await PatchAsync(portal, id, """{"name": """)).AssertProblemAsync(HttpStatusCode.BadRequest, "malformed_request");
-        await (await PatchAsync(portal, id, "name=x", "application/x-www-form-urlencoded")).AssertProblemAsync(HttpStatusCode.UnsupportedMediaType, "unsupported_media_type");
-        await (await PatchAsync(portal, Guid.NewGuid(), """{"name": "x"}""")).AssertProblemAsync(HttpStatusCode.NotFound, "key_not_found");
+        await (await PartnerApi.PatchAsync(portal, id, """{"name": """)).AssertProblemAsync(HttpStatusCode.BadRequest, "malformed_request");
+        await (await PartnerApi.PatchAsync(portal, id, "name=x", "application/x-www-form-urlencoded")).AssertProblemAsync(HttpStatusCode.UnsupportedMediaType, "unsupported_media_type");
+        await (await PartnerApi.PatchAsync(portal, Guid.NewGuid(), """{"name": "x"}""")).AssertProblemAsync(HttpStatusCode.NotFound, "key_not_found");
         await (await portal.PatchAsync(new Uri("/v1/partner/credentials/not-an-id", UriKind.Relative),
             new StringContent("""{"name": "x"}""", Encoding.UTF8, "application/merge-patch+json"))).AssertProblemAsync(HttpStatusCode.NotFound, "key_not_found");
 
         // Another organisation's key is not found, and stays as it was.
         var other = await _app.PartnerAsync();
         var otherPortal = _app.ClientWithToken(await _app.SignInAsync(other));
-        await (await PatchAsync(otherPortal, id, """{"name": "taken over"}""")).AssertProblemAsync(HttpStatusCode.NotFound, "key_not_found");
+        await (await PartnerApi.PatchAsync(otherPortal, id, """{"name": "taken over"}""")).AssertProblemAsync(HttpStatusCode.NotFound, "key_not_found");
         Assert.Equal("mine", (await PartnerApi.GetAsync(portal, id)).GetProperty("name").GetString());
 
         await PartnerApi.RevokeAsync(portal, id);
-        await (await PatchAsync(portal, id, """{"name": "revived"}""")).AssertProblemAsync(HttpStatusCode.Conflict, "key_not_changeable");
+        await (await PartnerApi.PatchAsync(portal, id, """{"name": "revived"}""")).AssertProblemAsync(HttpStatusCode.Conflict, "key_not_changeable");
     }
 }

@@ -124,6 +124,49 @@ public sealed class KeyFlowTests(PortalFixture fixture)
     }
 
     [Fact]
+    public async Task A_partner_tries_an_allow_list_in_report_mode_sees_what_it_would_have_refused_then_enforces_it()
+    {
+        var partner = await fixture.App.PartnerAsync();
+        var page = await fixture.NewPageAsync();
+        await page.SignInAsync(partner);
+        var key = await page.CreateKeyAsync("warehouse sync");
+        await page.GotoAsync("/partner/keys");
+        await page.KeyRow("warehouse sync").GetByRole(AriaRole.Link, new() { Name = "Change warehouse sync" }).ClickAsync();
+
+        await page.GetByLabel("Report only").CheckAsync();
+        await page.GetByLabel("Addresses and ranges, one a line").FillAsync("203.0.113.0/24\n2001:db8::/48");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Save changes" }).ClickAsync();
+        await Expect(page.GetByText("Key changed.")).ToBeVisibleAsync();
+
+        // The test's calls come from 127.0.0.1, outside the list: served, and reported.
+        Assert.Equal(HttpStatusCode.OK, (await fixture.ProbeAsync(key)).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await fixture.ProbeAsync(key)).StatusCode);
+        await fixture.App.FlushVerificationNotesAsync();
+        await page.GotoAsync(page.Url);
+        var findings = page.GetByRole(AriaRole.Region, new() { Name = "Would have been refused" });
+        await Expect(findings.GetByRole(AriaRole.Row).Filter(new() { HasText = "127.0.0.1" })).ToContainTextAsync("2");
+        foreach (var (theme, width) in new[] { ("dark", 375), ("light", 1280) })
+        {
+            await page.SetViewportSizeAsync(width, 900);
+            await page.EvaluateAsync($"() => document.documentElement.setAttribute('data-theme', '{theme}')");
+            await Axe.AssertAccessibleAsync(page, $"change key: allow-list findings ({theme}, {width} px)");
+            await Screens.SaveAsync(page, $"change-key-allow-list-{theme}-{width}");
+        }
+
+        // A typo is named beside the field; nothing changes.
+        await page.GetByLabel("Only from the addresses below").CheckAsync();
+        await page.GetByLabel("Addresses and ranges, one a line").FillAsync("203.0.113.1/24");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Save changes" }).ClickAsync();
+        await Expect(page.Locator("#ip-error")).ToContainTextAsync("did you mean 203.0.113.0/24?");
+        Assert.Equal(HttpStatusCode.OK, (await fixture.ProbeAsync(key)).StatusCode);
+
+        await page.GetByLabel("Addresses and ranges, one a line").FillAsync("203.0.113.0/24");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Save changes" }).ClickAsync();
+        await Expect(page.GetByText("Key changed.")).ToBeVisibleAsync();
+        Assert.Equal(HttpStatusCode.Forbidden, (await fixture.ProbeAsync(key)).StatusCode);
+    }
+
+    [Fact]
     public async Task Every_step_works_with_JavaScript_switched_off()
     {
         var partner = await fixture.App.PartnerAsync();

@@ -31,6 +31,10 @@ public static class PartnerApi
         return (body.GetProperty("apiKey").GetString()!, body.GetProperty("credential"), body.GetProperty("previous"));
     }
 
+    /// <summary><c>PATCH /v1/partner/credentials/{id}</c> with a JSON merge patch, as written.</summary>
+    public static Task<HttpResponseMessage> PatchAsync(HttpClient portal, Guid id, string json, string type = "application/merge-patch+json") =>
+        portal.PatchAsync(new Uri($"/v1/partner/credentials/{id}", UriKind.Relative), new StringContent(json, System.Text.Encoding.UTF8, type));
+
     public static Task<HttpResponseMessage> PostRevokeAsync(HttpClient portal, Guid id) =>
         portal.PostAsync(new Uri($"/v1/partner/credentials/{id}/revoke", UriKind.Relative), null);
 

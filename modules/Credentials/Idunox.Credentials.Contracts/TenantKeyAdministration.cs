@@ -43,7 +43,7 @@ public sealed record StaffKeyAction(Guid StaffUserId, string Reason, string? Cli
 public sealed record KeyOverview(
     Guid Id, string Name, string Prefix, string Status, DateTime CreatedAt, string CreatedBy, DateTime ExpiresAt, int? ExpiresInDays,
     DateTime? GraceEndsAt, DateTime? RevokedAt, DateTime? LastUsedAt, bool Rotatable, bool Usable, Guid? ReplacedById, DateTime EndsAt,
-    IReadOnlyList<string>? Scopes)
+    IReadOnlyList<string>? Scopes, string? IpAllowMode = null, IReadOnlyList<string>? IpAllowEntries = null)
 {
     /// <summary>Whether the key may call every route (no scopes chosen).</summary>
     public bool FullAccess => Scopes is null;

@@ -62,6 +62,8 @@ public sealed class CredentialsModule : IModule
         builder.Services.AddRecurringJob<GraceSweep>(GraceSweep.JobName, "*/5 * * * *");
         builder.Services.AddSingleton<ApiKeyVerifier>();
         builder.Services.AddSingleton<LastUsedRecorder>();
+        builder.Services.AddSingleton<IpFindings>();
+        builder.Services.AddScoped<Idunox.Shared.Jobs.IRetentionPolicy, IpFindingRetention>();
         builder.Services.AddSingleton<LastUsedWriter>();
         builder.Services.AddHostedService(s => s.GetRequiredService<LastUsedWriter>());
         builder.Services.AddOptions<VerificationOptions>().Bind(builder.Configuration.GetSection(VerificationOptions.SectionName))

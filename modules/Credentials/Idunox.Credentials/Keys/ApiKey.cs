@@ -82,6 +82,28 @@ internal sealed class ApiKey : ITenantOwned
         return false;
     }
 
+    /// <summary>
+    /// The IP allow-list's mode: null (off: any address), <c>report</c> (requests from elsewhere are served and reported)
+    /// or <c>enforce</c> (requests from elsewhere are refused).
+    /// </summary>
+    public string? IpAllowMode { get; set; }
+
+    /// <summary>The allow-list's entries (addresses and CIDR ranges, as <see cref="IpAllowLists"/> writes them), separated by spaces.</summary>
+    public string? IpAllowList
+    {
+        get => _ipAllowList;
+        set => (_ipAllowList, _networks) = (value, null);
+    }
+
+    private string? _ipAllowList;
+    private System.Net.IPNetwork[]? _networks;
+
+    /// <summary>The allow-list as networks (empty when there is none).</summary>
+    public IReadOnlyList<System.Net.IPNetwork> AllowedNetworks => _networks ??= IpAllowLists.Networks(IpAllowList);
+
+    /// <summary>Whether a request from <paramref name="address"/> is inside the allow-list (always, when there is none).</summary>
+    public bool AllowsAddress(System.Net.IPAddress? address) => IpAllowMode is null || IpAllowLists.Contains(AllowedNetworks, address);
+
     /// <summary>The stored form of a choice of scopes: null for full access, else sorted and separated by spaces.</summary>
     public static string? StoredScopes(IReadOnlyCollection<string>? scopes) =>
         scopes is null ? null : string.Join(' ', scopes.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal));

@@ -19,7 +19,8 @@ internal sealed record CredentialResponse(
     Guid? RotatedFromId,
     Guid? ReplacedById,
     string Access,
-    IReadOnlyList<string> Scopes)
+    IReadOnlyList<string> Scopes,
+    IpAllowListResponse IpAllowList)
 {
     public static CredentialResponse From(ApiKey key, DateTime now, int expiringThresholdDays)
     {
@@ -39,9 +40,13 @@ internal sealed record CredentialResponse(
             key.RotatedFromId,
             key.ReplacedById,
             key.Scopes is null ? KeyScopes.Full : KeyScopes.Restricted,
-            key.ScopeList ?? []);
+            key.ScopeList ?? [],
+            new IpAllowListResponse(key.IpAllowMode ?? IpAllowLists.Off, IpAllowLists.Entries(key.IpAllowList)));
     }
 }
+
+/// <summary>Where a key may be used from: <c>mode</c> <c>off</c> (anywhere), <c>report</c> or <c>enforce</c>, and the addresses and ranges.</summary>
+internal sealed record IpAllowListResponse(string Mode, IReadOnlyList<string> Entries);
 
 /// <summary>One page of keys: <c>total</c> counts every key the filter matches.</summary>
 internal sealed record CredentialListResponse(IReadOnlyList<CredentialResponse> Items, int Page, int PageSize, int Total);

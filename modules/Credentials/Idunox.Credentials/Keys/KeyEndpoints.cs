@@ -59,6 +59,12 @@ internal static class KeyEndpoints
             .ProducesProblems(StatusCodes.Status404NotFound, KeyFailures.KeyNotFoundCode)
             .ProducesProblems(StatusCodes.Status409Conflict, KeyRotation.KeyNotRotatable)
             .WithExamples(new RotateCredentialRequest(48), new { ApiKey = KeyExamples.PlaintextKey, Credential = KeyExamples.Credential, Previous = KeyExamples.InGrace });
+        keys.MapGet("/{id}/ip-findings", Findings).WithName("ListCredentialIpFindings")
+            .WithSummary("The addresses outside the key's IP allow-list that called with it while the list was in report mode: served, counted here " +
+                "(requests, first and last seen; at most 50, latest first; kept 30 days after they were last seen).")
+            .ProducesProblems(StatusCodes.Status404NotFound, KeyFailures.KeyNotFoundCode)
+            .WithExamples(null, new IpFindingsResponse(IpAllowLists.Report, [new IpFindingResponse("198.51.100.23", 1204,
+                new DateTime(2026, 11, 2, 9, 30, 0, DateTimeKind.Utc), new DateTime(2026, 11, 3, 17, 5, 0, DateTimeKind.Utc))]));
         keys.MapPatch("/{id}", Change.ChangeKey.Handle).WithName("ChangeCredential")
             .WithSummary("Change a key without rotating it: a JSON merge patch of name, access (full) or scopes (an array; null also means full access) and " +
                 "expiresAt (later, within the longest a key may live from when it was made, or earlier). Members left out stay as they are; " +
@@ -74,6 +80,14 @@ internal static class KeyEndpoints
             .WithSummary("Revoke a key: it stops working at once, also during grace. Revoking twice changes nothing.")
             .ProducesProblems(StatusCodes.Status404NotFound, KeyFailures.KeyNotFoundCode)
             .WithExamples(null, new { Credential = KeyExamples.Revoked });
+    }
+
+    internal static async Task<Results<Ok<IpFindingsResponse>, ProblemHttpResult>> Findings(string id, KeyQueries keys, CancellationToken ct)
+    {
+        var key = Guid.TryParse(id, out var keyId) ? await keys.FindAsync(keyId, ct) : null;
+        return key is null
+            ? KeyFailures.NotFound.ToProblem()
+            : TypedResults.Ok(new IpFindingsResponse(key.IpAllowMode ?? IpAllowLists.Off, await keys.FindingsAsync(key.Id, ct)));
     }
 
     internal static async Task<Results<Ok<CredentialEnvelope>, ProblemHttpResult>> Get(string id, KeyQueries keys, CancellationToken ct)
@@ -95,7 +109,8 @@ internal static class KeyExamples
 
     public static readonly CredentialResponse Credential = new(
         Guid.Parse("0193a1b2-7c4d-7e5f-8a9b-0c1d2e3f4a5b"), "orders feed", "idx_live_Ab12Cd34…", ApiKeyStatus.Active, Created,
-        "it@partner.example", Created.AddDays(90), 90, null, null, null, null, null, KeyScopes.Restricted, ["orders:read"]);
+        "it@partner.example", Created.AddDays(90), 90, null, null, null, null, null, KeyScopes.Restricted, ["orders:read"],
+        new IpAllowListResponse(IpAllowLists.Enforce, ["203.0.113.0/24", "2001:db8::/48"]));
 
     public static readonly CredentialResponse InGrace = Credential with
     {

@@ -17,6 +17,15 @@ internal sealed class KeyQueries(KeyStore store)
     public async Task<KeyOverview?> ViewAsync(Guid id, CancellationToken cancellationToken) =>
         await FindAsync(id, cancellationToken) is { } key ? View(key) : null;
 
+    /// <summary>
+    /// The addresses a key's report-only allow-list would have refused, latest first (at most 50): another organisation's
+    /// key has none here.
+    /// </summary>
+    public async Task<IReadOnlyList<IpFindingResponse>> FindingsAsync(Guid keyId, CancellationToken cancellationToken) =>
+        await Microsoft.EntityFrameworkCore.EntityFrameworkQueryableExtensions.ToListAsync(
+            store.Db.IpFindings.Where(f => f.KeyId == keyId).OrderByDescending(f => f.LastSeenAt).Take(50)
+                .Select(f => new IpFindingResponse(f.Address, f.Requests, f.FirstSeenAt, f.LastSeenAt)), cancellationToken);
+
     public KeyOverview View(ApiKey key) => KeyView.Of(key, store.Now, store.Policy.ExpiringThresholdDays);
 }
 
@@ -28,6 +37,12 @@ internal static class KeyView
         var status = key.StatusAt(now, expiringThresholdDays);
         return new KeyOverview(key.Id, key.Name, key.Prefix + ApiKeyFormat.Ellipsis, status.ToString().ToLowerInvariant(), key.CreatedAt, key.CreatedBy,
             key.ExpiresAt, key.ExpiresInDays(now, status), key.GraceEndsAt, key.RevokedAt, key.LastUsedAt, status.IsRotatable(), status.IsUsable(),
-            key.ReplacedById, key.EffectiveEnd(), key.ScopeList);
+            key.ReplacedById, key.EffectiveEnd(), key.ScopeList, key.IpAllowMode, IpAllowLists.Entries(key.IpAllowList));
     }
 }
+
+/// <summary>Requests from an address outside a report-only allow-list: served, and counted here ("other": addresses past the first 10 of a flush).</summary>
+internal sealed record IpFindingResponse(string Address, long Requests, DateTime FirstSeenAt, DateTime LastSeenAt);
+
+/// <summary>What a key's report-only allow-list would have refused.</summary>
+internal sealed record IpFindingsResponse(string Mode, IReadOnlyList<IpFindingResponse> Items);

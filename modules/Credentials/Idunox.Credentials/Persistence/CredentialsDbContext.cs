@@ -24,6 +24,8 @@ internal abstract class CredentialsDbContext(DbContextOptions options, ITenantCo
 
     public DbSet<OutboxMessage> Outbox => Set<OutboxMessage>();
 
+    public DbSet<Verification.IpFinding> IpFindings => Set<Verification.IpFinding>();
+
     protected override void BuildModel(ModelBuilder modelBuilder)
     {
         modelBuilder.Entity<ApiKey>(k =>
@@ -38,6 +40,9 @@ internal abstract class CredentialsDbContext(DbContextOptions options, ITenantCo
             k.Property(x => x.RevokedBy).HasMaxLength(320);
             k.Property(x => x.Scopes).HasMaxLength(ApiKey.MaxScopesLength);
             k.Ignore(x => x.ScopeList);
+            k.Property(x => x.IpAllowMode).HasMaxLength(8);
+            k.Property(x => x.IpAllowList).HasMaxLength(IpAllowLists.MaxStoredLength);
+            k.Ignore(x => x.AllowedNetworks);
             // The database itself refuses a second successor of one key: concurrent rotations cannot both win.
             k.HasIndex(x => x.RotatedFromId).IsUnique().HasFilter("\"rotated_from_id\" IS NOT NULL"); // partial: most keys have no predecessor
             k.HasIndex(x => new { x.TenantId, x.CreatedAt });
@@ -64,6 +69,8 @@ internal abstract class CredentialsDbContext(DbContextOptions options, ITenantCo
             h.Property(x => x.Reason).HasMaxLength(KeyHandover.MaxReasonLength);
             h.Property(x => x.CollectedBy).HasMaxLength(320);
             h.Property(x => x.Scopes).HasMaxLength(ApiKey.MaxScopesLength);
+            h.Property(x => x.IpAllowMode).HasMaxLength(8);
+            h.Property(x => x.IpAllowList).HasMaxLength(IpAllowLists.MaxStoredLength);
             // One offer per replaced key: a second staff rotation of the same key cannot slip in beside the first.
             h.HasIndex(x => x.PredecessorId).IsUnique().HasFilter("\"predecessor_id\" IS NOT NULL");
             h.HasIndex(x => new { x.TenantId, x.OfferedAt });
@@ -81,6 +88,16 @@ internal abstract class CredentialsDbContext(DbContextOptions options, ITenantCo
             a.Property(x => x.ApiKeyName).HasMaxLength(ApiKey.MaxNameLength);
             a.Property(x => x.Detail).HasMaxLength(500);
             a.HasIndex(x => new { x.TenantId, x.OccurredAt });
+        });
+
+        // What report-only allow-lists would have refused, per key and address (added to by every server's flush).
+        modelBuilder.Entity<Verification.IpFinding>(f =>
+        {
+            f.ToTable("ip_findings");
+            f.HasKey(x => new { x.KeyId, x.Address });
+            f.Property(x => x.Address).HasMaxLength(64);
+            f.HasOne<ApiKey>().WithMany().HasForeignKey(x => x.KeyId).OnDelete(DeleteBehavior.Cascade);
+            f.HasIndex(x => x.LastSeenAt); // the retention job's purge
         });
 
         modelBuilder.AddOutbox();

@@ -36,7 +36,8 @@ internal static class DataApi
 }
 
 internal sealed partial class ApiKeyGate(
-    ApiKeyVerifier verifier, KeyRefusalLimiter limiter, ApiKeyRefusals refusals, CredentialsMetrics metrics, ILogger<ApiKeyGate> logger)
+    ApiKeyVerifier verifier, KeyRefusalLimiter limiter, ApiKeyRefusals refusals, IpFindings findings, TimeProvider clock, CredentialsMetrics metrics,
+    ILogger<ApiKeyGate> logger)
 {
     /// <summary>The answer to an address past its refusal limit (429, the code sign-in uses too).</summary>
     public const string TooManyAttempts = "too_many_attempts";
@@ -47,8 +48,14 @@ internal sealed partial class ApiKeyGate(
     /// <summary>A valid key on a gateway route whose scope it does not hold: 403, never forwarded.</summary>
     public const string ScopeMissing = "api_key_scope_missing";
 
+    /// <summary>A valid key used from outside its enforced IP allow-list: 403, never forwarded.</summary>
+    public const string IpNotAllowed = "api_key_ip_not_allowed";
+
     /// <summary>The problem's extension member naming the scope the route needs.</summary>
     public const string RequiredScopeMember = "requiredScope";
+
+    /// <summary>The problem's extension member naming the address a request came from, as the gate saw it.</summary>
+    public const string ClientAddressMember = "clientAddress";
 
     /// <summary>The data API's own endpoints (the probe): an endpoint filter.</summary>
     public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext invocation, EndpointFilterDelegate next)
@@ -129,6 +136,22 @@ internal sealed partial class ApiKeyGate(
                 $"This request needs the scope {requiredScope}, which the key does not have. Rotate the key with that scope, or use a key that has it.",
                 [new(RequiredScopeMember, requiredScope)]);
             return null;
+        }
+
+        if (verification.Succeeded && verification.Key!.IpAllowMode is { } ipMode && !verification.Key.AllowsAddress(http.Connection.RemoteIpAddress))
+        {
+            if (ipMode == Keys.IpAllowLists.Enforce)
+            {
+                metrics.Verified(IpNotAllowed);
+                LogRefused(logger, IpNotAllowed);
+                var address = http.Connection.RemoteIpAddress is { IsIPv4MappedToIPv6: true } mapped ? mapped.MapToIPv4() : http.Connection.RemoteIpAddress;
+                await ApiProblems.WriteAsync(http, StatusCodes.Status403Forbidden, IpNotAllowed, "The API key may not be used from this address.",
+                    $"The key's IP allow-list does not include {address}. Add the address in the partner portal, or call from an address on the list.",
+                    [new(ClientAddressMember, address?.ToString())]);
+                return null;
+            }
+
+            findings.Record(verification.Key, http.Connection.RemoteIpAddress, clock.GetUtcNow().UtcDateTime); // report only: served
         }
 
         metrics.Verified(verification.Code ?? Accepted);

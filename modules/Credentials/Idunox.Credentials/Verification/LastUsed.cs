@@ -96,10 +96,12 @@ internal sealed class LastUsedRecorder
 
 /// <summary>
 /// Writes the noted <c>lastUsedAt</c> times every <c>Credentials:Verification:LastUsedFlushSeconds</c> (default 5) and once
-/// more when the host stops: one UPDATE for up to 500 keys, never moving a stored time backwards (several servers write).
+/// more when the host stops: one UPDATE for up to 500 keys, never moving a stored time backwards (several servers write);
+/// with them, the requests report-only allow-lists would have refused (<see cref="IpFindings"/>).
 /// </summary>
 internal sealed class LastUsedWriter(
     LastUsedRecorder recorder,
+    IpFindings findings,
     IServiceScopeFactory scopes,
     IOptions<VerificationOptions> options,
     TimeProvider clock,
@@ -153,11 +155,30 @@ internal sealed class LastUsedWriter(
                 }
             }
 
+            await FlushFindingsAsync(cancellationToken);
             return written;
         }
         finally
         {
             _flushing.Release();
+        }
+    }
+
+    /// <summary>What report-only allow-lists would have refused since the last flush, added to the stored findings.</summary>
+    private async Task FlushFindingsAsync(CancellationToken cancellationToken)
+    {
+        foreach (var batch in findings.Take().Chunk(BatchSize))
+        {
+            try
+            {
+                await using var scope = scopes.CreateAsyncScope();
+                await IpFindings.WriteAsync(scope.ServiceProvider.GetRequiredService<CredentialsDbContext>(), batch, cancellationToken);
+            }
+            catch (Exception e) when (e is DbException or InvalidOperationException or TimeoutException or DbUpdateException)
+            {
+                findings.Return(batch);
+                logger.LogWarning("Could not record {Count} allow-list findings; trying again shortly: {Error}", batch.Length, e.Message);
+            }
         }
     }
 

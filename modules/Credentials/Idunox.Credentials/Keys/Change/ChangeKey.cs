@@ -30,6 +30,7 @@ internal sealed class ChangeKey(KeyStore store, ScopeCatalogue scopes, Credentia
         var policy = store.Policy;
         var name = patch.Name?.Trim();
         var errors = (name is null ? new ValidationErrors() : KeyNames.Validate(name)).Merge(scopes.Check(patch.Access));
+        var ip = patch.IpAllowList is { } list ? IpAllowLists.Parse(list.Mode, list.Entries, errors) : ((string?, string?)?)null;
         if (!errors.IsValid)
         {
             return UseCaseFailure.Invalid(errors);
@@ -62,6 +63,15 @@ internal sealed class ChangeKey(KeyStore store, ScopeCatalogue scopes, Credentia
         }
 
         var (changes, widens) = Describe(key, name, patch, out var newScopes);
+        if (ip is var (ipMode, ipEntries) && (ipMode != key.IpAllowMode || ipEntries != key.IpAllowList))
+        {
+            changes.Add($"{IpAllowLists.Describe(key.IpAllowMode, key.IpAllowList)} → {IpAllowLists.Describe(ipMode, ipEntries)}");
+            // Wider: it was enforced and no longer is, or an enforced list gained an entry.
+            widens |= key.IpAllowMode == IpAllowLists.Enforce &&
+                      (ipMode != IpAllowLists.Enforce || IpAllowLists.Entries(ipEntries).Except(IpAllowLists.Entries(key.IpAllowList)).Any());
+            (key.IpAllowMode, key.IpAllowList) = (ipMode, ipEntries);
+        }
+
         if (changes.Count == 0)
         {
             return Outcome<ApiKey>.Ok(key); // the key already is what was asked: nothing to record
@@ -150,9 +160,10 @@ internal sealed class ChangeKey(KeyStore store, ScopeCatalogue scopes, Credentia
 /// What a merge patch asks of a key: a new name, new access (<see cref="KeyAccess.Full"/> for <c>"scopes": null</c>), a
 /// new expiry; null for each member left out.
 /// </summary>
-internal sealed record KeyPatch(string? Name, KeyAccess? Access, DateTime? ExpiresAt)
+internal sealed record KeyPatch(string? Name, KeyAccess? Access, DateTime? ExpiresAt, IpAllowListRequest? IpAllowList = null)
 {
-    public static readonly IReadOnlyList<string> Members = ["name", KeyAccess.AccessField, KeyAccess.ScopesField, ChangeKey.ExpiresAtField];
+    public static readonly IReadOnlyList<string> Members =
+        ["name", KeyAccess.AccessField, KeyAccess.ScopesField, ChangeKey.ExpiresAtField, IpAllowLists.Field];
 
     public static Outcome<KeyPatch> Parse(JsonElement body)
     {
@@ -166,6 +177,7 @@ internal sealed record KeyPatch(string? Name, KeyAccess? Access, DateTime? Expir
         List<string>? scopes = null;
         var fullByNull = false;
         DateTime? expiresAt = null;
+        IpAllowListRequest? ipAllowList = null;
         foreach (var member in body.EnumerateObject())
         {
             switch (member.Name)
@@ -199,6 +211,15 @@ internal sealed record KeyPatch(string? Name, KeyAccess? Access, DateTime? Expir
                 case ChangeKey.ExpiresAtField:
                     errors.Add(ChangeKey.ExpiresAtField, "The expiry is a date and time with its offset, e.g. \"2027-06-01T00:00:00Z\".");
                     break;
+                case IpAllowLists.Field when member.Value.ValueKind == JsonValueKind.Null:
+                    ipAllowList = new IpAllowListRequest(IpAllowLists.Off);
+                    break;
+                case IpAllowLists.Field when member.Value.ValueKind == JsonValueKind.Object && IpList(member.Value) is { } list:
+                    ipAllowList = list;
+                    break;
+                case IpAllowLists.Field:
+                    errors.Add(IpAllowLists.Field, "The allow-list is an object {\"mode\": \"off\" | \"report\" | \"enforce\", \"entries\": [addresses and ranges]}, or null for off.");
+                    break;
                 default:
                     errors.Add(member.Name.Length <= 64 ? member.Name : member.Name[..64],
                         $"A key has no member to change by this name; the members are {string.Join(", ", Members)}.");
@@ -210,7 +231,31 @@ internal sealed record KeyPatch(string? Name, KeyAccess? Access, DateTime? Expir
             ? accessText is null or KeyAccess.FullName ? KeyAccess.Full
                 : KeyAccess.Parse(KeyAccess.RestrictedName, null, errors)
             : KeyAccess.Parse(accessText, scopes, errors);
-        return errors.IsValid ? Outcome<KeyPatch>.Ok(new KeyPatch(name, access, expiresAt)) : UseCaseFailure.Invalid(errors);
+        return errors.IsValid ? Outcome<KeyPatch>.Ok(new KeyPatch(name, access, expiresAt, ipAllowList)) : UseCaseFailure.Invalid(errors);
+    }
+
+    /// <summary>The allow-list object, replaced as a whole: a string mode and an array of strings (at most 100 read), or null when it is not.</summary>
+    private static IpAllowListRequest? IpList(JsonElement value)
+    {
+        string? mode = null;
+        List<string>? entries = null;
+        foreach (var member in value.EnumerateObject())
+        {
+            switch (member.Name)
+            {
+                case "mode" when member.Value.ValueKind == JsonValueKind.String:
+                    mode = member.Value.GetString();
+                    break;
+                case "entries" when member.Value.ValueKind == JsonValueKind.Array && member.Value.GetArrayLength() <= 100 &&
+                                    member.Value.EnumerateArray().All(e => e.ValueKind == JsonValueKind.String):
+                    entries = [.. member.Value.EnumerateArray().Select(e => e.GetString()!)];
+                    break;
+                default:
+                    return null;
+            }
+        }
+
+        return mode is null ? null : new IpAllowListRequest(mode, entries);
     }
 }
 

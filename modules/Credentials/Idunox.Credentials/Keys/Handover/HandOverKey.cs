@@ -45,6 +45,8 @@ internal sealed class HandOverKey(KeyStore store, KeyRotation rotation, Credenti
             PredecessorId = previous.Id,
             ValidityDays = store.Policy.DefaultValidityDays,
             Scopes = rotating.SuccessorScopes,
+            IpAllowMode = previous.IpAllowMode,
+            IpAllowList = previous.IpAllowList,
             OfferedAt = now,
             OfferedByStaffId = actor.Id,
             Reason = reason,
@@ -103,6 +105,7 @@ internal sealed class HandOverKey(KeyStore store, KeyRotation rotation, Credenti
             : null;
         var (key, plaintext) = store.NewKey(offer.Name, now, offer.ValidityDays, new Actor(Actor.Staff, offer.OfferedByStaffId, TenantKeyAdministration.StaffActorName),
             rotatedFrom: previous?.Id, offer.Scopes);
+        (key.IpAllowMode, key.IpAllowList) = (offer.IpAllowMode, offer.IpAllowList);
         store.Db.ApiKeys.Add(key);
         if (previous is not null)
         {

@@ -30,6 +30,11 @@ internal sealed class KeyHandover : ITenantOwned
     /// <summary>The scopes the key will have (as <see cref="ApiKey.Scopes"/>: null for full access).</summary>
     public string? Scopes { get; init; }
 
+    /// <summary>The IP allow-list the key will have (those of the key it replaces).</summary>
+    public string? IpAllowMode { get; init; }
+
+    public string? IpAllowList { get; init; }
+
     public DateTime OfferedAt { get; init; }
 
     /// <summary>The staff member who made it (for the staff log; the organisation sees "Idunox staff").</summary>

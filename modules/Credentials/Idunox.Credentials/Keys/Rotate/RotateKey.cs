@@ -32,6 +32,7 @@ internal sealed class RotateKey(KeyStore store, KeyRotation rotation, Credential
         await using var _ = rotating;
         var (previous, now) = (rotating.Previous, rotating.Now);
         var (successor, plaintext) = store.NewKey(previous.Name, now, store.Policy.DefaultValidityDays, actor, rotatedFrom: previous.Id, rotating.SuccessorScopes);
+        (successor.IpAllowMode, successor.IpAllowList) = (previous.IpAllowMode, previous.IpAllowList); // restrictions go with the key
         previous.ReplacedById = successor.Id;
         store.Db.ApiKeys.Add(successor);
         store.Audit(AuditActions.KeyRotated, previous, now, actor, clientAddress,

@@ -130,6 +130,16 @@ namespace Idunox.Credentials.Persistence.Migrations.Postgres
                         .HasColumnType("bytea")
                         .HasColumnName("hash");
 
+                    b.Property<string>("IpAllowList")
+                        .HasMaxLength(2400)
+                        .HasColumnType("character varying(2400)")
+                        .HasColumnName("ip_allow_list");
+
+                    b.Property<string>("IpAllowMode")
+                        .HasMaxLength(8)
+                        .HasColumnType("character varying(8)")
+                        .HasColumnName("ip_allow_mode");
+
                     b.Property<DateTime?>("LastUsedAt")
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("last_used_at");
@@ -214,6 +224,16 @@ namespace Idunox.Credentials.Persistence.Migrations.Postgres
                         .HasColumnType("character varying(320)")
                         .HasColumnName("collected_by");
 
+                    b.Property<string>("IpAllowList")
+                        .HasMaxLength(2400)
+                        .HasColumnType("character varying(2400)")
+                        .HasColumnName("ip_allow_list");
+
+                    b.Property<string>("IpAllowMode")
+                        .HasMaxLength(8)
+                        .HasColumnType("character varying(8)")
+                        .HasColumnName("ip_allow_mode");
+
                     b.Property<Guid?>("KeyId")
                         .HasColumnType("uuid")
                         .HasColumnName("key_id");
@@ -286,6 +306,45 @@ namespace Idunox.Credentials.Persistence.Migrations.Postgres
                         .HasDatabaseName("ix_pending_grace_ends_grace_ends_at");
 
                     b.ToTable("pending_grace_ends", "credentials");
+                });
+
+            modelBuilder.Entity("Idunox.Credentials.Verification.IpFinding", b =>
+                {
+                    b.Property<Guid>("KeyId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("key_id");
+
+                    b.Property<string>("Address")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("address");
+
+                    b.Property<DateTime>("FirstSeenAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("first_seen_at");
+
+                    b.Property<DateTime>("LastSeenAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("last_seen_at");
+
+                    b.Property<long>("Requests")
+                        .HasColumnType("bigint")
+                        .HasColumnName("requests");
+
+                    b.Property<Guid>("TenantId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("tenant_id");
+
+                    b.HasKey("KeyId", "Address")
+                        .HasName("pk_ip_findings");
+
+                    b.HasIndex("LastSeenAt")
+                        .HasDatabaseName("ix_ip_findings_last_seen_at");
+
+                    b.HasIndex("TenantId")
+                        .HasDatabaseName("ix_ip_findings_tenant_id");
+
+                    b.ToTable("ip_findings", "credentials");
                 });
 
             modelBuilder.Entity("Idunox.Shared.Outbox.OutboxMessage", b =>
@@ -371,6 +430,16 @@ namespace Idunox.Credentials.Persistence.Migrations.Postgres
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired()
                         .HasConstraintName("fk_pending_grace_ends_api_keys_key_id");
+                });
+
+            modelBuilder.Entity("Idunox.Credentials.Verification.IpFinding", b =>
+                {
+                    b.HasOne("Idunox.Credentials.Keys.ApiKey", null)
+                        .WithMany()
+                        .HasForeignKey("KeyId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_ip_findings_api_keys_key_id");
                 });
 #pragma warning restore 612, 618
         }

@@ -124,6 +124,16 @@ namespace Idunox.Credentials.Persistence.Migrations.Sqlite
                         .HasColumnType("BLOB")
                         .HasColumnName("hash");
 
+                    b.Property<string>("IpAllowList")
+                        .HasMaxLength(2400)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("ip_allow_list");
+
+                    b.Property<string>("IpAllowMode")
+                        .HasMaxLength(8)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("ip_allow_mode");
+
                     b.Property<DateTime?>("LastUsedAt")
                         .HasColumnType("TEXT")
                         .HasColumnName("last_used_at");
@@ -208,6 +218,16 @@ namespace Idunox.Credentials.Persistence.Migrations.Sqlite
                         .HasColumnType("TEXT")
                         .HasColumnName("collected_by");
 
+                    b.Property<string>("IpAllowList")
+                        .HasMaxLength(2400)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("ip_allow_list");
+
+                    b.Property<string>("IpAllowMode")
+                        .HasMaxLength(8)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("ip_allow_mode");
+
                     b.Property<Guid?>("KeyId")
                         .HasColumnType("TEXT")
                         .HasColumnName("key_id");
@@ -280,6 +300,45 @@ namespace Idunox.Credentials.Persistence.Migrations.Sqlite
                         .HasDatabaseName("ix_credentials_pending_grace_ends_grace_ends_at");
 
                     b.ToTable("credentials_pending_grace_ends", (string)null);
+                });
+
+            modelBuilder.Entity("Idunox.Credentials.Verification.IpFinding", b =>
+                {
+                    b.Property<Guid>("KeyId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("key_id");
+
+                    b.Property<string>("Address")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("address");
+
+                    b.Property<DateTime>("FirstSeenAt")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("first_seen_at");
+
+                    b.Property<DateTime>("LastSeenAt")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("last_seen_at");
+
+                    b.Property<long>("Requests")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("requests");
+
+                    b.Property<Guid>("TenantId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("tenant_id");
+
+                    b.HasKey("KeyId", "Address")
+                        .HasName("pk_credentials_ip_findings");
+
+                    b.HasIndex("LastSeenAt")
+                        .HasDatabaseName("ix_credentials_ip_findings_last_seen_at");
+
+                    b.HasIndex("TenantId")
+                        .HasDatabaseName("ix_credentials_ip_findings_tenant_id");
+
+                    b.ToTable("credentials_ip_findings", (string)null);
                 });
 
             modelBuilder.Entity("Idunox.Shared.Outbox.OutboxMessage", b =>
@@ -363,6 +422,16 @@ namespace Idunox.Credentials.Persistence.Migrations.Sqlite
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired()
                         .HasConstraintName("fk_credentials_pending_grace_ends_credentials_api_keys_key_id");
+                });
+
+            modelBuilder.Entity("Idunox.Credentials.Verification.IpFinding", b =>
+                {
+                    b.HasOne("Idunox.Credentials.Keys.ApiKey", null)
+                        .WithMany()
+                        .HasForeignKey("KeyId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_credentials_ip_findings_credentials_api_keys_key_id");
                 });
 #pragma warning restore 612, 618
         }
