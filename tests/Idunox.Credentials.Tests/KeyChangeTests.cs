@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Idunox.Credentials.Tests;
 
@@ -77,6 +78,36 @@ public sealed class KeyChangeTests : IAsyncLifetime
         Assert.Equal(2, audit.Split("key.changed").Length - 1);
         Assert.Contains("name “billing” → “billing sync”; full access → scopes orders:read", audit, StringComparison.Ordinal);
         Assert.Contains($"scopes orders:read → full access; expiry", audit, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Staff_narrow_a_key_on_the_partners_behalf_with_a_reason_and_another_organisations_key_is_not_found()
+    {
+        var partner = await _app.PartnerAsync();
+        var portal = _app.ClientWithToken(await _app.SignInAsync(partner));
+        var (key, credential) = await PartnerApi.CreateAsync(portal, "partner's key");
+        var id = credential.GetProperty("id").GetGuid();
+        var other = await _app.PartnerAsync();
+        var staff = new Idunox.Credentials.Contracts.StaffKeyAction(Guid.NewGuid(), "ticket 4711: only the orders feed", "198.51.100.7");
+
+        await using (var scope = _app.Services.CreateAsyncScope())
+        {
+            var keys = scope.ServiceProvider.GetRequiredService<Idunox.Credentials.Contracts.ITenantKeyAdministration>();
+            var elsewhere = await keys.ChangeAsync(other.Organisation.Id, id, new Idunox.Credentials.Contracts.KeyAccess(["orders:read"]), null, staff, CancellationToken.None);
+            Assert.Equal("key_not_found", elsewhere.Failure?.Code);
+
+            var changed = await keys.ChangeAsync(partner.Organisation.Id, id, new Idunox.Credentials.Contracts.KeyAccess(["orders:read"]),
+                new Idunox.Credentials.Contracts.IpAllowListChange("enforce", ["127.0.0.1"]), staff, CancellationToken.None);
+            Assert.True(changed.Succeeded, changed.Failure?.Message);
+            Assert.Equal(["orders:read"], changed.Value!.Scopes);
+            Assert.Equal("enforce", changed.Value.IpAllowMode);
+        }
+
+        var probe = await PartnerApi.ExpectAsync(await PartnerApi.ProbeAsync(_app, key), HttpStatusCode.OK); // the test's calls come from 127.0.0.1
+        Assert.Equal("restricted", probe.GetProperty("credential").GetProperty("access").GetString());
+        var audit = await portal.GetStringAsync(new Uri("/v1/partner/audit", UriKind.Relative));
+        Assert.Contains("Idunox staff", audit, StringComparison.Ordinal);
+        Assert.Contains("reason: ticket 4711: only the orders feed", audit, StringComparison.Ordinal);
     }
 
     [Theory]

@@ -326,7 +326,7 @@ public sealed class StaffAreaTests(PortalFixture fixture)
                  {
                      ("organisations", "/admin"), ("new-organisation", "/admin/organisations/new"),
                      ("organisation", $"/admin/organisations/{slug}"), ("invite", $"/admin/organisations/{slug}/invite"),
-                     ("revoke-key", $"/admin/organisations/{slug}/keys/{keyId}/revoke"), ("rotate-key", $"/admin/organisations/{slug}/keys/{keyId}/rotate"),
+                     ("revoke-key", $"/admin/organisations/{slug}/keys/{keyId}/revoke"), ("rotate-key", $"/admin/organisations/{slug}/keys/{keyId}/rotate"), ("change-key", $"/admin/organisations/{slug}/keys/{keyId}/change"),
                      ("staff-log", "/admin/actions"), ("jobs", "/admin/jobs"), ("not-found", "/admin/organisations/no-such-organisation"),
                      ("staff", "/admin/staff"), ("staff-invite", "/admin/staff/invite"), ("staff-member", $"/admin/staff/{colleague.User.Id}"),
                      ("account", "/admin/account"),

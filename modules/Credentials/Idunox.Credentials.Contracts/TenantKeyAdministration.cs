@@ -25,6 +25,13 @@ public interface ITenantKeyAdministration
     Task<Outcome<StaffRotation>> RotateAsync(Guid tenantId, Guid keyId, int graceHours, KeyAccess? access, StaffKeyAction action,
         CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Changes what a key may call and where it may be used from, on the partner's behalf, without a new secret (null: that
+    /// part stays). Audited with the reason; a loosening is told to the organisation by e-mail.
+    /// </summary>
+    Task<Outcome<KeyOverview>> ChangeAsync(Guid tenantId, Guid keyId, KeyAccess? access, IpAllowListChange? ipAllowList, StaffKeyAction action,
+        CancellationToken cancellationToken);
+
     /// <summary>The scopes a key can be restricted to now (those the gateway's routes name), with their descriptions.</summary>
     IReadOnlyList<ScopeDescription> Scopes();
 
@@ -103,6 +110,9 @@ public sealed record KeyAccessChoice(KeyAccess? Access, ValidationErrors Errors,
         return new KeyAccessChoice(parsed, errors, access == KeyAccess.RestrictedName, ticked);
     }
 }
+
+/// <summary>A key's IP allow-list: <c>off</c>, <c>report</c> or <c>enforce</c>, and its addresses and CIDR ranges.</summary>
+public sealed record IpAllowListChange(string Mode, IReadOnlyList<string> Entries);
 
 /// <summary>A scope of the data API, as the pages offer it: <c>orders:read</c>, its resource (<c>orders</c>) and what it opens.</summary>
 public sealed record ScopeDescription(string Name, string Resource, string? Description);

@@ -13,7 +13,8 @@ namespace Idunox.Credentials.Keys;
 /// session-wide "current tenant"), through the same use cases as the partner's pages and API.
 /// </summary>
 internal sealed class TenantKeyAdministration(
-    TenantContext tenant, KeyStore store, KeyQueries keys, ListKeys list, RevokeKey revoke, HandOverKey handOver, Gateway.ScopeCatalogue scopes)
+    TenantContext tenant, KeyStore store, KeyQueries keys, ListKeys list, RevokeKey revoke, HandOverKey handOver, Change.ChangeKey change,
+    Gateway.ScopeCatalogue scopes)
     : ITenantKeyAdministration
 {
     public const string StaffActorName = "Idunox staff";
@@ -46,6 +47,15 @@ internal sealed class TenantKeyAdministration(
         return outcome.Value is { } offered
             ? Outcome<StaffRotation>.Ok(new StaffRotation(Overview(offered.Previous, store.Now), Overview(offered.Offer, offered.Previous.Prefix + ApiKeyFormat.Ellipsis)))
             : outcome.Failure!;
+    }
+
+    public async Task<Outcome<KeyOverview>> ChangeAsync(Guid tenantId, Guid keyId, KeyAccess? access, IpAllowListChange? ipAllowList, StaffKeyAction action,
+        CancellationToken cancellationToken)
+    {
+        using var _ = tenant.Use(tenantId);
+        var patch = new Change.KeyPatch(null, access, null, ipAllowList is null ? null : new IpAllowListRequest(ipAllowList.Mode, ipAllowList.Entries));
+        var outcome = await change.RunAsync(keyId, patch, ActorOf(action), action.ClientAddress, cancellationToken, $"reason: {action.Reason}");
+        return outcome.Value is { } key ? Outcome<KeyOverview>.Ok(Overview(key, store.Now)) : outcome.Failure!;
     }
 
     public IReadOnlyList<ScopeDescription> Scopes() => scopes.All();

@@ -96,6 +96,7 @@ internal static class StaffActions
     public const string PasswordResetSent = "user.password_reset_sent";
     public const string KeyRevoked = "key.revoked";
     public const string KeyRotated = "key.rotated";
+    public const string KeyChanged = "key.changed";
     public const string StaffInvited = "staff.invited";
     public const string StaffAdded = "staff.added";
     public const string StaffDisabled = "staff.disabled";
@@ -116,6 +117,7 @@ internal static class StaffActions
         PasswordResetSent => "Sent a password-reset link",
         KeyRevoked => "Revoked a key",
         KeyRotated => "Rotated a key (the partner collects the new one)",
+        KeyChanged => "Changed what a key may call or where it may be used from",
         StaffInvited => "Invited a staff member",
         StaffAdded => "Added a staff member with a password from standard input",
         StaffDisabled => "Disabled a staff member",

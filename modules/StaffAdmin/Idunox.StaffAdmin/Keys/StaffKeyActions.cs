@@ -56,6 +56,27 @@ internal sealed class StaffKeyActions(ITenantKeyAdministration keys, StaffAction
         return result;
     }
 
+    /// <summary>Changes what a key may call and where from, on the partner's behalf, with a reason (the staff log keeps it).</summary>
+    public async Task<Outcome<KeyOverview>> ChangeAsync(StaffActor actor, OrganisationInfo organisation, KeyOverview key, KeyAccessChoice access,
+        IpAllowListChange ipAllowList, string? reason, CancellationToken cancellationToken)
+    {
+        var invalid = StaffActionLog.CheckReason(reason).Merge(access.Errors);
+        if (!invalid.IsValid)
+        {
+            return UseCaseFailure.Invalid(invalid);
+        }
+
+        var result = await keys.ChangeAsync(organisation.Id, key.Id, access.Access, ipAllowList, Action(actor, reason!), cancellationToken);
+        if (result.Value is { } changed)
+        {
+            // What the key is now: its access and where it may be used from.
+            var now = $"{(changed.Scopes is { } scopes ? "scopes " + string.Join(", ", scopes) : "full access")}; IP allow-list {changed.IpAllowMode ?? "off"}";
+            await log.RecordAsync(actor, StaffActions.KeyChanged, organisation.Id, $"{key.Prefix} ({key.Name}): {now}", reason!.Trim(), cancellationToken);
+        }
+
+        return result;
+    }
+
     /// <summary>For the staff log: "; new key: …" when the new key may call other scopes than the old one, else nothing.</summary>
     private static string AccessChange(KeyOverview key, KeyAccess? chosen)
     {

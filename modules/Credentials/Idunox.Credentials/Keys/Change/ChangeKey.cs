@@ -25,7 +25,9 @@ internal sealed class ChangeKey(KeyStore store, ScopeCatalogue scopes, Credentia
     /// <summary>The scopes a key can be restricted to, for the form.</summary>
     public ScopeCatalogue Scopes => scopes;
 
-    public async Task<Outcome<ApiKey>> RunAsync(Guid id, KeyPatch patch, Actor actor, string? clientAddress, CancellationToken cancellationToken)
+    /// <remarks><paramref name="note"/>: added to the audit trail's line (staff give their reason).</remarks>
+    public async Task<Outcome<ApiKey>> RunAsync(Guid id, KeyPatch patch, Actor actor, string? clientAddress, CancellationToken cancellationToken,
+        string? note = null)
     {
         var policy = store.Policy;
         var name = patch.Name?.Trim();
@@ -81,7 +83,7 @@ internal sealed class ChangeKey(KeyStore store, ScopeCatalogue scopes, Credentia
         key.Name = name ?? key.Name;
         key.Scopes = newScopes;
         key.ExpiresAt = patch.ExpiresAt ?? key.ExpiresAt;
-        var text = string.Join("; ", changes);
+        var text = string.Join("; ", note is null ? changes : changes.Append(note));
         store.Audit(AuditActions.KeyChanged, key, now, actor, clientAddress, text.Length <= 500 ? text : text[..499] + "…");
         store.Db.Publish(new ApiKeyChanged(Guid.CreateVersion7(), key.TenantId, now, KeyStore.Reference(key), actor, text, widens, previousExpiry));
         change.Changed(key); // what verification holds of it is stale on every server from now
