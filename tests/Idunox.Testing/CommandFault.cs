@@ -14,13 +14,28 @@ public sealed class CommandFault : DbCommandInterceptor, IDbTransactionIntercept
     private Func<string, bool>? _matches;
     private int _countdown;
     private int _commitCountdown;
+    private readonly AsyncLocal<bool> _armedHere = new();
+    private bool _thisFlowOnly;
 
-    /// <summary>Fails the <paramref name="occurrence"/>-th transaction commit (1 = the next) made through EF Core; later ones commit.</summary>
-    public void FailAtCommit(int occurrence) => _commitCountdown = occurrence;
+    /// <summary>
+    /// Fails the <paramref name="occurrence"/>-th transaction commit (1 = the next) made through EF Core; later ones commit.
+    /// With <paramref name="thisFlowOnly"/>, only commits made by what the caller goes on to run count (an async-local mark
+    /// set here), not a background service's meanwhile.
+    /// </summary>
+    public void FailAtCommit(int occurrence, bool thisFlowOnly = false)
+    {
+        (_commitCountdown, _thisFlowOnly) = (occurrence, thisFlowOnly);
+        _armedHere.Value = true; // this method is not async: the mark stays in the caller's flow and what it starts next
+    }
 
     public ValueTask<InterceptionResult> TransactionCommittingAsync(
         DbTransaction transaction, TransactionEventData eventData, InterceptionResult result, CancellationToken cancellationToken = default)
     {
+        if (_thisFlowOnly && !_armedHere.Value)
+        {
+            return ValueTask.FromResult(result);
+        }
+
         if (Volatile.Read(ref _commitCountdown) > 0 && Interlocked.Decrement(ref _commitCountdown) == 0)
         {
             throw new SimulatedCrashException("the test stopped the work before its transaction committed");
