@@ -112,7 +112,11 @@ public sealed record KeyAccessChoice(KeyAccess? Access, ValidationErrors Errors,
 }
 
 /// <summary>A key's IP allow-list: <c>off</c>, <c>report</c> or <c>enforce</c>, and its addresses and CIDR ranges.</summary>
-public sealed record IpAllowListChange(string Mode, IReadOnlyList<string> Entries);
+public sealed record IpAllowListChange(string Mode, IReadOnlyList<string> Entries)
+{
+    /// <summary>The entries of a form's text box: one a line, or separated by commas or spaces.</summary>
+    public static IReadOnlyList<string> EntriesOf(string? text) => text?.Split(['\n', '\r', ',', ' ', '\t'], StringSplitOptions.RemoveEmptyEntries) ?? [];
+}
 
 /// <summary>A scope of the data API, as the pages offer it: <c>orders:read</c>, its resource (<c>orders</c>) and what it opens.</summary>
 public sealed record ScopeDescription(string Name, string Resource, string? Description);

@@ -79,6 +79,9 @@ internal static class IpAllowLists
 
     public static IReadOnlyList<string> Entries(string? stored) => stored?.Split(' ', StringSplitOptions.RemoveEmptyEntries) ?? [];
 
+    /// <summary>An address as the allow-list sees it: an IPv4-mapped IPv6 address as the IPv4 address it maps.</summary>
+    public static IPAddress Plain(IPAddress address) => address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address;
+
     /// <summary>Whether <paramref name="address"/> (an IPv4-mapped one as IPv4) is in one of <paramref name="networks"/>.</summary>
     public static bool Contains(IReadOnlyList<IPNetwork> networks, IPAddress? address)
     {
@@ -87,10 +90,7 @@ internal static class IpAllowLists
             return false;
         }
 
-        if (address.IsIPv4MappedToIPv6)
-        {
-            address = address.MapToIPv4();
-        }
+        address = Plain(address);
 
         for (var i = 0; i < networks.Count; i++)
         {
@@ -130,11 +130,7 @@ internal static class IpAllowLists
 
     private static IPNetwork Single(IPAddress address)
     {
-        if (address.IsIPv4MappedToIPv6)
-        {
-            address = address.MapToIPv4();
-        }
-
+        address = Plain(address);
         return new IPNetwork(address, address.AddressFamily == AddressFamily.InterNetwork ? 32 : 128);
     }
 

@@ -144,7 +144,7 @@ internal sealed partial class ApiKeyGate(
             {
                 metrics.Verified(IpNotAllowed);
                 LogRefused(logger, IpNotAllowed);
-                var address = http.Connection.RemoteIpAddress is { IsIPv4MappedToIPv6: true } mapped ? mapped.MapToIPv4() : http.Connection.RemoteIpAddress;
+                var address = http.Connection.RemoteIpAddress is { } remote ? Keys.IpAllowLists.Plain(remote) : null;
                 await ApiProblems.WriteAsync(http, StatusCodes.Status403Forbidden, IpNotAllowed, "The API key may not be used from this address.",
                     $"The key's IP allow-list does not include {address}. Add the address in the partner portal, or call from an address on the list.",
                     [new(ClientAddressMember, address?.ToString())]);

@@ -49,7 +49,7 @@ internal sealed class IpFindings
 
     public void Record(ApiKey key, System.Net.IPAddress? address, DateTime now)
     {
-        var text = address is null ? "unknown" : (address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address).ToString();
+        var text = address is null ? "unknown" : IpAllowLists.Plain(address).ToString();
         var noted = _noted;
         if (!noted.TryGetValue((key.Id, text), out var entry))
         {

@@ -33,8 +33,9 @@ internal sealed class StaffKeyActions(ITenantKeyAdministration keys, StaffAction
         return result;
     }
 
-    /// <summary>The scopes a key can be restricted to, for the rotate form.</summary>
-    public IReadOnlyList<ScopeDescription> Scopes() => keys.Scopes();
+    /// <summary>The scopes a key can be restricted to, as the forms' checklist offers them.</summary>
+    public IReadOnlyList<Idunox.Shared.Web.Components.AccessChoice.Option> ScopeOptions() =>
+        [.. keys.Scopes().Select(s => new Idunox.Shared.Web.Components.AccessChoice.Option(s.Name, s.Resource, s.Description))];
 
     /// <remarks><paramref name="access"/>: what the new key may call (null: what the old key may).</remarks>
     public async Task<Outcome<StaffRotation>> RotateAsync(StaffActor actor, OrganisationInfo organisation, KeyOverview key, int? graceHours,
