@@ -20,6 +20,7 @@ internal static class GatewayBench
     private const string Bare = "bare route (no key check)";
     private const string Valid = "gateway, valid key";
     private const string Scoped = "gateway, scoped route";
+    private const string Restricted = "gateway, allow-list, rate limit";
     private const string Revoked = "gateway, revoked key";
 
     public static async Task<int> RunAsync(string[] args)
@@ -45,6 +46,7 @@ internal static class GatewayBench
             var revoked = await api.CreateKeyAsync("gateway revoked");
             await api.RevokeAsync(revoked.Credential.Id);
             var scoped = (await api.CreateKeyAsync("gateway scoped", ["orders:read"])).ApiKey;
+            var restricted = (await api.CreateKeyAsync("gateway restricted", ipAllowList: ProbeBench.AllowListOf50, rateLimit: ProbeBench.UnreachedRateLimit)).ApiKey;
 
             using var client = new HttpClient { Timeout = TimeSpan.FromMinutes(5) };
             Console.WriteLine($"checks: {await CheckAsync(client, upstream.BaseAddress, host.BaseAddress, valid, revoked.ApiKey, scoped)}");
@@ -55,6 +57,7 @@ internal static class GatewayBench
                 (new Leg(Bare, "/v1/bare/bench", null, Expect2xx: true), host.BaseAddress),
                 (new Leg(Valid, "/v1/data/bench", valid, Expect2xx: true), host.BaseAddress),
                 (new Leg(Scoped, "/v1/orders/bench", scoped, Expect2xx: true), host.BaseAddress),
+                (new Leg(Restricted, "/v1/data/bench", restricted, Expect2xx: true), host.BaseAddress),
                 (new Leg(Revoked, "/v1/data/bench", revoked.ApiKey, Expect2xx: false), host.BaseAddress),
             };
 
@@ -66,7 +69,7 @@ internal static class GatewayBench
 
             var results = legs.ToDictionary(l => l.Leg.Name, _ => new List<WrkResult>());
             var calls = legs.ToDictionary(l => l.Leg.Name, _ => (Calls: 0L, Signed: 0L));
-            var ratios = new Dictionary<string, List<double>> { ["gateway / bare"] = [], ["scoped / bare"] = [], ["revoked / bare"] = [], ["bare / direct"] = [] };
+            var ratios = new Dictionary<string, List<double>> { ["gateway / bare"] = [], ["scoped / bare"] = [], ["restricted / bare"] = [], ["revoked / bare"] = [], ["bare / direct"] = [] };
             for (var round = 1; round <= options.Rounds; round++)
             {
                 var order = round % 2 == 1 ? legs : legs.Reverse().ToArray();
@@ -89,6 +92,7 @@ internal static class GatewayBench
 
                 ratios["gateway / bare"].Add(thisRound[Valid] / thisRound[Bare]);
                 ratios["scoped / bare"].Add(thisRound[Scoped] / thisRound[Bare]);
+                ratios["restricted / bare"].Add(thisRound[Restricted] / thisRound[Bare]);
                 ratios["revoked / bare"].Add(thisRound[Revoked] / thisRound[Bare]);
                 ratios["bare / direct"].Add(thisRound[Bare] / thisRound[Direct]);
             }
@@ -103,6 +107,7 @@ internal static class GatewayBench
             report.Add("");
             report.Add(Ratio(ratios, "gateway / bare", "target >= 0.90", r => r >= 0.90));
             report.Add(Ratio(ratios, "scoped / bare", "no target (a scope check on top)", null));
+            report.Add(Ratio(ratios, "restricted / bare", "target >= 0.85 (a 50-entry allow-list and a rate limit on the key)", r => r >= 0.85));
             report.Add(Ratio(ratios, "revoked / bare", "target >= 1.0 with 0 upstream calls", r => r >= 1.0 && calls[Revoked].Calls == 0));
             report.Add(Ratio(ratios, "bare / direct", "no target (what passing through the host costs)", null));
             report.Add(Invariant($"  upstream calls during the revoked leg: {calls[Revoked].Calls}"));

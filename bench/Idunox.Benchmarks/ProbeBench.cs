@@ -56,12 +56,9 @@ internal static class ProbeBench
             await using var host = await BenchHost.StartAsync(options.HostDll, settings, core: 0);
             using var api = await SignInAsync(host.BaseAddress);
             var valid = (await api.CreateKeyAsync("bench valid")).ApiKey;
-            // The worst case of the allow-list check: 50 ranges, the caller's (127.0.0.0/8) last.
-            var fenced = (await api.CreateKeyAsync("bench allow-list", ipAllowList: new
-            {
-                mode = "enforce",
-                entries = Enumerable.Range(0, 49).Select(i => $"10.{i}.0.0/16").Append("127.0.0.0/8").ToArray(),
-            })).ApiKey;
+            // The worst case of the allow-list check (50 ranges, the caller's 127.0.0.0/8 last) and a rate limit counted on
+            // every request (high enough never to refuse one here).
+            var fenced = (await api.CreateKeyAsync("bench allow-list", ipAllowList: AllowListOf50, rateLimit: UnreachedRateLimit)).ApiKey;
             var unknown = ApiKeyFormat.Generate("live");
             const string garbage = "idx_live_this-is-not-a-key";
             await api.ExpectAsync(valid, HttpStatusCode.OK);
@@ -73,7 +70,7 @@ internal static class ProbeBench
             {
                 new("/health/live", "/health/live", null, Expect2xx: true),
                 new("probe, valid key", "/v1/partner-auth-probe", valid, Expect2xx: true),
-                new("probe, valid key, 50-entry allow-list", "/v1/partner-auth-probe", fenced, Expect2xx: true),
+                new("probe, valid key, allow-list, rate limit", "/v1/partner-auth-probe", fenced, Expect2xx: true),
                 new("probe, never-issued key", "/v1/partner-auth-probe", unknown, Expect2xx: false),
                 new("probe, garbage", "/v1/partner-auth-probe", garbage, Expect2xx: false),
             };
@@ -148,6 +145,7 @@ internal static class ProbeBench
             {
                 await using var hostB = await BenchHost.StartAsync(options.HostDll, settings, core: 0);
                 lines.Add(await RevocationAcrossHostsAsync(api, hostB.BaseAddress, options.Revocations));
+                lines.Add(await RateLimitAcrossHostsAsync(api, host.BaseAddress, hostB.BaseAddress));
             }
 
             return lines;
@@ -156,6 +154,67 @@ internal static class ProbeBench
         {
             work.Delete(recursive: true);
         }
+    }
+
+    /// <summary>50 allow-list entries, the caller's (127.0.0.0/8) last: the allow-list check's worst case.</summary>
+    internal static readonly object AllowListOf50 = new
+    {
+        mode = "enforce",
+        entries = Enumerable.Range(0, 49).Select(i => $"10.{i}.0.0/16").Append("127.0.0.0/8").ToArray(),
+    };
+
+    /// <summary>A rate limit every request is counted against, never reached by one core's traffic.</summary>
+    internal static readonly object UnreachedRateLimit = new { perSecond = 100_000, perMinute = 6_000_000 };
+
+    /// <summary>
+    /// Two hosts share a key limited to 200 requests a second; its caller sends 3× that, alternating hosts, for 60 s: the
+    /// requests served against the limit (the overshoot), and each host's part.
+    /// </summary>
+    private static async Task<string> RateLimitAcrossHostsAsync(PartnerApi api, Uri hostA, Uri hostB)
+    {
+        const int limit = 200, seconds = 60, rate = limit * 3;
+        var key = (await api.CreateKeyAsync("rate limited", rateLimit: new { perSecond = limit })).ApiKey;
+        await Task.Delay(TimeSpan.FromSeconds(11)); // two heartbeats (every 5 s): each host has seen the other
+        using var a = new HttpClient { BaseAddress = hostA };
+        using var b = new HttpClient { BaseAddress = hostB };
+        var served = new int[2];
+        var refused = 0;
+        var other = 0;
+        var calls = new List<Task>(rate * seconds);
+        var clock = Stopwatch.StartNew();
+        for (var i = 0; i < rate * seconds; i++)
+        {
+            var due = TimeSpan.FromSeconds((double)i / rate);
+            if (due > clock.Elapsed)
+            {
+                await Task.Delay(due - clock.Elapsed);
+            }
+
+            var side = i % 2;
+            calls.Add(Task.Run(async () =>
+            {
+                using var answer = await ProbeAsync(side == 0 ? a : b, key);
+                switch (answer.StatusCode)
+                {
+                    case HttpStatusCode.OK:
+                        Interlocked.Increment(ref served[side]);
+                        break;
+                    case HttpStatusCode.TooManyRequests:
+                        Interlocked.Increment(ref refused);
+                        break;
+                    default:
+                        Interlocked.Increment(ref other);
+                        break;
+                }
+            }));
+        }
+
+        await Task.WhenAll(calls);
+        var elapsed = clock.Elapsed.TotalSeconds;
+        var total = served[0] + served[1];
+        var allowed = limit * Math.Ceiling(elapsed); // every clock second the run touched
+        return string.Create(CultureInfo.InvariantCulture,
+            $"  rate limit {limit}/s shared by two hosts, {rate}/s sent for {elapsed:0.0} s: served {total} ({total / elapsed:0.0}/s; host A {served[0]}, host B {served[1]}), refused 429 {refused}, other {other}; overshoot {(total / allowed) - 1:+0.0%;-0.0%} of the limit over the seconds touched");
     }
 
     /// <summary>Create on A, use on B (so B caches it), revoke on A, then ask B until it refuses: the time B still accepted it.</summary>
@@ -577,9 +636,9 @@ internal sealed class PartnerApi(Uri baseAddress) : IDisposable
     }
 
     /// <summary>A key valid 30 days, with full access or restricted to <paramref name="scopes"/>.</summary>
-    public async Task<Created> CreateKeyAsync(string name, string[]? scopes = null, object? ipAllowList = null)
+    public async Task<Created> CreateKeyAsync(string name, string[]? scopes = null, object? ipAllowList = null, object? rateLimit = null)
     {
-        using var answer = await _client.PostAsJsonAsync("/v1/partner/credentials", new { name, expiresInDays = 30, scopes, ipAllowList });
+        using var answer = await _client.PostAsJsonAsync("/v1/partner/credentials", new { name, expiresInDays = 30, scopes, ipAllowList, rateLimit });
         answer.EnsureSuccessStatusCode();
         return (await answer.Content.ReadFromJsonAsync<Created>(JsonSerializerOptions.Web))!;
     }

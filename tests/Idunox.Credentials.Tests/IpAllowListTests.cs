@@ -27,13 +27,7 @@ public sealed class IpAllowListTests : IAsyncLifetime
         File.Delete(_database);
     }
 
-    private Task<HttpResponseMessage> ProbeFromAsync(string key, string address)
-    {
-        var request = new HttpRequestMessage(HttpMethod.Get, "/v1/partner-auth-probe");
-        request.Headers.Add("X-Api-Key", key);
-        request.Headers.Add(IdunoxApp.ClientAddressHeader, address);
-        return _app.CreateClient().SendAsync(request);
-    }
+    private Task<HttpResponseMessage> ProbeFromAsync(string key, string address) => PartnerApi.ProbeAsync(_app, key, address);
 
     [Theory]
     [InlineData("203.0.113.0", true)]   // the range's first address

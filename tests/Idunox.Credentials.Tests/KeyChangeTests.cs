@@ -93,14 +93,16 @@ public sealed class KeyChangeTests : IAsyncLifetime
         await using (var scope = _app.Services.CreateAsyncScope())
         {
             var keys = scope.ServiceProvider.GetRequiredService<Idunox.Credentials.Contracts.ITenantKeyAdministration>();
-            var elsewhere = await keys.ChangeAsync(other.Organisation.Id, id, new Idunox.Credentials.Contracts.KeyAccess(["orders:read"]), null, staff, CancellationToken.None);
+            var elsewhere = await keys.ChangeAsync(other.Organisation.Id, id, new Idunox.Credentials.Contracts.KeyAccess(["orders:read"]), null, null, staff, CancellationToken.None);
             Assert.Equal("key_not_found", elsewhere.Failure?.Code);
 
             var changed = await keys.ChangeAsync(partner.Organisation.Id, id, new Idunox.Credentials.Contracts.KeyAccess(["orders:read"]),
-                new Idunox.Credentials.Contracts.IpAllowListChange("enforce", ["127.0.0.1"]), staff, CancellationToken.None);
+                new Idunox.Credentials.Contracts.IpAllowListChange("enforce", ["127.0.0.1"]), new Idunox.Credentials.Contracts.KeyRateLimit(null, 600),
+                staff, CancellationToken.None);
             Assert.True(changed.Succeeded, changed.Failure?.Message);
             Assert.Equal(["orders:read"], changed.Value!.Scopes);
             Assert.Equal("enforce", changed.Value.IpAllowMode);
+            Assert.Equal(new Idunox.Credentials.Contracts.KeyRateLimit(null, 600), changed.Value.RateLimit);
         }
 
         var probe = await PartnerApi.ExpectAsync(await PartnerApi.ProbeAsync(_app, key), HttpStatusCode.OK); // the test's calls come from 127.0.0.1

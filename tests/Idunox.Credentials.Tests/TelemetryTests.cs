@@ -31,12 +31,12 @@ public sealed class TelemetryTests
     {
         await using var database = await TestPostgres.CreateDatabaseAsync();
         var metrics = new List<MetricSnapshot>();
-        var spans = new List<Activity>();
+        var exported = new LockedCollection<Activity>(); // background work (heartbeats) adds spans while the test reads them
         await using var app = IdunoxApp.OnPostgres(database, extra: new Dictionary<string, string?> { ["Telemetry:Enabled"] = "true" });
         app.TestServices.Add(services =>
         {
             services.ConfigureOpenTelemetryMeterProvider(b => b.AddInMemoryExporter(metrics));
-            services.ConfigureOpenTelemetryTracerProvider(b => b.AddInMemoryExporter(spans));
+            services.ConfigureOpenTelemetryTracerProvider(b => b.AddInMemoryExporter(exported));
         });
         var session = await PartnerSession.StartAsync(app);
 
@@ -108,6 +108,7 @@ public sealed class TelemetryTests
         Assert.Equal(["change", "job", "kind", "module", "outcome", "reason", "result", "who"], tagged);
 
         // Traces: a portal request with its SQL commands inside it, the data API, and a job run.
+        var spans = exported.Snapshot();
         var create = Assert.Single(spans, s => s.Source.Name == "Microsoft.AspNetCore" && s.DisplayName == "POST /v1/partner/credentials/");
         Assert.Contains(spans, s => s.Source.Name == "Npgsql" && s.TraceId == create.TraceId);
         Assert.Contains(spans, s => s.Source.Name == "Microsoft.AspNetCore" && s.DisplayName == "GET /v1/partner-auth-probe" && s.GetTagItem("http.response.status_code") is 200);
@@ -282,3 +283,69 @@ public sealed class TelemetryTests
         }
     }
 }
+
+/// <summary>A collection the exporter adds to from any thread, read by the test as a snapshot.</summary>
+internal sealed class LockedCollection<T> : ICollection<T>
+{
+    private readonly List<T> _items = [];
+
+    public int Count
+    {
+        get
+        {
+            lock (_items)
+            {
+                return _items.Count;
+            }
+        }
+    }
+
+    public bool IsReadOnly => false;
+
+    public IReadOnlyList<T> Snapshot()
+    {
+        lock (_items)
+        {
+            return [.. _items];
+        }
+    }
+
+    public void Add(T item)
+    {
+        lock (_items)
+        {
+            _items.Add(item);
+        }
+    }
+
+    public void Clear()
+    {
+        lock (_items)
+        {
+            _items.Clear();
+        }
+    }
+
+    public bool Contains(T item) => Snapshot().Contains(item);
+
+    public void CopyTo(T[] array, int arrayIndex)
+    {
+        lock (_items)
+        {
+            _items.CopyTo(array, arrayIndex);
+        }
+    }
+
+    public bool Remove(T item)
+    {
+        lock (_items)
+        {
+            return _items.Remove(item);
+        }
+    }
+
+    public IEnumerator<T> GetEnumerator() => Snapshot().GetEnumerator();
+
+    System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
+}
+

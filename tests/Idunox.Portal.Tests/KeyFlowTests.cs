@@ -167,6 +167,38 @@ public sealed class KeyFlowTests(PortalFixture fixture)
     }
 
     [Fact]
+    public async Task A_partner_gives_a_key_a_rate_limit_a_wrong_number_is_named_beside_its_box_and_the_limit_holds_at_once()
+    {
+        var partner = await fixture.App.PartnerAsync();
+        var page = await fixture.NewPageAsync();
+        await page.SignInAsync(partner);
+        var key = await page.CreateKeyAsync("price feed");
+        await page.GotoAsync("/partner/keys");
+        await page.KeyRow("price feed").GetByRole(AriaRole.Link, new() { Name = "Change price feed" }).ClickAsync();
+
+        await page.GetByLabel("Requests a second").FillAsync("0");
+        await page.GetByLabel("Requests a minute").FillAsync("600");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Save changes" }).ClickAsync();
+        await Expect(page.Locator("#rate-second-error")).ToContainTextAsync("whole number from 1");
+        await Expect(page.GetByLabel("Requests a minute")).ToHaveValueAsync("600"); // what was typed stays
+        foreach (var (theme, width) in new[] { ("dark", 1280), ("light", 375) })
+        {
+            await page.SetViewportSizeAsync(width, 900);
+            await page.EvaluateAsync($"() => document.documentElement.setAttribute('data-theme', '{theme}')");
+            await Axe.AssertAccessibleAsync(page, $"change key: rate limit error ({theme}, {width} px)");
+            await Screens.SaveAsync(page, $"change-key-rate-limit-{theme}-{width}");
+        }
+
+        await page.GetByLabel("Requests a second").FillAsync("1");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Save changes" }).ClickAsync();
+        await Expect(page.GetByText("Key changed.")).ToBeVisibleAsync();
+        await Expect(page.GetByLabel("Requests a second")).ToHaveValueAsync("1");
+
+        Assert.Equal(HttpStatusCode.OK, (await fixture.ProbeAsync(key)).StatusCode);
+        Assert.Equal(HttpStatusCode.TooManyRequests, (await fixture.ProbeAsync(key)).StatusCode); // the test's clock stands still
+    }
+
+    [Fact]
     public async Task Every_step_works_with_JavaScript_switched_off()
     {
         var partner = await fixture.App.PartnerAsync();

@@ -294,6 +294,29 @@ public sealed class StaffAreaTests(PortalFixture fixture)
         await Expect(jobs.Locator("table.list tbody tr", new() { HasText = "grace-sweep" })).Not.ToContainTextAsync("not run yet");
     }
 
+    [Fact]
+    public async Task Staff_give_a_partners_key_a_rate_limit_with_a_reason_and_it_holds_on_the_data_API_at_once()
+    {
+        var partner = await fixture.App.PartnerAsync();
+        var keyPage = await fixture.NewPageAsync();
+        var key = await keyPage.SignInThenCreateKeyAsync(partner, "bulk export");
+        var keyId = await fixture.ScalarAsync<Guid>($"SELECT id FROM credentials.api_keys WHERE tenant_id = '{partner.Organisation.Id}' LIMIT 1");
+        var (_, page, _) = await fixture.SignedInStaffAsync();
+        await page.GotoAsync($"/admin/organisations/{partner.Organisation.Slug}/keys/{keyId}/change");
+
+        await page.GetByLabel("Requests a minute").FillAsync("2");
+        await page.GetByLabel("Reason").FillAsync("Ticket OPS-88: the export floods the data API");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Save changes" }).ClickAsync();
+        await Expect(page.GetByText("Key changed.")).ToBeVisibleAsync();
+        await Expect(page.GetByLabel("Requests a minute")).ToHaveValueAsync("2");
+
+        Assert.Equal(System.Net.HttpStatusCode.OK, (await fixture.ProbeAsync(key)).StatusCode);
+        Assert.Equal(System.Net.HttpStatusCode.OK, (await fixture.ProbeAsync(key)).StatusCode);
+        Assert.Equal(System.Net.HttpStatusCode.TooManyRequests, (await fixture.ProbeAsync(key)).StatusCode);
+        await page.GotoAsync("/admin/actions");
+        await Expect(page.GetByText("rate limit 2 a minute").First).ToBeVisibleAsync();
+    }
+
     [Theory]
     [InlineData("light")]
     [InlineData("dark")]

@@ -48,13 +48,18 @@ public static class PartnerApi
         (await ExpectAsync(await portal.GetAsync(new Uri("/v1/partner/credentials", UriKind.Relative)), HttpStatusCode.OK))
             .GetProperty("items").EnumerateArray().ToList();
 
-    /// <summary>The data API's probe with a key (or none), as an integration calls it.</summary>
-    public static Task<HttpResponseMessage> ProbeAsync(IdunoxApp app, string? apiKey)
+    /// <summary>The data API's probe with a key (or none), as an integration calls it; from <paramref name="clientAddress"/> when one is given.</summary>
+    public static Task<HttpResponseMessage> ProbeAsync(IdunoxApp app, string? apiKey, string? clientAddress = null)
     {
         var request = new HttpRequestMessage(HttpMethod.Get, new Uri("/v1/partner-auth-probe", UriKind.Relative));
         if (apiKey is not null)
         {
             request.Headers.TryAddWithoutValidation("X-Api-Key", apiKey);
+        }
+
+        if (clientAddress is not null)
+        {
+            request.Headers.Add(IdunoxApp.ClientAddressHeader, clientAddress);
         }
 
         return app.CreateClient().SendAsync(request);

@@ -29,8 +29,8 @@ public interface ITenantKeyAdministration
     /// Changes what a key may call and where it may be used from, on the partner's behalf, without a new secret (null: that
     /// part stays). Audited with the reason; a loosening is told to the organisation by e-mail.
     /// </summary>
-    Task<Outcome<KeyOverview>> ChangeAsync(Guid tenantId, Guid keyId, KeyAccess? access, IpAllowListChange? ipAllowList, StaffKeyAction action,
-        CancellationToken cancellationToken);
+    Task<Outcome<KeyOverview>> ChangeAsync(Guid tenantId, Guid keyId, KeyAccess? access, IpAllowListChange? ipAllowList, KeyRateLimit? rateLimit,
+        StaffKeyAction action, CancellationToken cancellationToken);
 
     /// <summary>The scopes a key can be restricted to now (those the gateway's routes name), with their descriptions.</summary>
     IReadOnlyList<ScopeDescription> Scopes();
@@ -50,7 +50,7 @@ public sealed record StaffKeyAction(Guid StaffUserId, string Reason, string? Cli
 public sealed record KeyOverview(
     Guid Id, string Name, string Prefix, string Status, DateTime CreatedAt, string CreatedBy, DateTime ExpiresAt, int? ExpiresInDays,
     DateTime? GraceEndsAt, DateTime? RevokedAt, DateTime? LastUsedAt, bool Rotatable, bool Usable, Guid? ReplacedById, DateTime EndsAt,
-    IReadOnlyList<string>? Scopes, string? IpAllowMode = null, IReadOnlyList<string>? IpAllowEntries = null)
+    IReadOnlyList<string>? Scopes, string? IpAllowMode = null, IReadOnlyList<string>? IpAllowEntries = null, KeyRateLimit? RateLimit = null)
 {
     /// <summary>Whether the key may call every route (no scopes chosen).</summary>
     public bool FullAccess => Scopes is null;
@@ -116,6 +116,35 @@ public sealed record IpAllowListChange(string Mode, IReadOnlyList<string> Entrie
 {
     /// <summary>The entries of a form's text box: one a line, or separated by commas or spaces.</summary>
     public static IReadOnlyList<string> EntriesOf(string? text) => text?.Split(['\n', '\r', ',', ' ', '\t'], StringSplitOptions.RemoveEmptyEntries) ?? [];
+}
+
+/// <summary>
+/// A key's rate limit: at most <see cref="PerSecond"/> requests a second and <see cref="PerMinute"/> a minute, for the key as
+/// a whole across every server (null: no limit of that kind; both null: <see cref="None"/>).
+/// </summary>
+public sealed record KeyRateLimit(int? PerSecond = null, int? PerMinute = null)
+{
+    public static readonly KeyRateLimit None = new(null, null);
+
+    [System.Text.Json.Serialization.JsonIgnore]
+    public bool IsNone => PerSecond is null && PerMinute is null;
+
+    /// <summary>For people: "50 a second, 2000 a minute", or "no rate limit".</summary>
+    public override string ToString() => (PerSecond, PerMinute) switch
+    {
+        (null, null) => "no rate limit",
+        ({ } s, null) => $"{s} a second",
+        (null, { } m) => $"{m} a minute",
+        ({ } s, { } m) => $"{s} a second, {m} a minute",
+    };
+
+    /// <summary>A form's two number boxes (blank: no limit of that kind; anything but a whole number is 0, which the rule refuses).</summary>
+    public static KeyRateLimit FromForm(string? perSecond, string? perMinute) => new(Number(perSecond), Number(perMinute));
+
+    private static int? Number(string? text) =>
+        string.IsNullOrWhiteSpace(text) ? null
+        : int.TryParse(text.Trim(), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var value) ? value
+        : 0;
 }
 
 /// <summary>A scope of the data API, as the pages offer it: <c>orders:read</c>, its resource (<c>orders</c>) and what it opens.</summary>

@@ -77,6 +77,12 @@ public sealed class CredentialsModule : IModule
         builder.Services.AddHostedService<VerificationListener>();
         builder.Services.AddSingleton<Idunox.Identity.Contracts.IOrganisationStatusHandler, OrganisationStatusEviction>();
         builder.Services.AddSingleton<KeyRefusalLimiter>();
+        builder.Services.AddOptions<RateLimitOptions>().Bind(builder.Configuration.GetSection(RateLimitOptions.SectionName))
+            .Validate(o => o.HeartbeatSeconds is >= 1 and <= 60 && o.MissedBeats is >= 2 and <= 10,
+                "Credentials:RateLimits: HeartbeatSeconds is 1 to 60 and MissedBeats 2 to 10.").ValidateOnStart();
+        builder.Services.AddSingleton<LiveHosts>();
+        builder.Services.AddHostedService(s => s.GetRequiredService<LiveHosts>());
+        builder.Services.AddSingleton<KeyRateLimiter>();
         builder.Services.AddSingleton<ApiKeyGate>();
         builder.Services.AddSingleton<ApiKeyRefusals>();
         builder.AddGateway();

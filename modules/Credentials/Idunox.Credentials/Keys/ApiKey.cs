@@ -1,3 +1,4 @@
+using Idunox.Credentials.Contracts;
 using Idunox.Shared.Persistence;
 
 namespace Idunox.Credentials.Keys;
@@ -103,6 +104,22 @@ internal sealed class ApiKey : ITenantOwned
 
     /// <summary>Whether a request from <paramref name="address"/> is inside the allow-list (always, when there is none).</summary>
     public bool AllowsAddress(System.Net.IPAddress? address) => IpAllowMode is null || IpAllowLists.Contains(AllowedNetworks, address);
+
+    /// <summary>At most this many requests a second, for the key as a whole (null: no such limit).</summary>
+    public int? RateLimitPerSecond { get; set; }
+
+    /// <summary>At most this many requests a minute, for the key as a whole (null: no such limit).</summary>
+    public int? RateLimitPerMinute { get; set; }
+
+    /// <summary>Whether requests with the key are counted against a limit.</summary>
+    public bool HasRateLimit => RateLimitPerSecond is not null || RateLimitPerMinute is not null;
+
+    /// <summary>The key's rate limit (<see cref="KeyRateLimit.None"/> when it has none).</summary>
+    public KeyRateLimit RateLimit
+    {
+        get => RateLimitPerSecond is null && RateLimitPerMinute is null ? KeyRateLimit.None : new KeyRateLimit(RateLimitPerSecond, RateLimitPerMinute);
+        set => (RateLimitPerSecond, RateLimitPerMinute) = (value.PerSecond, value.PerMinute);
+    }
 
     /// <summary>The stored form of a choice of scopes: null for full access, else sorted and separated by spaces.</summary>
     public static string? StoredScopes(IReadOnlyCollection<string>? scopes) =>

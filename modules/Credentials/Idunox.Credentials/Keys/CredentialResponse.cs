@@ -1,3 +1,5 @@
+using Idunox.Credentials.Contracts;
+
 namespace Idunox.Credentials.Keys;
 
 /// <summary>
@@ -20,7 +22,8 @@ internal sealed record CredentialResponse(
     Guid? ReplacedById,
     string Access,
     IReadOnlyList<string> Scopes,
-    IpAllowListResponse IpAllowList)
+    IpAllowListResponse IpAllowList,
+    KeyRateLimit? RateLimit)
 {
     public static CredentialResponse From(ApiKey key, DateTime now, int expiringThresholdDays)
     {
@@ -41,7 +44,8 @@ internal sealed record CredentialResponse(
             key.ReplacedById,
             key.Scopes is null ? KeyScopes.Full : KeyScopes.Restricted,
             key.ScopeList ?? [],
-            new IpAllowListResponse(key.IpAllowMode ?? IpAllowLists.Off, IpAllowLists.Entries(key.IpAllowList)));
+            new IpAllowListResponse(key.IpAllowMode ?? IpAllowLists.Off, IpAllowLists.Entries(key.IpAllowList)),
+            key.RateLimit is { IsNone: false } limit ? limit : null);
     }
 }
 

@@ -75,7 +75,7 @@ internal static class KeyEndpoints
             .ProducesProblems(StatusCodes.Status409Conflict, Change.ChangeKey.KeyNotChangeable)
             .ProducesProblems(StatusCodes.Status413PayloadTooLarge, ProblemCodes.PayloadTooLarge)
             .ProducesProblems(StatusCodes.Status415UnsupportedMediaType, ProblemCodes.UnsupportedMediaType)
-            .WithExamples(new Change.CredentialPatchRequest("billing sync", Scopes: ["orders:read"]), new { Credential = KeyExamples.Credential });
+            .WithExamples(new { name = "billing sync", scopes = new[] { "orders:read" }, rateLimit = new { perSecond = 50, perMinute = 2000 } }, new { Credential = KeyExamples.Credential });
         keys.MapPost("/{id}/revoke", RevokeKey.Handle).WithName("RevokeCredential")
             .WithSummary("Revoke a key: it stops working at once, also during grace. Revoking twice changes nothing.")
             .ProducesProblems(StatusCodes.Status404NotFound, KeyFailures.KeyNotFoundCode)
@@ -110,7 +110,7 @@ internal static class KeyExamples
     public static readonly CredentialResponse Credential = new(
         Guid.Parse("0193a1b2-7c4d-7e5f-8a9b-0c1d2e3f4a5b"), "orders feed", "idx_live_Ab12Cd34…", ApiKeyStatus.Active, Created,
         "it@partner.example", Created.AddDays(90), 90, null, null, null, null, null, KeyScopes.Restricted, ["orders:read"],
-        new IpAllowListResponse(IpAllowLists.Enforce, ["203.0.113.0/24", "2001:db8::/48"]));
+        new IpAllowListResponse(IpAllowLists.Enforce, ["203.0.113.0/24", "2001:db8::/48"]), new Contracts.KeyRateLimit(50, 2000));
 
     public static readonly CredentialResponse InGrace = Credential with
     {

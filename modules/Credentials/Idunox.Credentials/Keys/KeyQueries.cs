@@ -37,7 +37,8 @@ internal static class KeyView
         var status = key.StatusAt(now, expiringThresholdDays);
         return new KeyOverview(key.Id, key.Name, key.Prefix + ApiKeyFormat.Ellipsis, status.ToString().ToLowerInvariant(), key.CreatedAt, key.CreatedBy,
             key.ExpiresAt, key.ExpiresInDays(now, status), key.GraceEndsAt, key.RevokedAt, key.LastUsedAt, status.IsRotatable(), status.IsUsable(),
-            key.ReplacedById, key.EffectiveEnd(), key.ScopeList, key.IpAllowMode, IpAllowLists.Entries(key.IpAllowList));
+            key.ReplacedById, key.EffectiveEnd(), key.ScopeList, key.IpAllowMode, IpAllowLists.Entries(key.IpAllowList),
+            key.RateLimit);
     }
 }
 

@@ -49,11 +49,12 @@ internal sealed class TenantKeyAdministration(
             : outcome.Failure!;
     }
 
-    public async Task<Outcome<KeyOverview>> ChangeAsync(Guid tenantId, Guid keyId, KeyAccess? access, IpAllowListChange? ipAllowList, StaffKeyAction action,
-        CancellationToken cancellationToken)
+    public async Task<Outcome<KeyOverview>> ChangeAsync(Guid tenantId, Guid keyId, KeyAccess? access, IpAllowListChange? ipAllowList, KeyRateLimit? rateLimit,
+        StaffKeyAction action, CancellationToken cancellationToken)
     {
         using var _ = tenant.Use(tenantId);
-        var patch = new Change.KeyPatch(null, access, null, ipAllowList is null ? null : new IpAllowListRequest(ipAllowList.Mode, ipAllowList.Entries));
+        var patch = new Change.KeyPatch(null, access, null, ipAllowList is null ? null : new IpAllowListRequest(ipAllowList.Mode, ipAllowList.Entries),
+            rateLimit);
         var outcome = await change.RunAsync(keyId, patch, ActorOf(action), action.ClientAddress, cancellationToken, $"reason: {action.Reason}");
         return outcome.Value is { } key ? Outcome<KeyOverview>.Ok(Overview(key, store.Now)) : outcome.Failure!;
     }

@@ -26,6 +26,8 @@ internal abstract class CredentialsDbContext(DbContextOptions options, ITenantCo
 
     public DbSet<Verification.IpFinding> IpFindings => Set<Verification.IpFinding>();
 
+    public DbSet<Verification.LiveHost> LiveHosts => Set<Verification.LiveHost>();
+
     protected override void BuildModel(ModelBuilder modelBuilder)
     {
         modelBuilder.Entity<ApiKey>(k =>
@@ -43,6 +45,8 @@ internal abstract class CredentialsDbContext(DbContextOptions options, ITenantCo
             k.Property(x => x.IpAllowMode).HasMaxLength(8);
             k.Property(x => x.IpAllowList).HasMaxLength(IpAllowLists.MaxStoredLength);
             k.Ignore(x => x.AllowedNetworks);
+            k.Ignore(x => x.RateLimit);
+            k.Ignore(x => x.HasRateLimit);
             // The database itself refuses a second successor of one key: concurrent rotations cannot both win.
             k.HasIndex(x => x.RotatedFromId).IsUnique().HasFilter("\"rotated_from_id\" IS NOT NULL"); // partial: most keys have no predecessor
             k.HasIndex(x => new { x.TenantId, x.CreatedAt });
@@ -98,6 +102,14 @@ internal abstract class CredentialsDbContext(DbContextOptions options, ITenantCo
             f.Property(x => x.Address).HasMaxLength(64);
             f.HasOne<ApiKey>().WithMany().HasForeignKey(x => x.KeyId).OnDelete(DeleteBehavior.Cascade);
             f.HasIndex(x => x.LastSeenAt); // the retention job's purge
+        });
+
+        // The servers running now, by their heartbeats: keys' rate limits are shared among them.
+        modelBuilder.Entity<Verification.LiveHost>(h =>
+        {
+            h.ToTable("live_hosts");
+            h.HasKey(x => x.Id);
+            h.Property(x => x.Name).HasMaxLength(200);
         });
 
         modelBuilder.AddOutbox();

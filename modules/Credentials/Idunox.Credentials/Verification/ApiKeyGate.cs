@@ -36,8 +36,8 @@ internal static class DataApi
 }
 
 internal sealed partial class ApiKeyGate(
-    ApiKeyVerifier verifier, KeyRefusalLimiter limiter, ApiKeyRefusals refusals, IpFindings findings, TimeProvider clock, CredentialsMetrics metrics,
-    ILogger<ApiKeyGate> logger)
+    ApiKeyVerifier verifier, KeyRefusalLimiter limiter, ApiKeyRefusals refusals, IpFindings findings, KeyRateLimiter rates, TimeProvider clock,
+    CredentialsMetrics metrics, ILogger<ApiKeyGate> logger)
 {
     /// <summary>The answer to an address past its refusal limit (429, the code sign-in uses too).</summary>
     public const string TooManyAttempts = "too_many_attempts";
@@ -50,6 +50,14 @@ internal sealed partial class ApiKeyGate(
 
     /// <summary>A valid key used from outside its enforced IP allow-list: 403, never forwarded.</summary>
     public const string IpNotAllowed = "api_key_ip_not_allowed";
+
+    /// <summary>A valid key past its rate limit: 429 with <c>Retry-After</c>, never forwarded.</summary>
+    public const string RateLimited = "rate_limited";
+
+    /// <summary>The IETF draft's fields: the key's limits, and what is left of them.</summary>
+    public const string RateLimitPolicyHeader = "RateLimit-Policy";
+
+    public const string RateLimitHeader = "RateLimit";
 
     /// <summary>The problem's extension member naming the scope the route needs.</summary>
     public const string RequiredScopeMember = "requiredScope";
@@ -152,6 +160,24 @@ internal sealed partial class ApiKeyGate(
             }
 
             findings.Record(verification.Key, http.Connection.RemoteIpAddress, clock.GetUtcNow().UtcDateTime); // report only: served
+        }
+
+        if (verification.Succeeded && verification.Key!.HasRateLimit)
+        {
+            var decision = rates.Acquire(verification.Key);
+            var (policy, state) = decision.Fields(verification.Key);
+            http.Response.Headers[RateLimitPolicyHeader] = policy;
+            http.Response.Headers[RateLimitHeader] = state;
+            if (!decision.Allowed)
+            {
+                metrics.Verified(RateLimited);
+                LogRefused(logger, RateLimited);
+                var seconds = decision.RetryAfterSeconds;
+                http.Response.Headers.RetryAfter = seconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+                await ApiProblems.WriteAsync(http, StatusCodes.Status429TooManyRequests, RateLimited, "Too many requests with this API key.",
+                    $"The key allows {verification.Key.RateLimit}. Try again in {seconds} {(seconds == 1 ? "second" : "seconds")}, or raise the key's rate limit in the partner portal.");
+                return null;
+            }
         }
 
         metrics.Verified(verification.Code ?? Accepted);

@@ -57,9 +57,9 @@ internal sealed class StaffKeyActions(ITenantKeyAdministration keys, StaffAction
         return result;
     }
 
-    /// <summary>Changes what a key may call and where from, on the partner's behalf, with a reason (the staff log keeps it).</summary>
+    /// <summary>Changes what a key may call, where from and how often, on the partner's behalf, with a reason (the staff log keeps it).</summary>
     public async Task<Outcome<KeyOverview>> ChangeAsync(StaffActor actor, OrganisationInfo organisation, KeyOverview key, KeyAccessChoice access,
-        IpAllowListChange ipAllowList, string? reason, CancellationToken cancellationToken)
+        IpAllowListChange ipAllowList, KeyRateLimit rateLimit, string? reason, CancellationToken cancellationToken)
     {
         var invalid = StaffActionLog.CheckReason(reason).Merge(access.Errors);
         if (!invalid.IsValid)
@@ -67,11 +67,12 @@ internal sealed class StaffKeyActions(ITenantKeyAdministration keys, StaffAction
             return UseCaseFailure.Invalid(invalid);
         }
 
-        var result = await keys.ChangeAsync(organisation.Id, key.Id, access.Access, ipAllowList, Action(actor, reason!), cancellationToken);
+        var result = await keys.ChangeAsync(organisation.Id, key.Id, access.Access, ipAllowList, rateLimit, Action(actor, reason!), cancellationToken);
         if (result.Value is { } changed)
         {
-            // What the key is now: its access and where it may be used from.
-            var now = $"{(changed.Scopes is { } scopes ? "scopes " + string.Join(", ", scopes) : "full access")}; IP allow-list {changed.IpAllowMode ?? "off"}";
+            // What the key is now: its access, where it may be used from and how often.
+            var now = $"{(changed.Scopes is { } scopes ? "scopes " + string.Join(", ", scopes) : "full access")}; IP allow-list {changed.IpAllowMode ?? "off"}; " +
+                      (changed.RateLimit is { IsNone: false } limit ? $"rate limit {limit}" : "no rate limit");
             await log.RecordAsync(actor, StaffActions.KeyChanged, organisation.Id, $"{key.Prefix} ({key.Name}): {now}", reason!.Trim(), cancellationToken);
         }
 

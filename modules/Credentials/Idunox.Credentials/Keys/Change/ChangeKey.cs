@@ -33,6 +33,10 @@ internal sealed class ChangeKey(KeyStore store, ScopeCatalogue scopes, Credentia
         var name = patch.Name?.Trim();
         var errors = (name is null ? new ValidationErrors() : KeyNames.Validate(name)).Merge(scopes.Check(patch.Access));
         var ip = patch.IpAllowList is { } list ? IpAllowLists.Parse(list.Mode, list.Entries, errors) : ((string?, string?)?)null;
+        if (patch.RateLimit is { } rateLimit)
+        {
+            RateLimits.Check(rateLimit, errors);
+        }
         if (!errors.IsValid)
         {
             return UseCaseFailure.Invalid(errors);
@@ -72,6 +76,13 @@ internal sealed class ChangeKey(KeyStore store, ScopeCatalogue scopes, Credentia
             widens |= key.IpAllowMode == IpAllowLists.Enforce &&
                       (ipMode != IpAllowLists.Enforce || IpAllowLists.Entries(ipEntries).Except(IpAllowLists.Entries(key.IpAllowList)).Any());
             (key.IpAllowMode, key.IpAllowList) = (ipMode, ipEntries);
+        }
+
+        if (patch.RateLimit is { } limit && limit != key.RateLimit)
+        {
+            changes.Add($"rate limit {key.RateLimit} → {limit}");
+            widens |= RateLimits.Widens(key.RateLimit, limit);
+            key.RateLimit = limit;
         }
 
         if (changes.Count == 0)
@@ -124,7 +135,8 @@ internal sealed class ChangeKey(KeyStore store, ScopeCatalogue scopes, Credentia
 
     /// <summary>
     /// <c>PATCH /v1/partner/credentials/{id}</c>: a JSON merge patch (RFC 7396) of <c>name</c>, <c>access</c>, <c>scopes</c>
-    /// (an array, or null for full access) and <c>expiresAt</c>; a member left out stays as it is, an unknown member is a 400 naming it.
+    /// (an array, or null for full access), <c>expiresAt</c>, <c>ipAllowList</c> and <c>rateLimit</c> (null: none); a member
+    /// left out stays as it is, an unknown member is a 400 naming it.
     /// </summary>
     internal static async Task<Results<Ok<CredentialEnvelope>, ProblemHttpResult>> Handle(
         string id, HttpContext http, ChangeKey changeKey, KeyStore store, CancellationToken ct)
@@ -160,12 +172,12 @@ internal sealed class ChangeKey(KeyStore store, ScopeCatalogue scopes, Credentia
 
 /// <summary>
 /// What a merge patch asks of a key: a new name, new access (<see cref="KeyAccess.Full"/> for <c>"scopes": null</c>), a
-/// new expiry; null for each member left out.
+/// new expiry, a new allow-list, a new rate limit (<see cref="KeyRateLimit.None"/> for <c>"rateLimit": null</c>); null for each member left out.
 /// </summary>
-internal sealed record KeyPatch(string? Name, KeyAccess? Access, DateTime? ExpiresAt, IpAllowListRequest? IpAllowList = null)
+internal sealed record KeyPatch(string? Name, KeyAccess? Access, DateTime? ExpiresAt, IpAllowListRequest? IpAllowList = null, KeyRateLimit? RateLimit = null)
 {
     public static readonly IReadOnlyList<string> Members =
-        ["name", KeyAccess.AccessField, KeyAccess.ScopesField, ChangeKey.ExpiresAtField, IpAllowLists.Field];
+        ["name", KeyAccess.AccessField, KeyAccess.ScopesField, ChangeKey.ExpiresAtField, IpAllowLists.Field, RateLimits.Field];
 
     public static Outcome<KeyPatch> Parse(JsonElement body)
     {
@@ -180,6 +192,7 @@ internal sealed record KeyPatch(string? Name, KeyAccess? Access, DateTime? Expir
         var fullByNull = false;
         DateTime? expiresAt = null;
         IpAllowListRequest? ipAllowList = null;
+        KeyRateLimit? rateLimit = null;
         foreach (var member in body.EnumerateObject())
         {
             switch (member.Name)
@@ -222,6 +235,9 @@ internal sealed record KeyPatch(string? Name, KeyAccess? Access, DateTime? Expir
                 case IpAllowLists.Field:
                     errors.Add(IpAllowLists.Field, "The allow-list is an object {\"mode\": \"off\" | \"report\" | \"enforce\", \"entries\": [addresses and ranges]}, or null for off.");
                     break;
+                case RateLimits.Field:
+                    rateLimit = RateLimits.FromJson(member.Value, errors);
+                    break;
                 default:
                     errors.Add(member.Name.Length <= 64 ? member.Name : member.Name[..64],
                         $"A key has no member to change by this name; the members are {string.Join(", ", Members)}.");
@@ -233,7 +249,7 @@ internal sealed record KeyPatch(string? Name, KeyAccess? Access, DateTime? Expir
             ? accessText is null or KeyAccess.FullName ? KeyAccess.Full
                 : KeyAccess.Parse(KeyAccess.RestrictedName, null, errors)
             : KeyAccess.Parse(accessText, scopes, errors);
-        return errors.IsValid ? Outcome<KeyPatch>.Ok(new KeyPatch(name, access, expiresAt, ipAllowList)) : UseCaseFailure.Invalid(errors);
+        return errors.IsValid ? Outcome<KeyPatch>.Ok(new KeyPatch(name, access, expiresAt, ipAllowList, rateLimit)) : UseCaseFailure.Invalid(errors);
     }
 
     /// <summary>The allow-list object, replaced as a whole: a string mode and an array of strings (at most 100 read), or null when it is not.</summary>
@@ -263,10 +279,13 @@ internal sealed record KeyPatch(string? Name, KeyAccess? Access, DateTime? Expir
 
 /// <summary>
 /// The documented shape of <c>PATCH /v1/partner/credentials/{id}</c>: every member optional; <c>access: "full"</c> (or, as
-/// RFC 7396 has it, <c>scopes: null</c>) gives full access, <c>scopes</c> restricts the key to them.
+/// RFC 7396 has it, <c>scopes: null</c>) gives full access, <c>scopes</c> restricts the key to them; <c>ipAllowList</c> and
+/// <c>rateLimit</c> are replaced as a whole (null: off, no limit).
 /// </summary>
 internal sealed record CredentialPatchRequest(
     [property: System.ComponentModel.DataAnnotations.StringLength(ApiKey.MaxNameLength, MinimumLength = 1)] string? Name = null,
     [property: System.ComponentModel.DataAnnotations.AllowedValues(KeyScopes.Full, KeyScopes.Restricted, null)] string? Access = null,
     [property: System.ComponentModel.DataAnnotations.MaxLength(100)] IReadOnlyList<string>? Scopes = null,
-    DateTime? ExpiresAt = null) : IApiRequest;
+    DateTime? ExpiresAt = null,
+    IpAllowListRequest? IpAllowList = null,
+    Contracts.KeyRateLimit? RateLimit = null) : IApiRequest;

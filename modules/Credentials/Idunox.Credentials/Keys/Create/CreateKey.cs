@@ -29,6 +29,8 @@ internal sealed class CreateKey(KeyStore store, ScopeCatalogue scopes, Credentia
             .When(days < 1 || days > policy.MaxValidityDays, "expiresInDays", $"Give a whole number of days from 1 to {policy.MaxValidityDays}.")
             .Merge(scopes.Check(command.Access));
         var (ipMode, ipEntries) = command.IpAllowList is { } ip ? IpAllowLists.Parse(ip.Mode, ip.Entries, errors) : (null, null);
+        var rateLimit = command.RateLimit ?? KeyRateLimit.None;
+        RateLimits.Check(rateLimit, errors);
         if (!errors.IsValid)
         {
             return UseCaseFailure.Invalid(errors);
@@ -44,9 +46,11 @@ internal sealed class CreateKey(KeyStore store, ScopeCatalogue scopes, Credentia
 
         var (key, plaintext) = store.NewKey(name!, now, days, actor, rotatedFrom: null, KeyScopes.Stored(command.Access ?? KeyAccess.Full));
         (key.IpAllowMode, key.IpAllowList) = (ipMode, ipEntries);
+        key.RateLimit = rateLimit;
         store.Db.ApiKeys.Add(key);
         store.Audit(AuditActions.KeyCreated, key, now, actor, clientAddress,
-            $"valid {days} days; {KeyScopes.Describe(key.Scopes)}{(ipMode is null ? "" : "; " + IpAllowLists.Describe(ipMode, ipEntries))}");
+            $"valid {days} days; {KeyScopes.Describe(key.Scopes)}{(ipMode is null ? "" : "; " + IpAllowLists.Describe(ipMode, ipEntries))}" +
+            (rateLimit.IsNone ? "" : $"; rate limit {rateLimit}"));
         store.Db.Publish(new ApiKeyCreated(Guid.CreateVersion7(), key.TenantId, now, KeyStore.Reference(key), actor));
         await change.CommitAsync(cancellationToken);
         metrics.Changed("created");
@@ -62,7 +66,7 @@ internal sealed class CreateKey(KeyStore store, ScopeCatalogue scopes, Credentia
         var errors = new ValidationErrors();
         var access = KeyAccess.Parse(request.Access, request.Scopes, errors);
         var outcome = errors.IsValid
-            ? await createKey.RunAsync(new CreateKeyCommand(request.Name, request.ExpiresInDays, access, request.IpAllowList), PartnerCaller.ActorOf(http),
+            ? await createKey.RunAsync(new CreateKeyCommand(request.Name, request.ExpiresInDays, access, request.IpAllowList, request.RateLimit), PartnerCaller.ActorOf(http),
                 PartnerCaller.AddressOf(http), ct)
             : UseCaseFailure.Invalid(errors);
         if (outcome.Value is not { } issued)
@@ -76,7 +80,8 @@ internal sealed class CreateKey(KeyStore store, ScopeCatalogue scopes, Credentia
 }
 
 /// <summary>A new key: its name, validity, and access (null: full access).</summary>
-internal sealed record CreateKeyCommand(string? Name, int? ExpiresInDays, KeyAccess? Access = null, IpAllowListRequest? IpAllowList = null);
+internal sealed record CreateKeyCommand(
+    string? Name, int? ExpiresInDays, KeyAccess? Access = null, IpAllowListRequest? IpAllowList = null, KeyRateLimit? RateLimit = null);
 
 /// <summary>
 /// The body of POST /v1/partner/credentials: a name (required), a validity in days (optional, default 365), and what the
@@ -87,7 +92,8 @@ internal sealed record CreateCredentialRequest(
     [property: System.ComponentModel.DataAnnotations.Range(1, 365)] int? ExpiresInDays = null,
     [property: System.ComponentModel.DataAnnotations.AllowedValues(KeyScopes.Full, KeyScopes.Restricted, null)] string? Access = null,
     [property: System.ComponentModel.DataAnnotations.MaxLength(100)] IReadOnlyList<string>? Scopes = null,
-    IpAllowListRequest? IpAllowList = null) : IApiRequest;
+    IpAllowListRequest? IpAllowList = null,
+    KeyRateLimit? RateLimit = null) : IApiRequest;
 
 /// <summary>The rule for key names, shared by every surface that names a key.</summary>
 internal static class KeyNames

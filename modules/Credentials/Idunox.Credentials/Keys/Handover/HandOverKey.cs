@@ -47,6 +47,8 @@ internal sealed class HandOverKey(KeyStore store, KeyRotation rotation, Credenti
             Scopes = rotating.SuccessorScopes,
             IpAllowMode = previous.IpAllowMode,
             IpAllowList = previous.IpAllowList,
+            RateLimitPerSecond = previous.RateLimitPerSecond,
+            RateLimitPerMinute = previous.RateLimitPerMinute,
             OfferedAt = now,
             OfferedByStaffId = actor.Id,
             Reason = reason,
@@ -106,6 +108,7 @@ internal sealed class HandOverKey(KeyStore store, KeyRotation rotation, Credenti
         var (key, plaintext) = store.NewKey(offer.Name, now, offer.ValidityDays, new Actor(Actor.Staff, offer.OfferedByStaffId, TenantKeyAdministration.StaffActorName),
             rotatedFrom: previous?.Id, offer.Scopes);
         (key.IpAllowMode, key.IpAllowList) = (offer.IpAllowMode, offer.IpAllowList);
+        (key.RateLimitPerSecond, key.RateLimitPerMinute) = (offer.RateLimitPerSecond, offer.RateLimitPerMinute);
         store.Db.ApiKeys.Add(key);
         if (previous is not null)
         {

@@ -35,6 +35,11 @@ internal sealed class KeyHandover : ITenantOwned
 
     public string? IpAllowList { get; init; }
 
+    /// <summary>The rate limit the key will have (that of the key it replaces).</summary>
+    public int? RateLimitPerSecond { get; init; }
+
+    public int? RateLimitPerMinute { get; init; }
+
     public DateTime OfferedAt { get; init; }
 
     /// <summary>The staff member who made it (for the staff log; the organisation sees "Idunox staff").</summary>

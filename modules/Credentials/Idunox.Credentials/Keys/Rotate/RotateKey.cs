@@ -33,6 +33,7 @@ internal sealed class RotateKey(KeyStore store, KeyRotation rotation, Credential
         var (previous, now) = (rotating.Previous, rotating.Now);
         var (successor, plaintext) = store.NewKey(previous.Name, now, store.Policy.DefaultValidityDays, actor, rotatedFrom: previous.Id, rotating.SuccessorScopes);
         (successor.IpAllowMode, successor.IpAllowList) = (previous.IpAllowMode, previous.IpAllowList); // restrictions go with the key
+        successor.RateLimit = previous.RateLimit;
         previous.ReplacedById = successor.Id;
         store.Db.ApiKeys.Add(successor);
         store.Audit(AuditActions.KeyRotated, previous, now, actor, clientAddress,

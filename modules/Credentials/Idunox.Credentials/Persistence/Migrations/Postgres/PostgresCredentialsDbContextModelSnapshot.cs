@@ -156,6 +156,14 @@ namespace Idunox.Credentials.Persistence.Migrations.Postgres
                         .HasColumnType("character varying(32)")
                         .HasColumnName("prefix");
 
+                    b.Property<int?>("RateLimitPerMinute")
+                        .HasColumnType("integer")
+                        .HasColumnName("rate_limit_per_minute");
+
+                    b.Property<int?>("RateLimitPerSecond")
+                        .HasColumnType("integer")
+                        .HasColumnName("rate_limit_per_second");
+
                     b.Property<Guid?>("ReplacedById")
                         .HasColumnType("uuid")
                         .HasColumnName("replaced_by_id");
@@ -256,6 +264,14 @@ namespace Idunox.Credentials.Persistence.Migrations.Postgres
                         .HasColumnType("uuid")
                         .HasColumnName("predecessor_id");
 
+                    b.Property<int?>("RateLimitPerMinute")
+                        .HasColumnType("integer")
+                        .HasColumnName("rate_limit_per_minute");
+
+                    b.Property<int?>("RateLimitPerSecond")
+                        .HasColumnType("integer")
+                        .HasColumnName("rate_limit_per_second");
+
                     b.Property<string>("Reason")
                         .IsRequired()
                         .HasMaxLength(500)
@@ -345,6 +361,33 @@ namespace Idunox.Credentials.Persistence.Migrations.Postgres
                         .HasDatabaseName("ix_ip_findings_tenant_id");
 
                     b.ToTable("ip_findings", "credentials");
+                });
+
+            modelBuilder.Entity("Idunox.Credentials.Verification.LiveHost", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid")
+                        .HasColumnName("id");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)")
+                        .HasColumnName("name");
+
+                    b.Property<DateTime>("SeenAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("seen_at");
+
+                    b.Property<DateTime>("StartedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("started_at");
+
+                    b.HasKey("Id")
+                        .HasName("pk_live_hosts");
+
+                    b.ToTable("live_hosts", "credentials");
                 });
 
             modelBuilder.Entity("Idunox.Shared.Outbox.OutboxMessage", b =>

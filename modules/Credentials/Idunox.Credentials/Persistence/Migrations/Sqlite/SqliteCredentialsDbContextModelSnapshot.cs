@@ -150,6 +150,14 @@ namespace Idunox.Credentials.Persistence.Migrations.Sqlite
                         .HasColumnType("TEXT")
                         .HasColumnName("prefix");
 
+                    b.Property<int?>("RateLimitPerMinute")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("rate_limit_per_minute");
+
+                    b.Property<int?>("RateLimitPerSecond")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("rate_limit_per_second");
+
                     b.Property<Guid?>("ReplacedById")
                         .HasColumnType("TEXT")
                         .HasColumnName("replaced_by_id");
@@ -250,6 +258,14 @@ namespace Idunox.Credentials.Persistence.Migrations.Sqlite
                         .HasColumnType("TEXT")
                         .HasColumnName("predecessor_id");
 
+                    b.Property<int?>("RateLimitPerMinute")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("rate_limit_per_minute");
+
+                    b.Property<int?>("RateLimitPerSecond")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("rate_limit_per_second");
+
                     b.Property<string>("Reason")
                         .IsRequired()
                         .HasMaxLength(500)
@@ -339,6 +355,33 @@ namespace Idunox.Credentials.Persistence.Migrations.Sqlite
                         .HasDatabaseName("ix_credentials_ip_findings_tenant_id");
 
                     b.ToTable("credentials_ip_findings", (string)null);
+                });
+
+            modelBuilder.Entity("Idunox.Credentials.Verification.LiveHost", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("id");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("name");
+
+                    b.Property<DateTime>("SeenAt")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("seen_at");
+
+                    b.Property<DateTime>("StartedAt")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("started_at");
+
+                    b.HasKey("Id")
+                        .HasName("pk_credentials_live_hosts");
+
+                    b.ToTable("credentials_live_hosts", (string)null);
                 });
 
             modelBuilder.Entity("Idunox.Shared.Outbox.OutboxMessage", b =>
